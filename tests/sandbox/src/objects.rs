@@ -1,0 +1,609 @@
+//! Generic create, read, update, patch and delete for every stored type, with the admission
+//! steps the real server runs on the way: namespace existence, RBAC escalation prevention,
+//! validation, defaulting, optimistic concurrency and managedFields.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::{Value, json};
+
+use crate::apply;
+use crate::patch;
+use crate::rbac::{self, PolicyRule, RbacDenial, UserInfo};
+use crate::registry::ResourceType;
+use crate::state::State;
+use crate::status::{ApiError, FieldError, Target};
+use crate::store::{FieldSelector, LabelSelector, TypeKey, meta_mut, meta_str, type_key};
+use crate::table;
+use crate::util::{now_rfc3339, random_suffix};
+use crate::validation::{SA_NAME_ANNOTATION, SA_TOKEN_TYPE, validate_name, validate_object};
+
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+
+/// The request facts object handlers need.
+pub struct Call<'a> {
+    pub user: &'a UserInfo,
+    pub t: &'a ResourceType,
+    /// Storage namespace: `""` for cluster-scoped types.
+    pub namespace: &'a str,
+    pub field_manager: String,
+    pub dry_run: bool,
+}
+
+impl Call<'_> {
+    fn key(&self) -> TypeKey {
+        type_key(&self.t.group, &self.t.resource)
+    }
+
+    pub fn target<'b>(&'b self, name: &'b str) -> Target<'b> {
+        Target {
+            group: &self.t.group,
+            kind: &self.t.resource,
+            name,
+        }
+    }
+
+    fn kind_target<'b>(&'b self, name: &'b str) -> Target<'b> {
+        Target {
+            group: &self.t.group,
+            kind: &self.t.kind,
+            name,
+        }
+    }
+}
+
+pub fn get(st: &State, call: &Call, name: &str) -> Result<Value, ApiError> {
+    st.store
+        .get(&call.key(), call.namespace, name)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(call.target(name)))
+}
+
+/// Objects matching the request's selectors. `namespace == None` lists across namespaces.
+pub fn select<'s>(
+    st: &'s State,
+    t: &ResourceType,
+    namespace: Option<&str>,
+    label_selector: Option<&str>,
+    field_selector: Option<&str>,
+) -> Result<Vec<&'s Value>, ApiError> {
+    let labels =
+        LabelSelector::parse(label_selector.unwrap_or("")).map_err(ApiError::bad_request)?;
+    let extra_fields: &[&str] = if t.group.is_empty() && t.resource == "secrets" {
+        &["type"]
+    } else {
+        &[]
+    };
+    let fields = FieldSelector::parse(field_selector.unwrap_or(""), extra_fields)
+        .map_err(ApiError::bad_request)?;
+    Ok(st
+        .store
+        .list(&type_key(&t.group, &t.resource), namespace)
+        .into_iter()
+        .filter(|o| labels.matches(&o["metadata"]["labels"]) && fields.matches(o))
+        .collect())
+}
+
+pub fn list_body(t: &ResourceType, items: &[&Value], resource_version: u64) -> Value {
+    json!({
+        "kind": format!("{}List", t.kind),
+        "apiVersion": t.api_version(),
+        "metadata": {"resourceVersion": resource_version.to_string()},
+        "items": items,
+    })
+}
+
+/// Checks kind and apiVersion of a body against the URL's type and fills them in when absent.
+fn check_type_meta(t: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
+    if !obj.is_object() {
+        return Err(ApiError::bad_request(
+            "the body of the request must be a JSON or YAML object",
+        ));
+    }
+    let api_version = obj["apiVersion"].as_str().unwrap_or("").to_string();
+    let kind = obj["kind"].as_str().unwrap_or("").to_string();
+    if !api_version.is_empty() && api_version != t.api_version() {
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({api_version}) does not match the expected API version ({})",
+            t.api_version()
+        )));
+    }
+    if !kind.is_empty() && kind != t.kind {
+        return Err(ApiError::bad_request(format!(
+            "the kind in the data ({kind}) does not match the expected kind ({})",
+            t.kind
+        )));
+    }
+    obj["apiVersion"] = json!(t.api_version());
+    obj["kind"] = json!(t.kind);
+    Ok(())
+}
+
+fn check_namespace_matches(call: &Call, obj: &Value) -> Result<(), ApiError> {
+    let body_ns = meta_str(obj, "namespace");
+    if call.t.namespaced && !body_ns.is_empty() && body_ns != call.namespace {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    Ok(())
+}
+
+fn require_namespace(st: &State, call: &Call) -> Result<(), ApiError> {
+    if !call.t.namespaced {
+        return Ok(());
+    }
+    match st
+        .store
+        .get(&type_key("", "namespaces"), "", call.namespace)
+    {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found(Target {
+            group: "",
+            kind: "namespaces",
+            name: call.namespace,
+        })),
+    }
+}
+
+/// `POST` a new object.
+pub fn create(st: &mut State, call: &Call, mut obj: Value) -> Result<(u16, Value), ApiError> {
+    check_type_meta(call.t, &mut obj)?;
+    check_namespace_matches(call, &obj)?;
+    let mut name = meta_str(&obj, "name").to_string();
+    if name.is_empty() {
+        let prefix = meta_str(&obj, "generateName").to_string();
+        if prefix.is_empty() {
+            return Err(ApiError::invalid(
+                call.kind_target(""),
+                vec![FieldError::required(
+                    "metadata.name",
+                    "name or generateName is required",
+                )],
+            ));
+        }
+        name = format!("{prefix}{}", random_suffix());
+        meta_mut(&mut obj).insert("name".into(), json!(name));
+    }
+    admit(st, call, &name, None, obj, true)
+}
+
+/// `PUT` over an existing object.
+pub fn update(
+    st: &mut State,
+    call: &Call,
+    name: &str,
+    mut obj: Value,
+) -> Result<(u16, Value), ApiError> {
+    check_type_meta(call.t, &mut obj)?;
+    check_namespace_matches(call, &obj)?;
+    let body_name = meta_str(&obj, "name");
+    if body_name != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({body_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    let old = get(st, call, name)?;
+    let sent_rv = meta_str(&obj, "resourceVersion");
+    if !sent_rv.is_empty() && sent_rv != meta_str(&old, "resourceVersion") {
+        return Err(ApiError::stale_update(call.target(name)));
+    }
+    admit(st, call, name, Some(&old), obj, true)
+}
+
+/// `PATCH` with JSON patch, merge patch or strategic merge patch.
+pub fn patch(
+    st: &mut State,
+    call: &Call,
+    name: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<(u16, Value), ApiError> {
+    let old = get(st, call, name)?;
+    let patch_doc: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+    let mut new = old.clone();
+    let result = match content_type {
+        "application/json-patch+json" => patch::json_patch(&mut new, &patch_doc),
+        "application/merge-patch+json" => {
+            patch::merge_patch(&mut new, &patch_doc);
+            Ok(())
+        }
+        "application/strategic-merge-patch+json" => {
+            patch::strategic_merge_patch(&mut new, &patch_doc)
+        }
+        other => return Err(ApiError::unsupported_media_type(other)),
+    };
+    result.map_err(|e| ApiError::new(422, "Invalid", e, None))?;
+    if meta_str(&new, "name") != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            meta_str(&new, "name")
+        )));
+    }
+    let sent_rv = meta_str(&new, "resourceVersion");
+    if sent_rv != meta_str(&old, "resourceVersion") {
+        return Err(ApiError::stale_update(call.target(name)));
+    }
+    admit(st, call, name, Some(&old), new, true)
+}
+
+/// Server-side apply (`application/apply-patch+yaml`): creates when missing.
+pub fn server_side_apply(
+    st: &mut State,
+    call: &Call,
+    name: &str,
+    body: &[u8],
+    force: bool,
+) -> Result<(u16, Value), ApiError> {
+    if call.field_manager.is_empty() {
+        return Err(ApiError::invalid(
+            Target {
+                group: "meta.k8s.io",
+                kind: "PatchOptions",
+                name: "",
+            },
+            vec![FieldError::required(
+                "fieldManager",
+                "is required for apply patch",
+            )],
+        ));
+    }
+    let text =
+        std::str::from_utf8(body).map_err(|_| ApiError::bad_request("apply patch is not UTF-8"))?;
+    let mut config: Value = serde_saphyr::from_str(text)
+        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    check_type_meta(call.t, &mut config)?;
+    check_namespace_matches(call, &config)?;
+    if meta_str(&config, "name") != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({}) does not match the name on the URL ({name})",
+            meta_str(&config, "name")
+        )));
+    }
+    let old = st.store.get(&call.key(), call.namespace, name).cloned();
+    if old.is_none() {
+        require_namespace(st, call)?;
+    }
+    let merged = apply::apply(
+        old.as_ref(),
+        &config,
+        &call.field_manager,
+        force,
+        &now_rfc3339(),
+    )
+    .map_err(|c| apply_conflict(call, name, c))?;
+    admit(st, call, name, old.as_ref(), merged, false)
+}
+
+fn apply_conflict(call: &Call, name: &str, c: apply::ApplyConflict) -> ApiError {
+    let mut e = ApiError::new(409, "Conflict", c.message, None);
+    let mut details = json!({"name": name, "kind": call.t.resource});
+    if !call.t.group.is_empty() {
+        details["group"] = json!(call.t.group);
+    }
+    details["causes"] = Value::Array(
+        c.causes
+            .iter()
+            .map(|(message, field)| json!({"reason": "FieldManagerConflict", "message": message, "field": field}))
+            .collect(),
+    );
+    e.body["details"] = details;
+    e
+}
+
+/// The shared path for every write: admission, validation, defaulting, concurrency, storage.
+/// `track_fields` is false when server-side apply already maintained managedFields.
+fn admit(
+    st: &mut State,
+    call: &Call,
+    name: &str,
+    old: Option<&Value>,
+    mut obj: Value,
+    track_fields: bool,
+) -> Result<(u16, Value), ApiError> {
+    require_namespace(st, call)?;
+    prevent_escalation(st, call, name, &obj)?;
+    if let Some(old) = old {
+        check_immutable(call, name, old, &obj)?;
+    }
+    let mut errors = Vec::new();
+    if old.is_none() {
+        errors.extend(validate_name(&call.t.group, &call.t.resource, name));
+    }
+    errors.extend(validate_object(&call.t.group, &call.t.resource, &obj));
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(call.kind_target(name), errors));
+    }
+    default_object(call.t, &mut obj);
+
+    let now = now_rfc3339();
+    match old {
+        None => {
+            if st.store.get(&call.key(), call.namespace, name).is_some() {
+                return Err(ApiError::already_exists(call.target(name)));
+            }
+            if obj.get("spec").is_some() {
+                meta_mut(&mut obj).insert("generation".into(), json!(1));
+            }
+            if track_fields {
+                apply::track_update(
+                    None,
+                    &mut obj,
+                    &call.field_manager,
+                    &call.t.api_version(),
+                    &now,
+                );
+            }
+            let meta = meta_mut(&mut obj);
+            for server_owned in [
+                "uid",
+                "resourceVersion",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "selfLink",
+            ] {
+                meta.remove(server_owned);
+            }
+            if call.dry_run {
+                return Ok((201, obj));
+            }
+            let stored = st.store.insert_new(&call.key(), call.namespace, name, obj);
+            after_create(st, call.t, &stored);
+            Ok((201, stored))
+        }
+        Some(old) => {
+            let old_meta = &old["metadata"];
+            {
+                let meta = meta_mut(&mut obj);
+                for server_owned in ["uid", "creationTimestamp", "resourceVersion", "generation"] {
+                    match old_meta.get(server_owned) {
+                        Some(v) => meta.insert(server_owned.into(), v.clone()),
+                        None => meta.remove(server_owned),
+                    };
+                }
+            }
+            if obj.get("spec").is_some() && obj["spec"] != old["spec"] {
+                let generation = old_meta["generation"].as_i64().unwrap_or(0) + 1;
+                meta_mut(&mut obj).insert("generation".into(), json!(generation));
+            }
+            if track_fields {
+                apply::track_update(
+                    Some(old),
+                    &mut obj,
+                    &call.field_manager,
+                    &call.t.api_version(),
+                    &now,
+                );
+            }
+            if &obj == old || call.dry_run {
+                return Ok((200, obj));
+            }
+            let stored = st.store.replace(&call.key(), call.namespace, name, obj);
+            Ok((200, stored))
+        }
+    }
+}
+
+fn rules_of(obj: &Value) -> Vec<PolicyRule> {
+    serde_json::from_value(obj["rules"].clone()).unwrap_or_default()
+}
+
+/// RBAC escalation prevention (`pkg/registry/rbac/*/policybased/storage.go`), before validation as in the real server.
+fn prevent_escalation(
+    st: &mut State,
+    call: &Call,
+    name: &str,
+    obj: &Value,
+) -> Result<(), ApiError> {
+    if call.t.group != RBAC_GROUP {
+        return Ok(());
+    }
+    let snapshot = st.rbac();
+    let result = match call.t.resource.as_str() {
+        "roles" => rbac::check_role_escalation(
+            &snapshot,
+            call.user,
+            "Role",
+            call.namespace,
+            name,
+            &rules_of(obj),
+        ),
+        "clusterroles" => rbac::check_role_escalation(
+            &snapshot,
+            call.user,
+            "ClusterRole",
+            "",
+            name,
+            &rules_of(obj),
+        ),
+        "rolebindings" | "clusterrolebindings" => {
+            let kind = if call.t.resource == "rolebindings" {
+                "RoleBinding"
+            } else {
+                "ClusterRoleBinding"
+            };
+            rbac::check_binding_escalation(
+                &snapshot,
+                call.user,
+                kind,
+                call.namespace,
+                name,
+                obj["roleRef"]["kind"].as_str().unwrap_or(""),
+                obj["roleRef"]["name"].as_str().unwrap_or(""),
+            )
+        }
+        _ => Ok(()),
+    };
+    result.map_err(|denial| match denial {
+        RbacDenial::Forbidden(message) => ApiError::forbidden(call.target(name), message),
+        RbacDenial::RoleNotFound { resource, name } => ApiError::not_found(Target {
+            group: RBAC_GROUP,
+            kind: &resource,
+            name: &name,
+        }),
+    })
+}
+
+fn check_immutable(call: &Call, name: &str, old: &Value, new: &Value) -> Result<(), ApiError> {
+    let is_binding = call.t.group == RBAC_GROUP && call.t.resource.ends_with("bindings");
+    if is_binding && old["roleRef"] != new["roleRef"] {
+        return Err(ApiError::invalid(
+            call.kind_target(name),
+            vec![FieldError::invalid(
+                "roleRef",
+                new["roleRef"].clone(),
+                "cannot change roleRef",
+            )],
+        ));
+    }
+    let sent_uid = meta_str(new, "uid");
+    if !sent_uid.is_empty() && sent_uid != meta_str(old, "uid") {
+        return Err(ApiError::conflict(
+            call.target(name),
+            &format!(
+                "Precondition failed: UID in precondition: {sent_uid}, UID in object meta: {}",
+                meta_str(old, "uid")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Defaulting the real registries do that clients can see.
+fn default_object(t: &ResourceType, obj: &mut Value) {
+    match (t.group.as_str(), t.resource.as_str()) {
+        ("", "secrets") => {
+            if obj["type"].as_str().unwrap_or("").is_empty() {
+                obj["type"] = json!("Opaque");
+            }
+            if let Some(Value::Object(string_data)) =
+                obj.as_object_mut().and_then(|m| m.remove("stringData"))
+            {
+                let data = obj
+                    .as_object_mut()
+                    .expect("object")
+                    .entry("data")
+                    .or_insert_with(|| json!({}));
+                if !data.is_object() {
+                    *data = json!({});
+                }
+                for (k, v) in string_data {
+                    data[k.as_str()] = json!(B64.encode(v.as_str().unwrap_or("")));
+                }
+            }
+        }
+        ("", "namespaces") => {
+            if obj["status"]["phase"].is_null() {
+                obj["status"] = json!({"phase": "Active"});
+            }
+            if obj["spec"]["finalizers"].is_null() {
+                obj["spec"] = json!({"finalizers": ["kubernetes"]});
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What controllers do right after a create.
+fn after_create(st: &mut State, t: &ResourceType, obj: &Value) {
+    if t.group.is_empty() && t.resource == "namespaces" {
+        let ns = meta_str(obj, "name").to_string();
+        let sa = json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": ns}});
+        st.store
+            .insert_new(&type_key("", "serviceaccounts"), &ns, "default", sa);
+        let ca = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kube-root-ca.crt", "namespace": ns}, "data": {"ca.crt": ""}});
+        st.store
+            .insert_new(&type_key("", "configmaps"), &ns, "kube-root-ca.crt", ca);
+    }
+}
+
+/// `DELETE` one object, with the cascades the real controllers perform.
+pub fn delete(st: &mut State, call: &Call, name: &str) -> Result<(u16, Value), ApiError> {
+    let obj = get(st, call, name)?;
+    if call.dry_run {
+        return Ok((200, obj));
+    }
+    st.store.remove(&call.key(), call.namespace, name);
+    match (call.t.group.as_str(), call.t.resource.as_str()) {
+        ("", "namespaces") => st.store.remove_namespace_contents(name),
+        // The token controller deletes the token Secrets of a deleted ServiceAccount.
+        ("", "serviceaccounts") => {
+            let secrets = type_key("", "secrets");
+            let doomed: Vec<String> = st
+                .store
+                .list(&secrets, Some(call.namespace))
+                .into_iter()
+                .filter(|s| {
+                    s["type"] == SA_TOKEN_TYPE
+                        && s["metadata"]["annotations"][SA_NAME_ANNOTATION] == name
+                })
+                .map(|s| meta_str(s, "name").to_string())
+                .collect();
+            for secret in doomed {
+                st.store.remove(&secrets, call.namespace, &secret);
+            }
+        }
+        _ => {}
+    }
+    Ok((200, obj))
+}
+
+/// `DELETE` on a collection, honouring selectors.
+pub fn delete_collection(
+    st: &mut State,
+    call: &Call,
+    label_selector: Option<&str>,
+    field_selector: Option<&str>,
+) -> Result<(u16, Value), ApiError> {
+    let names: Vec<String> = select(
+        st,
+        call.t,
+        Some(call.namespace),
+        label_selector,
+        field_selector,
+    )?
+    .into_iter()
+    .map(|o| meta_str(o, "name").to_string())
+    .collect();
+    let mut deleted = Vec::new();
+    for name in names {
+        deleted.push(delete(st, call, &name)?.1);
+    }
+    let refs: Vec<&Value> = deleted.iter().collect();
+    Ok((200, list_body(call.t, &refs, st.store.resource_version())))
+}
+
+/// The reply body for a read in the representation the client asked for.
+pub fn render_list(
+    t: &ResourceType,
+    items: &[&Value],
+    rv: u64,
+    repr: crate::request::Representation,
+) -> Value {
+    use crate::request::Representation;
+    match repr {
+        Representation::Table => table::table(t, items, rv),
+        Representation::PartialObjectMetadata => table::partial_metadata_list(items, rv),
+        _ => list_body(t, items, rv),
+    }
+}
+
+pub fn render_one(
+    t: &ResourceType,
+    obj: &Value,
+    rv: u64,
+    repr: crate::request::Representation,
+) -> Value {
+    use crate::request::Representation;
+    match repr {
+        Representation::Table => table::table(t, &[obj], rv),
+        Representation::PartialObjectMetadata => table::partial_metadata(obj),
+        _ => obj.clone(),
+    }
+}
+
+/// Decodes base64 Secret data (for the token controller and token checks).
+pub fn secret_value(secret: &Value, key: &str) -> Option<String> {
+    let raw = secret["data"][key].as_str()?;
+    B64.decode(raw).ok().and_then(|b| String::from_utf8(b).ok())
+}

@@ -1,0 +1,457 @@
+//! HTTPS front: one task per connection, each request authenticated, authorized by the RBAC
+//! oracle, routed, answered, and written to the request log. Programmed faults act first.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
+use hyper::{Request, Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::auth::anonymous;
+use crate::objects::{self, Call};
+use crate::rbac::{self, Attributes, UserInfo};
+use crate::request::{self, Representation, RequestInfo};
+use crate::reviews;
+use crate::state::{FaultAction, LogEntry, Shared, State, carries_secret_data};
+use crate::status::{ApiError, Target};
+use crate::util::now_rfc3339;
+
+pub const VERSION_INFO: &str = r#"{"major":"1","minor":"30","gitVersion":"v1.30.0","gitCommit":"7c48c2bd72b9bf5c44d21d7338cc7bea77d0ad2a","gitTreeState":"clean","buildDate":"2024-04-17T17:27:03Z","goVersion":"go1.22.2","compiler":"gc","platform":"linux/amd64"}"#;
+
+const AGGREGATED_CONTENT_TYPE: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// The reply the handlers produce; turned into an HTTP response at the edge.
+pub struct Reply {
+    pub code: u16,
+    pub body: Bytes,
+    pub content_type: &'static str,
+    pub retry_after: Option<u64>,
+    pub secret_data: bool,
+}
+
+impl Reply {
+    pub fn json(code: u16, body: &Value) -> Self {
+        Reply {
+            code,
+            secret_data: carries_secret_data(body),
+            body: Bytes::from(body.to_string()),
+            content_type: "application/json",
+            retry_after: None,
+        }
+    }
+
+    pub fn text(code: u16, text: &str) -> Self {
+        Reply {
+            code,
+            body: Bytes::from(text.to_string()),
+            content_type: "text/plain; charset=utf-8",
+            retry_after: None,
+            secret_data: false,
+        }
+    }
+
+    pub fn error(e: ApiError) -> Self {
+        Reply::json(e.code, &e.body)
+    }
+}
+
+/// Why a connection should be cut instead of answered (fault injection).
+#[derive(Debug)]
+pub struct DroppedByFault;
+
+impl std::fmt::Display for DroppedByFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by sandbox fault injection")
+    }
+}
+
+impl std::error::Error for DroppedByFault {}
+
+/// Serves one HTTP request.
+pub async fn serve(
+    shared: Arc<Shared>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, DroppedByFault> {
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let query = request::parse_query(req.uri().query());
+    let header = |name| {
+        req.headers()
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let accept = header(ACCEPT);
+    let content_type = header(CONTENT_TYPE);
+    let authorization = header(AUTHORIZATION);
+    let user_agent = header(USER_AGENT);
+
+    let fault = shared.lock().take_fault(&method, &path);
+    let mut log = LogEntry {
+        time: now_rfc3339(),
+        user: "-".into(),
+        verb: String::new(),
+        method: method.clone(),
+        path: path_and_query,
+        status: 0,
+        changed: false,
+        secret_data: false,
+        accept: accept.clone(),
+        content_type: content_type.clone(),
+    };
+    let faulted = match fault {
+        Some(FaultAction::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            None
+        }
+        Some(FaultAction::DropConnection) => {
+            log.status = 0;
+            shared.lock().log.push(log);
+            return Err(DroppedByFault);
+        }
+        Some(FaultAction::TooManyRequests { retry_after_secs }) => {
+            let mut r = Reply::text(429, "Too many requests, please try again later.\n");
+            r.retry_after = Some(retry_after_secs);
+            Some(r)
+        }
+        Some(FaultAction::Conflict) => Some(Reply::error(ApiError::new(
+            409,
+            "Conflict",
+            "Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again (sandbox fault injection)",
+            None,
+        ))),
+        Some(FaultAction::Status(code)) => Some(Reply::error(injected_status(code))),
+        None => None,
+    };
+
+    let body = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+
+    let reply = match faulted {
+        Some(r) => r,
+        None => {
+            let mut st = shared.lock();
+            let info = request::parse(&method, &path, &query);
+            log.verb = info.verb.clone();
+            let reply = match authenticate(&shared, &mut st, &authorization) {
+                None => Reply::error(ApiError::unauthorized()),
+                Some(user) => {
+                    log.user = user.name.clone();
+                    // Token checks may stamp a legacy token's last-used label: not this request's change.
+                    let rv_after_auth = st.store.resource_version();
+                    let reply = authorize_and_route(
+                        &shared,
+                        &mut st,
+                        Ctx {
+                            user: &user,
+                            info: &info,
+                            query: &query,
+                            repr: request::representation(&accept),
+                            content_type: &content_type,
+                            user_agent: &user_agent,
+                            body: &body,
+                        },
+                    );
+                    log.changed = st.store.resource_version() != rv_after_auth;
+                    reply
+                }
+            };
+            reply
+        }
+    };
+    log.status = reply.code;
+    log.secret_data = reply.secret_data;
+    shared.lock().log.push(log);
+
+    let mut resp = Response::new(Full::new(reply.body));
+    *resp.status_mut() =
+        StatusCode::from_u16(reply.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    resp.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(reply.content_type));
+    if let Some(secs) = reply.retry_after {
+        resp.headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(secs));
+    }
+    Ok(resp)
+}
+
+fn injected_status(code: u16) -> ApiError {
+    let (reason, message) = match code {
+        500 => (
+            "InternalError",
+            "Internal error occurred: sandbox fault injection",
+        ),
+        502 => ("InternalError", "Bad Gateway (sandbox fault injection)"),
+        503 => (
+            "ServiceUnavailable",
+            "The server is currently unable to handle the request (sandbox fault injection)",
+        ),
+        504 => (
+            "Timeout",
+            "The server was unable to return a response in the time allotted (sandbox fault injection)",
+        ),
+        409 => (
+            "Conflict",
+            "Operation cannot be fulfilled (sandbox fault injection)",
+        ),
+        404 => (
+            "NotFound",
+            "the server could not find the requested resource (sandbox fault injection)",
+        ),
+        401 => ("Unauthorized", "Unauthorized"),
+        403 => ("Forbidden", "forbidden (sandbox fault injection)"),
+        _ => ("InternalError", "sandbox fault injection"),
+    };
+    ApiError::new(code, reason, message, None)
+}
+
+/// The user behind an `Authorization` header; `None` means 401.
+fn authenticate(shared: &Shared, st: &mut State, authorization: &str) -> Option<UserInfo> {
+    if authorization.is_empty() {
+        return Some(anonymous());
+    }
+    let token = authorization.strip_prefix("Bearer ").map(str::trim)?;
+    authenticate_token(shared, st, token)
+}
+
+pub fn authenticate_token(shared: &Shared, st: &mut State, token: &str) -> Option<UserInfo> {
+    if let Some(u) = st.users.iter().find(|u| u.token == token) {
+        return Some(u.info());
+    }
+    let claims = shared.signer.verify(token)?;
+    reviews::service_account_token_user(st, &claims, token)
+}
+
+pub struct Ctx<'a> {
+    pub user: &'a UserInfo,
+    pub info: &'a RequestInfo,
+    pub query: &'a HashMap<String, String>,
+    pub repr: Representation,
+    pub content_type: &'a str,
+    pub user_agent: &'a str,
+    pub body: &'a [u8],
+}
+
+fn attributes(info: &RequestInfo) -> Attributes {
+    Attributes {
+        verb: info.verb.clone(),
+        resource_request: info.resource_request,
+        namespace: info.namespace.clone(),
+        api_group: info.group.clone(),
+        api_version: info.version.clone(),
+        resource: info.resource.clone(),
+        subresource: info.subresource.clone(),
+        name: info.name.clone(),
+        path: info.path.clone(),
+    }
+}
+
+fn authorize_and_route(shared: &Shared, st: &mut State, ctx: Ctx) -> Reply {
+    let attrs = attributes(ctx.info);
+    let snapshot = st.rbac();
+    let decision = rbac::authorize(&snapshot, ctx.user, &attrs);
+    if !decision.allowed {
+        let message = rbac::forbidden_message(ctx.user, &attrs);
+        let e = if ctx.info.resource_request {
+            ApiError::forbidden(
+                Target {
+                    group: &ctx.info.group,
+                    kind: &ctx.info.resource,
+                    name: &ctx.info.name,
+                },
+                message,
+            )
+        } else {
+            ApiError::new(403, "Forbidden", message, Some(json!({})))
+        };
+        return Reply::error(e);
+    }
+    if ctx.info.resource_request {
+        match resource_request(shared, st, &ctx) {
+            Ok(r) => r,
+            Err(e) => Reply::error(e),
+        }
+    } else {
+        non_resource_request(shared, st, &ctx)
+    }
+}
+
+fn non_resource_request(shared: &Shared, st: &State, ctx: &Ctx) -> Reply {
+    if ctx.info.verb != "get" {
+        return Reply::error(ApiError::method_not_allowed());
+    }
+    let parts: Vec<&str> = ctx
+        .info
+        .path
+        .trim_matches('/')
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
+    let aggregated = st.aggregated_discovery && ctx.repr == Representation::AggregatedDiscovery;
+    let found = match parts.as_slice() {
+        ["version"] => Some(serde_json::from_str(VERSION_INFO).expect("version json")),
+        ["healthz"] | ["livez"] | ["readyz"] => return Reply::text(200, "ok"),
+        ["api"] if aggregated => return aggregated_reply(&st.registry.aggregated(true)),
+        ["api"] => {
+            let address = shared.url.trim_start_matches("https://").to_string();
+            Some(st.registry.api_versions(&address))
+        }
+        ["api", version] => st.registry.api_resource_list("", version),
+        ["apis"] if aggregated => return aggregated_reply(&st.registry.aggregated(false)),
+        ["apis"] => Some(st.registry.api_group_list()),
+        ["apis", group] => st.registry.api_group(group),
+        ["apis", group, version] => st.registry.api_resource_list(group, version),
+        ["openapi", "v3"] => Some(crate::openapi::index(
+            &st.registry,
+            st.store.resource_version(),
+        )),
+        ["openapi", "v3", rest @ ..] => crate::openapi::group_version(&st.registry, rest),
+        _ => None,
+    };
+    match found {
+        Some(body) => Reply::json(200, &body),
+        None => Reply::error(ApiError::path_not_found()),
+    }
+}
+
+fn aggregated_reply(body: &Value) -> Reply {
+    let mut r = Reply::json(200, body);
+    r.content_type = AGGREGATED_CONTENT_TYPE;
+    r
+}
+
+/// `fieldManager`, else the client's User-Agent product as the real server derives it.
+fn field_manager(ctx: &Ctx) -> String {
+    if let Some(m) = ctx.query.get("fieldManager").filter(|m| !m.is_empty()) {
+        return m.clone();
+    }
+    if ctx.content_type.starts_with("application/apply-patch") {
+        return String::new();
+    }
+    let product = ctx.user_agent.split('/').next().unwrap_or("").trim();
+    if product.is_empty() {
+        "unknown".into()
+    } else {
+        product.chars().take(128).collect()
+    }
+}
+
+fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
+    if body.is_empty() {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("error decoding request body: {e}")))
+}
+
+fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let info = ctx.info;
+    let t = st
+        .registry
+        .find(&info.group, &info.version, &info.resource)
+        .cloned()
+        .ok_or_else(ApiError::path_not_found)?;
+    let is_namespace_object = info.group.is_empty() && info.resource == "namespaces";
+    if !t.namespaced && !info.namespace.is_empty() && !is_namespace_object {
+        return Err(ApiError::path_not_found());
+    }
+    if t.namespaced && info.namespace.is_empty() && !info.name.is_empty() {
+        return Err(ApiError::path_not_found());
+    }
+    let namespace = if t.namespaced {
+        info.namespace.as_str()
+    } else {
+        ""
+    };
+    let call = Call {
+        user: ctx.user,
+        t: &t,
+        namespace,
+        field_manager: field_manager(ctx),
+        dry_run: ctx.query.get("dryRun").is_some_and(|v| v == "All"),
+    };
+    if !info.subresource.is_empty() {
+        return crate::subresources::handle(shared, st, ctx, &call);
+    }
+    if !t.stored {
+        return virtual_kind(shared, st, ctx, &t);
+    }
+    let rv = st.store.resource_version();
+    let q = |k: &str| ctx.query.get(k).map(String::as_str);
+    let (code, body) = match info.verb.as_str() {
+        "get" => {
+            let obj = objects::get(st, &call, &info.name)?;
+            (200, objects::render_one(&t, &obj, rv, ctx.repr))
+        }
+        "list" => {
+            let scope = if t.namespaced && !namespace.is_empty() {
+                Some(namespace)
+            } else {
+                None
+            };
+            let scope = if t.namespaced { scope } else { Some("") };
+            let items = objects::select(st, &t, scope, q("labelSelector"), q("fieldSelector"))?;
+            (200, objects::render_list(&t, &items, rv, ctx.repr))
+        }
+        "watch" => return Ok(Reply::error(ApiError::method_not_allowed())),
+        "create" => objects::create(st, &call, parse_body(ctx.body)?)?,
+        "update" => objects::update(st, &call, &info.name, parse_body(ctx.body)?)?,
+        "patch" => {
+            let media = ctx.content_type.split(';').next().unwrap_or("").trim();
+            if media.starts_with("application/apply-patch") {
+                let force = q("force").is_some_and(|v| v == "true");
+                objects::server_side_apply(st, &call, &info.name, ctx.body, force)?
+            } else {
+                objects::patch(st, &call, &info.name, media, ctx.body)?
+            }
+        }
+        "delete" => objects::delete(st, &call, &info.name)?,
+        "deletecollection" => {
+            objects::delete_collection(st, &call, q("labelSelector"), q("fieldSelector"))?
+        }
+        _ => return Err(ApiError::method_not_allowed()),
+    };
+    Ok(Reply::json(code, &body))
+}
+
+fn virtual_kind(
+    shared: &Shared,
+    st: &mut State,
+    ctx: &Ctx,
+    t: &crate::registry::ResourceType,
+) -> Result<Reply, ApiError> {
+    if ctx.info.verb != "create" {
+        return Err(ApiError::method_not_allowed());
+    }
+    let body = parse_body(ctx.body)?;
+    let reply = match (t.group.as_str(), t.resource.as_str()) {
+        ("authentication.k8s.io", "selfsubjectreviews") => {
+            reviews::self_subject_review(ctx.user, &body)
+        }
+        ("authentication.k8s.io", "tokenreviews") => reviews::token_review(shared, st, &body),
+        ("authorization.k8s.io", "selfsubjectrulesreviews") => {
+            reviews::self_subject_rules_review(st, ctx.user, &body)?
+        }
+        ("authorization.k8s.io", "selfsubjectaccessreviews") => {
+            reviews::self_subject_access_review(st, ctx.user, &body)?
+        }
+        ("authorization.k8s.io", "subjectaccessreviews") => {
+            reviews::subject_access_review(st, &body)?
+        }
+        _ => return Err(ApiError::method_not_allowed()),
+    };
+    Ok(Reply::json(201, &reply))
+}
