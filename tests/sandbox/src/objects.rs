@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::apply;
 use crate::patch;
-use crate::rbac::{self, PolicyRule, RbacDenial, UserInfo};
+use crate::rbac::{self, RbacDenial, UserInfo, rules_of};
 use crate::registry::ResourceType;
 use crate::state::State;
 use crate::status::{ApiError, FieldError, Target};
@@ -302,7 +302,7 @@ fn admit(
     track_fields: bool,
 ) -> Result<(u16, Value), ApiError> {
     require_namespace(st, call)?;
-    prevent_escalation(st, call, name, &obj)?;
+    prevent_escalation(st, call, name, old, &obj)?;
     if let Some(old) = old {
         check_immutable(call, name, old, &obj)?;
     }
@@ -349,6 +349,7 @@ fn admit(
             }
             let stored = st.store.insert_new(&call.key(), call.namespace, name, obj);
             after_create(st, call.t, &stored);
+            after_write(st, call.t);
             Ok((201, stored))
         }
         Some(old) => {
@@ -379,13 +380,10 @@ fn admit(
                 return Ok((200, obj));
             }
             let stored = st.store.replace(&call.key(), call.namespace, name, obj);
+            after_write(st, call.t);
             Ok((200, stored))
         }
     }
-}
-
-fn rules_of(obj: &Value) -> Vec<PolicyRule> {
-    serde_json::from_value(obj["rules"].clone()).unwrap_or_default()
 }
 
 /// RBAC escalation prevention (`pkg/registry/rbac/*/policybased/storage.go`), before validation as in the real server.
@@ -393,29 +391,39 @@ fn prevent_escalation(
     st: &mut State,
     call: &Call,
     name: &str,
+    old: Option<&Value>,
     obj: &Value,
 ) -> Result<(), ApiError> {
     if call.t.group != RBAC_GROUP {
         return Ok(());
     }
     let snapshot = st.rbac();
+    let has_aggregation = |o: Option<&Value>| {
+        o.is_some_and(|o| o.get("aggregationRule").is_some_and(|a| !a.is_null()))
+    };
     let result = match call.t.resource.as_str() {
-        "roles" => rbac::check_role_escalation(
-            &snapshot,
-            call.user,
-            "Role",
-            call.namespace,
-            name,
-            &rules_of(obj),
-        ),
-        "clusterroles" => rbac::check_role_escalation(
-            &snapshot,
-            call.user,
-            "ClusterRole",
-            "",
-            name,
-            &rules_of(obj),
-        ),
+        "roles" | "clusterroles" => {
+            let kind = if call.t.resource == "roles" {
+                "Role"
+            } else {
+                "ClusterRole"
+            };
+            let rules = rules_of(obj);
+            rbac::check_role_write(
+                &snapshot,
+                call.user,
+                &rbac::RoleWrite {
+                    kind,
+                    namespace: call.namespace,
+                    name,
+                    // The escalate check is authorized against the request's name: none on create.
+                    request_name: if old.is_some() { name } else { "" },
+                    rules: &rules,
+                    aggregation_rule: has_aggregation(Some(obj)),
+                    old_aggregation_rule: has_aggregation(old),
+                },
+            )
+        }
         "rolebindings" | "clusterrolebindings" => {
             let kind = if call.t.resource == "rolebindings" {
                 "RoleBinding"
@@ -517,6 +525,25 @@ fn after_create(st: &mut State, t: &ResourceType, obj: &Value) {
     }
 }
 
+/// The ClusterRole aggregation controller: aggregated roles follow the roles they select.
+fn after_write(st: &mut State, t: &ResourceType) {
+    if !(t.group == RBAC_GROUP && t.resource == "clusterroles") {
+        return;
+    }
+    let key = type_key(RBAC_GROUP, "clusterroles");
+    let before = st.store.list_cloned(RBAC_GROUP, "clusterroles");
+    let mut after = before.clone();
+    if !rbac::aggregate_cluster_roles(&mut after) {
+        return;
+    }
+    for (old, new) in before.iter().zip(after) {
+        if old != &new {
+            let name = meta_str(&new, "name").to_string();
+            st.store.replace(&key, "", &name, new);
+        }
+    }
+}
+
 /// `DELETE` one object, with the cascades the real controllers perform.
 pub fn delete(st: &mut State, call: &Call, name: &str) -> Result<(u16, Value), ApiError> {
     let obj = get(st, call, name)?;
@@ -545,6 +572,7 @@ pub fn delete(st: &mut State, call: &Call, name: &str) -> Result<(u16, Value), A
         }
         _ => {}
     }
+    after_write(st, call.t);
     Ok((200, obj))
 }
 

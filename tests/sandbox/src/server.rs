@@ -264,7 +264,7 @@ fn authorize_and_route(shared: &Shared, st: &mut State, ctx: Ctx) -> Reply {
     let snapshot = st.rbac();
     let decision = rbac::authorize(&snapshot, ctx.user, &attrs);
     if !decision.allowed {
-        let message = rbac::forbidden_message(ctx.user, &attrs);
+        let message = rbac::forbidden_message_with_reason(ctx.user, &attrs, &decision.reason);
         let e = if ctx.info.resource_request {
             ApiError::forbidden(
                 Target {
