@@ -10,7 +10,6 @@ use serde_json::json;
 
 use crate::state::Shared;
 use crate::store::{meta_mut, meta_str, type_key};
-use crate::util::{now, parse_rfc3339};
 use crate::validation::{SA_NAME_ANNOTATION, SA_TOKEN_TYPE, SA_UID_ANNOTATION};
 
 const TICK: Duration = Duration::from_millis(50);
@@ -26,8 +25,7 @@ pub async fn run(shared: Arc<Shared>) {
 /// its ServiceAccount is gone or has another uid (as the real controller does).
 pub fn fill_token_secrets(shared: &Shared) {
     let mut st = shared.lock();
-    let delay = st.token_controller_delay.as_millis() as i64;
-    let now_ms = now().as_millisecond();
+    let delay = st.token_controller_delay;
     let secrets_key = type_key("", "secrets");
     let pending: Vec<serde_json::Value> = st
         .store
@@ -35,11 +33,9 @@ pub fn fill_token_secrets(shared: &Shared) {
         .into_iter()
         .filter(|s| s["type"] == SA_TOKEN_TYPE && s["data"]["token"].is_null())
         .filter(|s| {
-            let created = s["metadata"]["creationTimestamp"]
-                .as_str()
-                .and_then(parse_rfc3339);
-            // creationTimestamp has whole seconds: count from the end of that second.
-            created.is_none_or(|c| now_ms - (c.as_millisecond() + 999) >= delay)
+            st.store
+                .created_at(meta_str(s, "uid"))
+                .is_none_or(|created| created.elapsed() >= delay)
         })
         .cloned()
         .collect();

@@ -14,6 +14,8 @@ pub type TypeKey = (String, String);
 pub struct Store {
     objects: BTreeMap<TypeKey, BTreeMap<(String, String), Value>>,
     resource_version: u64,
+    /// Exact creation instants by uid: creationTimestamp has whole seconds only.
+    created: std::collections::HashMap<String, std::time::Instant>,
 }
 
 pub fn type_key(group: &str, resource: &str) -> TypeKey {
@@ -65,8 +67,10 @@ impl Store {
         mut obj: Value,
     ) -> Value {
         let rv = self.next_rv();
+        let uid = random_uid();
+        self.created.insert(uid.clone(), std::time::Instant::now());
         let meta = meta_mut(&mut obj);
-        meta.insert("uid".into(), json!(random_uid()));
+        meta.insert("uid".into(), json!(uid));
         meta.insert("resourceVersion".into(), json!(rv));
         meta.insert("creationTimestamp".into(), json!(now_rfc3339()));
         if namespace.is_empty() {
@@ -91,6 +95,11 @@ impl Store {
             .or_default()
             .insert((namespace.to_string(), name.to_string()), obj.clone());
         obj
+    }
+
+    /// When the object with this uid was created, to the instant.
+    pub fn created_at(&self, uid: &str) -> Option<std::time::Instant> {
+        self.created.get(uid).copied()
     }
 
     pub fn remove(&mut self, key: &TypeKey, namespace: &str, name: &str) -> Option<Value> {
