@@ -203,17 +203,14 @@ pub fn patch(
         .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
     let mut new = old.clone();
     let result = match content_type {
-        "application/json-patch+json" => patch::json_patch(&mut new, &patch_doc),
-        "application/merge-patch+json" => {
-            patch::merge_patch(&mut new, &patch_doc);
-            Ok(())
-        }
+        "application/json-patch+json" => patch::json_patch_checked(&mut new, &patch_doc),
+        "application/merge-patch+json" => patch::merge_patch_checked(&mut new, &patch_doc),
         "application/strategic-merge-patch+json" => {
-            patch::strategic_merge_patch(&mut new, &patch_doc)
+            patch::strategic_merge_patch_checked(&mut new, &patch_doc)
         }
         other => return Err(ApiError::unsupported_media_type(other)),
     };
-    result.map_err(|e| ApiError::new(422, "Invalid", e, None))?;
+    result.map_err(|e| ApiError::new(e.code, e.reason, e.message, None))?;
     if meta_str(&new, "name") != name {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({}) does not match the name on the URL ({name})",
@@ -252,6 +249,8 @@ pub fn server_side_apply(
         std::str::from_utf8(body).map_err(|_| ApiError::bad_request("apply patch is not UTF-8"))?;
     let mut config: Value = serde_saphyr::from_str(text)
         .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    apply::validate_apply_config(&config, &call.t.api_version(), &call.t.kind)
+        .map_err(ApiError::bad_request)?;
     check_type_meta(call.t, &mut config)?;
     check_namespace_matches(call, &config)?;
     if meta_str(&config, "name") != name {
@@ -262,6 +261,8 @@ pub fn server_side_apply(
     }
     let old = st.store.get(&call.key(), call.namespace, name).cloned();
     if old.is_none() {
+        // An apply that creates is authorized as a create too, not only as the patch it arrived as.
+        authorize_create(st, call, name)?;
         require_namespace(st, call)?;
     }
     let merged = apply::apply(
@@ -271,24 +272,34 @@ pub fn server_side_apply(
         force,
         &now_rfc3339(),
     )
-    .map_err(|c| apply_conflict(call, name, c))?;
+    .map_err(apply_conflict)?;
     admit(st, call, name, old.as_ref(), merged, false)
 }
 
-fn apply_conflict(call: &Call, name: &str, c: apply::ApplyConflict) -> ApiError {
-    let mut e = ApiError::new(409, "Conflict", c.message, None);
-    let mut details = json!({"name": name, "kind": call.t.resource});
-    if !call.t.group.is_empty() {
-        details["group"] = json!(call.t.group);
+fn authorize_create(st: &mut State, call: &Call, name: &str) -> Result<(), ApiError> {
+    let attrs = rbac::Attributes {
+        verb: "create".into(),
+        resource_request: true,
+        namespace: call.namespace.to_string(),
+        api_group: call.t.group.clone(),
+        api_version: call.t.version.clone(),
+        resource: call.t.resource.clone(),
+        subresource: String::new(),
+        name: name.to_string(),
+        path: String::new(),
+    };
+    let snapshot = st.rbac();
+    let decision = rbac::authorize(&snapshot, call.user, &attrs);
+    if decision.allowed {
+        return Ok(());
     }
-    details["causes"] = Value::Array(
-        c.causes
-            .iter()
-            .map(|(message, field)| json!({"reason": "FieldManagerConflict", "message": message, "field": field}))
-            .collect(),
-    );
-    e.body["details"] = details;
-    e
+    let message = rbac::forbidden_message_with_reason(call.user, &attrs, &decision.reason);
+    Err(ApiError::forbidden(call.target(name), message))
+}
+
+fn apply_conflict(c: apply::ApplyConflict) -> ApiError {
+    let body = c.to_status();
+    ApiError { code: 409, body }
 }
 
 /// The shared path for every write: admission, validation, defaulting, concurrency, storage.
