@@ -1,0 +1,114 @@
+//! Cluster access: everything that talks to the Kubernetes API goes through [`Cluster`].
+//!
+//! One `kube::Client` per run (building a client runs exec credential plugins again), with
+//! bounded retries for transient failures built on kube's own `RetryPolicy`. Each job has its
+//! own small module: self-reviews, discovery and kind names, object reads and server-side
+//! apply, tokens. kube errors become [`crate::error::Error`] variants people can act on.
+
+pub mod discovery;
+mod errors;
+pub mod kinds;
+pub mod objects;
+pub mod retry;
+pub mod reviews;
+pub mod tokens;
+
+use tower::buffer::BufferLayer;
+use tower::retry::RetryLayer;
+
+use crate::error::Result;
+
+pub use discovery::{Discovered, DiscoveryMode, ServedKind};
+pub use kinds::{KindLookupError, lookup_kind, resolve_kind};
+pub use objects::AppliedRoleBinding;
+pub use retry::RetrySettings;
+pub use reviews::{Identity, RulesReview};
+pub use tokens::{IssuedToken, SA_NAME_ANNOTATION, SA_TOKEN_TYPE, ServiceAccountToken};
+
+/// The field manager of every server-side apply.
+pub const FIELD_MANAGER: &str = "kubectl-cicd";
+
+/// A connection to one cluster as one identity. Cheap to clone (the client is shared).
+#[derive(Clone)]
+pub struct Cluster {
+    client: kube::Client,
+    server: String,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Cluster {
+    /// Builds the run's client with the default [`RetrySettings`]. Must be called inside a
+    /// Tokio runtime (the client spawns its request buffer there). Runs the exec credential
+    /// plugin, if the context has one.
+    pub fn connect(config: kube::Config) -> Result<Cluster> {
+        Self::connect_with(config, RetrySettings::default())
+    }
+
+    /// [`Cluster::connect`] with explicit retry bounds.
+    pub fn connect_with(mut config: kube::Config, retry: RetrySettings) -> Result<Cluster> {
+        let server = config
+            .cluster_url
+            .to_string()
+            .trim_end_matches('/')
+            .to_string();
+        // kube's built-in retry (`RetryPolicy::server_retry`: 15 retries, any Retry-After) is
+        // replaced by our bounded one below.
+        config.default_retry = false;
+        if config
+            .connect_timeout
+            .is_none_or(|t| t > retry.connect_timeout)
+        {
+            config.connect_timeout = Some(retry.connect_timeout);
+        }
+        if config.read_timeout.is_none() {
+            config.read_timeout = Some(retry.read_timeout);
+            // Count the read timeout from when the request is sent, not from when a pooled
+            // connection went idle.
+            config.reset_reader_on_write = true;
+        }
+        let user = user_label(&config);
+        let builder = kube::client::ClientBuilder::try_from(config)
+            .map_err(|e| errors::build_error(e, &server, &user))?;
+        let client = builder
+            // RetryLayer needs a Clone service; the boxed default stack is not, a buffer is.
+            .with_layer(&BufferLayer::new(64))
+            .with_layer(&RetryLayer::new(retry::TransientRetry::new(&retry)))
+            .build();
+        Ok(Cluster { client, server })
+    }
+
+    /// The API server URL, for messages.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// The underlying client (prefer the methods of this module: they map errors and count).
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
+    pub(crate) fn err(
+        &self,
+        e: kube::Error,
+        context: impl FnOnce() -> String,
+    ) -> crate::error::Error {
+        errors::map(e, &self.server, &context())
+    }
+}
+
+fn user_label(config: &kube::Config) -> String {
+    match &config.auth_info.exec {
+        Some(exec) => format!(
+            "of this context (exec plugin `{}`)",
+            exec.command.as_deref().unwrap_or("?")
+        ),
+        None => "of this context".to_string(),
+    }
+}

@@ -1,0 +1,92 @@
+//! The one error type of kubectl-cicd. Every variant says what happened and what to do next;
+//! `main` prints it and exits non-zero.
+
+use std::path::PathBuf;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad command-line input, caught before anything is sent anywhere.
+    #[error("{0}")]
+    Usage(String),
+
+    /// A question could not be asked (no terminal, or `--yes`) and no flag answered it.
+    #[error("{what} was not given and there is no terminal to ask on: pass {flag}")]
+    MissingAnswer { what: String, flag: String },
+
+    #[error("cannot read kubeconfig: {0}")]
+    Kubeconfig(String),
+
+    #[error(
+        "cannot reach the API server at {server}: {detail}\nCheck the server address, your network or VPN, and that the cluster is up."
+    )]
+    Unreachable { server: String, detail: String },
+
+    /// The server answered, but its TLS certificate does not check out against the kubeconfig's CA.
+    #[error(
+        "cannot trust the API server at {server}: {detail}\nThe certificate authority in your kubeconfig does not match the server's certificate: check certificate-authority(-data) and tls-server-name of the cluster entry, and that the server address belongs to that cluster."
+    )]
+    Tls { server: String, detail: String },
+
+    /// The user entry's credentials could not be obtained (exec plugin, token file, client key).
+    #[error(
+        "cannot get credentials for user {user}: {detail}\nCheck that `kubectl get namespaces` works in this context: log in again (for OIDC, run your kubelogin / oidc-login command) or fix the user entry."
+    )]
+    Credentials { user: String, detail: String },
+
+    #[error(
+        "the API server at {server} rejected your credentials (401 Unauthorized). They may have expired or been revoked: log in again (for OIDC, run your kubelogin / oidc-login command) and retry."
+    )]
+    Unauthorized { server: String },
+
+    /// 403 from the server, with its own message.
+    #[error("the API server refused: {message}\n{hint}")]
+    Forbidden { message: String, hint: String },
+
+    /// A Role that would grant more than the caller holds: nothing was created.
+    #[error("{0}")]
+    Escalation(String),
+
+    /// A risky permission asked for without `--allow-risky`.
+    #[error("{0}")]
+    Risky(String),
+
+    /// Any other answer from the API server.
+    #[error("{context}: {message}")]
+    Api {
+        context: String,
+        code: u16,
+        reason: String,
+        message: String,
+    },
+
+    #[error("{0}")]
+    Token(String),
+
+    #[error("verification failed, so no kubeconfig was written: {0}")]
+    Verification(String),
+
+    #[error("{path} already exists: pass --force to overwrite it, or --output to write elsewhere")]
+    OutputExists { path: PathBuf },
+
+    #[error("cannot write {path}: {detail}")]
+    Write { path: PathBuf, detail: String },
+
+    #[error("{0}")]
+    Terminal(String),
+
+    #[error("cancelled: nothing was changed")]
+    Cancelled,
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) | Error::MissingAnswer { .. } => 2,
+            Error::Cancelled => 130,
+            _ => 1,
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! From flags to [`Choices`]: kind names resolved through discovery as kubectl resolves them,
+//! presets resolved against what the cluster serves, defaults filled in.
+
+use std::path::PathBuf;
+
+use crate::cli::{InitFlags, PresetName, TokenKind};
+use crate::cluster::{ServedKind, resolve_kind};
+use crate::error::{Error, Result};
+use crate::rbac::{self, READ_ONLY_VERBS, ResolvedKind, Selection, Skipped};
+
+use super::plan::{Choices, DEFAULT_NAME, DEFAULT_OUTPUT, DEFAULT_REQUEST_DURATION, TokenPlan};
+
+/// Verbs `--verbs` accepts.
+pub const KNOWN_VERBS: &[&str] = &[
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+];
+
+pub fn preset_id(p: PresetName) -> &'static str {
+    match p {
+        PresetName::WebApp => "web-app",
+        PresetName::Helm => "helm",
+        PresetName::WelkinDemo => "welkin-demo",
+    }
+}
+
+pub fn resolved(k: &ServedKind) -> ResolvedKind {
+    ResolvedKind {
+        group: k.group.clone(),
+        version: k.version.clone(),
+        resource: k.resource.clone(),
+        kind: k.kind.clone(),
+        namespaced: k.namespaced,
+        verbs: k.verbs.clone(),
+    }
+}
+
+/// The kinds a Role can grant: namespaced, and creatable (the wizard's list).
+pub fn grantable(served: &[ServedKind]) -> Vec<&ServedKind> {
+    served
+        .iter()
+        .filter(|k| {
+            k.namespaced && k.verbs.iter().any(|v| v == "create") && !k.resource.contains('/')
+        })
+        .collect()
+}
+
+/// A preset's selections and the kinds of it the cluster cannot grant.
+pub fn preset_selections(
+    preset: PresetName,
+    served: &[ServedKind],
+) -> (Vec<Selection>, Vec<Skipped>) {
+    let kinds: Vec<ResolvedKind> = served.iter().map(resolved).collect();
+    let preset = rbac::presets::named(preset_id(preset)).expect("built-in preset");
+    let resolution = preset.resolve(&kinds);
+    (resolution.selections, resolution.skipped)
+}
+
+/// One kind name from the command line, resolved to a kind a Role can grant.
+pub fn resolve_grantable(name: &str, served: &[ServedKind]) -> Result<ResolvedKind> {
+    resolve_kind(name, served)
+        .map(resolved)
+        .map_err(|e| Error::Usage(e.to_string()))
+}
+
+fn validate_verbs(verbs: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for v in verbs.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        if !KNOWN_VERBS.contains(&v) {
+            return Err(Error::Usage(format!(
+                "unknown verb {v:?} in --verbs: use some of {}",
+                KNOWN_VERBS.join(", ")
+            )));
+        }
+        if !out.iter().any(|o| o == v) {
+            out.push(v.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// Puts a selection in, replacing one for the same kind.
+fn upsert(selections: &mut Vec<Selection>, sel: Selection) {
+    match selections
+        .iter_mut()
+        .find(|s| s.kind.group == sel.kind.group && s.kind.resource == sel.kind.resource)
+    {
+        Some(existing) => *existing = sel,
+        None => selections.push(sel),
+    }
+}
+
+/// Kinds from `--preset`, `--kinds` (with `--verbs`) and `--read-only-kinds`, in that order,
+/// later ones overriding earlier ones for the same kind.
+pub fn kinds_from_flags(
+    flags: &InitFlags,
+    served: &[ServedKind],
+) -> Result<(Vec<Selection>, Vec<Skipped>)> {
+    let (mut selections, skipped) = match flags.preset {
+        Some(p) => preset_selections(p, served),
+        None => (Vec::new(), Vec::new()),
+    };
+    let verbs = validate_verbs(&flags.verbs)?;
+    if !verbs.is_empty() && flags.kinds.is_empty() {
+        return Err(Error::Usage(
+            "--verbs applies to --kinds: name the kinds too".into(),
+        ));
+    }
+    for name in flags.kinds.iter().filter(|n| !n.trim().is_empty()) {
+        let kind = resolve_grantable(name.trim(), served)?;
+        let sel = if verbs.is_empty() {
+            Selection::new(kind)
+        } else {
+            Selection {
+                kind,
+                verbs: Some(verbs.clone()),
+            }
+        };
+        upsert(&mut selections, sel);
+    }
+    for name in flags
+        .read_only_kinds
+        .iter()
+        .filter(|n| !n.trim().is_empty())
+    {
+        let kind = resolve_grantable(name.trim(), served)?;
+        upsert(
+            &mut selections,
+            Selection::with_verbs(kind, READ_ONLY_VERBS),
+        );
+    }
+    Ok((selections, skipped))
+}
+
+pub fn token_from_flags(flags: &InitFlags) -> Result<TokenPlan> {
+    match (flags.token, flags.token_duration) {
+        (Some(TokenKind::Secret), Some(_)) => Err(Error::Usage(
+            "--token-duration applies to --token request; a Secret token does not expire (rotate it instead)".into(),
+        )),
+        (None, Some(_)) => Err(Error::Usage("--token-duration needs --token request".into())),
+        (Some(TokenKind::Request), duration) => {
+            Ok(TokenPlan::Request { duration: duration.unwrap_or(DEFAULT_REQUEST_DURATION) })
+        }
+        (Some(TokenKind::Secret) | None, None) => Ok(TokenPlan::Secret),
+    }
+}
+
+/// The non-interactive path: every answer from a flag or a default.
+pub fn from_flags(flags: &InitFlags, served: &[ServedKind]) -> Result<Choices> {
+    let token = token_from_flags(flags)?;
+    let (selections, skipped) = kinds_from_flags(flags, served)?;
+    if selections.is_empty() && skipped.is_empty() {
+        return Err(Error::MissingAnswer {
+            what: "which kinds the pipeline may change".into(),
+            flag: "--preset web-app|helm|welkin-demo or --kinds LIST".into(),
+        });
+    }
+    Ok(Choices {
+        name: flags
+            .name
+            .clone()
+            .unwrap_or_else(|| DEFAULT_NAME.to_string()),
+        selections,
+        skipped,
+        token,
+        output: flags
+            .output
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_OUTPUT)),
+        overwrite: flags.force,
+        allow_risky: flags.allow_risky,
+        server: flags.server.clone(),
+    })
+}

@@ -1,0 +1,356 @@
+//! The objects `init` creates, their YAML, and the diff against what already exists.
+//!
+//! Every object carries `app.kubernetes.io/managed-by: kubectl-cicd` and
+//! `kubectl-cicd.io/identity: <name>` so `audit`, `rotate` and `delete` can find it, and
+//! annotations saying who created it, when, with which version, and (on the Role) the
+//! intended rules, so drift can be told from intent.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::plan::{Plan, TokenPlan};
+
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+pub const MANAGED_BY: &str = "kubectl-cicd";
+pub const IDENTITY_LABEL: &str = "kubectl-cicd.io/identity";
+pub const CREATED_BY: &str = "kubectl-cicd.io/created-by";
+pub const CREATED_AT: &str = "kubectl-cicd.io/created-at";
+pub const TOOL_VERSION: &str = "kubectl-cicd.io/tool-version";
+pub const INTENDED_RULES: &str = "kubectl-cicd.io/intended-rules";
+pub const TOKEN_KIND: &str = "kubectl-cicd.io/token";
+pub const SA_NAME_ANNOTATION: &str = "kubernetes.io/service-account.name";
+pub const SA_TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
+
+/// Who and when, as recorded on the objects. On a re-run the first creation is kept,
+/// so the same answers produce the same objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    pub created_by: String,
+    pub created_at: String,
+}
+
+/// What already exists under the identity's name (a re-run, or a name clash).
+#[derive(Debug, Clone, Default)]
+pub struct Existing {
+    pub service_account: Option<ServiceAccount>,
+    pub role: Option<Role>,
+    pub role_binding: Option<RoleBinding>,
+}
+
+impl Existing {
+    /// Who created the identity and when, from the first object that records it.
+    pub fn provenance(&self) -> Option<Provenance> {
+        [
+            &self.role.as_ref().map(|r| &r.metadata),
+            &self.service_account.as_ref().map(|s| &s.metadata),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|meta| {
+            let a = meta.annotations.as_ref()?;
+            Some(Provenance {
+                created_by: a.get(CREATED_BY)?.clone(),
+                created_at: a.get(CREATED_AT)?.clone(),
+            })
+        })
+    }
+}
+
+/// The objects of one CI/CD identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    pub service_account: ServiceAccount,
+    pub role: Role,
+    pub role_binding: RoleBinding,
+    /// The token Secret, with `--token secret`.
+    pub token_secret: Option<Secret>,
+}
+
+fn metadata(
+    plan: &Plan,
+    name: &str,
+    provenance: &Provenance,
+    extra: &[(&str, String)],
+) -> ObjectMeta {
+    let labels = BTreeMap::from([
+        (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
+        (IDENTITY_LABEL.to_string(), plan.name().to_string()),
+    ]);
+    let mut annotations = BTreeMap::from([
+        (CREATED_BY.to_string(), provenance.created_by.clone()),
+        (CREATED_AT.to_string(), provenance.created_at.clone()),
+        (
+            TOOL_VERSION.to_string(),
+            env!("CARGO_PKG_VERSION").to_string(),
+        ),
+    ]);
+    for (k, v) in extra {
+        annotations.insert(k.to_string(), v.clone());
+    }
+    ObjectMeta {
+        name: Some(name.to_string()),
+        namespace: Some(plan.namespace.clone()),
+        labels: Some(labels),
+        annotations: Some(annotations),
+        ..Default::default()
+    }
+}
+
+pub fn desired(plan: &Plan, provenance: &Provenance) -> Desired {
+    let name = plan.name();
+    let token_kind = match plan.choices.token {
+        TokenPlan::Secret => "secret",
+        TokenPlan::Request { .. } => "request",
+    };
+    let service_account = ServiceAccount {
+        metadata: metadata(
+            plan,
+            name,
+            provenance,
+            &[(TOKEN_KIND, token_kind.to_string())],
+        ),
+        ..Default::default()
+    };
+    let rules: Vec<PolicyRule> = plan
+        .role
+        .rules
+        .iter()
+        .cloned()
+        .map(PolicyRule::from)
+        .collect();
+    let intended = serde_json::to_string(&plan.role.rules).expect("rules serialize");
+    let role = Role {
+        metadata: metadata(plan, name, provenance, &[(INTENDED_RULES, intended)]),
+        rules: Some(rules),
+    };
+    let role_binding = RoleBinding {
+        metadata: metadata(plan, name, provenance, &[]),
+        role_ref: RoleRef {
+            api_group: "rbac.authorization.k8s.io".into(),
+            kind: "Role".into(),
+            name: name.to_string(),
+        },
+        subjects: Some(vec![Subject {
+            kind: "ServiceAccount".into(),
+            name: name.to_string(),
+            namespace: Some(plan.namespace.clone()),
+            api_group: None,
+        }]),
+    };
+    let token_secret = (plan.choices.token == TokenPlan::Secret).then(|| Secret {
+        metadata: metadata(
+            plan,
+            &plan.token_secret_name(),
+            provenance,
+            &[(SA_NAME_ANNOTATION, name.to_string())],
+        ),
+        type_: Some(SA_TOKEN_TYPE.to_string()),
+        ..Default::default()
+    });
+    Desired {
+        service_account,
+        role,
+        role_binding,
+        token_secret,
+    }
+}
+
+/// Server-filled fields that say nothing about intent.
+const SERVER_FIELDS: &[&str] = &[
+    "uid",
+    "resourceVersion",
+    "creationTimestamp",
+    "managedFields",
+    "generation",
+    "selfLink",
+];
+
+/// An object as JSON without server-filled fields, `status`, or Secret data.
+pub fn comparable<T: Serialize>(obj: &T) -> Value {
+    let mut v = serde_json::to_value(obj).expect("object serializes");
+    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        for f in SERVER_FIELDS {
+            meta.remove(*f);
+        }
+        if let Some(annotations) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
+            annotations.remove("kubernetes.io/service-account.uid");
+            annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
+        }
+    }
+    if let Some(map) = v.as_object_mut() {
+        for f in ["status", "data", "stringData"] {
+            map.remove(f);
+        }
+    }
+    v
+}
+
+/// One YAML document.
+pub fn yaml<T: Serialize>(obj: &T) -> String {
+    serde_saphyr::to_string(&comparable(obj)).expect("object serializes as YAML")
+}
+
+/// The objects as a multi-document YAML stream that `kubectl apply -f -` takes.
+pub fn yaml_stream(d: &Desired) -> String {
+    let mut docs = vec![
+        yaml(&d.service_account),
+        yaml(&d.role),
+        yaml(&d.role_binding),
+    ];
+    if let Some(s) = &d.token_secret {
+        docs.push(yaml(s));
+    }
+    docs.iter().map(|doc| format!("---\n{doc}")).collect()
+}
+
+/// A line diff (`-` removed, `+` added, two spaces unchanged); `None` when equal.
+pub fn diff(before: &str, after: &str) -> Option<String> {
+    if before == after {
+        return None;
+    }
+    let a: Vec<&str> = before.lines().collect();
+    let b: Vec<&str> = after.lines().collect();
+    // Longest common subsequence table, from the end.
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, String::new());
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            out.push_str(&format!("  {}\n", a[i]));
+            i += 1;
+            j += 1;
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out.push_str(&format!("- {}\n", a[i]));
+            i += 1;
+        } else {
+            out.push_str(&format!("+ {}\n", b[j]));
+            j += 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::plan::{Choices, DEFAULT_OUTPUT};
+    use crate::rbac::{ResolvedKind, Selection};
+
+    fn plan(token: TokenPlan) -> Plan {
+        let deploy = ResolvedKind::new(
+            "apps",
+            "v1",
+            "deployments",
+            "Deployment",
+            true,
+            &[
+                "create", "get", "list", "patch", "update", "delete", "watch",
+            ],
+        );
+        Plan::new(
+            "team-a",
+            Choices {
+                name: "ci-cd".into(),
+                selections: vec![Selection::new(deploy)],
+                skipped: vec![],
+                token,
+                output: DEFAULT_OUTPUT.into(),
+                overwrite: false,
+                allow_risky: false,
+                server: None,
+            },
+        )
+        .unwrap()
+    }
+
+    fn provenance() -> Provenance {
+        Provenance {
+            created_by: "alice".into(),
+            created_at: "2026-11-27T10:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn objects_are_labelled_annotated_and_bound_together() {
+        let d = desired(&plan(TokenPlan::Secret), &provenance());
+        let labels = d.role.metadata.labels.as_ref().unwrap();
+        assert_eq!(labels[MANAGED_BY_LABEL], "kubectl-cicd");
+        assert_eq!(labels[IDENTITY_LABEL], "ci-cd");
+        let annotations = d.role.metadata.annotations.as_ref().unwrap();
+        assert_eq!(annotations[CREATED_BY], "alice");
+        let intended: Vec<crate::rbac::Rule> =
+            serde_json::from_str(&annotations[INTENDED_RULES]).unwrap();
+        assert_eq!(intended.len(), 1);
+        assert_eq!(d.role_binding.role_ref.name, "ci-cd");
+        assert_eq!(
+            d.role_binding.subjects.as_ref().unwrap()[0]
+                .namespace
+                .as_deref(),
+            Some("team-a")
+        );
+        let secret = d.token_secret.unwrap();
+        assert_eq!(secret.metadata.name.as_deref(), Some("ci-cd-token"));
+        assert_eq!(secret.type_.as_deref(), Some(SA_TOKEN_TYPE));
+        assert!(
+            desired(
+                &plan(TokenPlan::Request {
+                    duration: std::time::Duration::from_secs(3600)
+                }),
+                &provenance()
+            )
+            .token_secret
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn yaml_stream_is_kubectl_apply_input() {
+        let d = desired(&plan(TokenPlan::Secret), &provenance());
+        let text = yaml_stream(&d);
+        assert_eq!(text.matches("---\n").count(), 4);
+        let docs: Vec<Value> = serde_saphyr::from_str_multiple(&text).unwrap();
+        let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds,
+            vec!["ServiceAccount", "Role", "RoleBinding", "Secret"]
+        );
+        assert_eq!(docs[1]["rules"][0]["apiGroups"][0], "apps");
+    }
+
+    #[test]
+    fn comparable_drops_server_fields_and_never_secret_data() {
+        let mut secret = desired(&plan(TokenPlan::Secret), &provenance())
+            .token_secret
+            .unwrap();
+        secret.metadata.uid = Some("u".into());
+        secret.data = Some(BTreeMap::from([(
+            "token".into(),
+            k8s_openapi::ByteString(b"s3cr3t".to_vec()),
+        )]));
+        let v = comparable(&secret);
+        assert!(v["metadata"].get("uid").is_none());
+        assert!(!v.to_string().contains("s3cr3t") && v.get("data").is_none());
+    }
+
+    #[test]
+    fn diff_marks_changed_lines() {
+        assert_eq!(diff("a\nb\n", "a\nb\n"), None);
+        assert_eq!(
+            diff("a\nb\nc\n", "a\nx\nc\n").unwrap(),
+            "  a\n- b\n+ x\n  c\n"
+        );
+    }
+}

@@ -1,0 +1,46 @@
+//! The core's error type.
+
+use thiserror::Error;
+
+/// What can go wrong in the pure core. Each message says what to do next.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RbacError {
+    /// The Role would grant risky permissions and `--allow-risky` was not given.
+    #[error(
+        "the Role would grant risky permissions ({}); review them and pass --allow-risky to grant them anyway",
+        categories.join(", ")
+    )]
+    RiskyRules {
+        /// Risk category ids, in order of first appearance.
+        categories: Vec<String>,
+    },
+    /// No preset has that name.
+    #[error("unknown preset {name:?}; choose one of: {}", crate::rbac::presets::NAMES.join(", "))]
+    UnknownPreset {
+        /// The name asked for.
+        name: String,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_say_what_to_do() {
+        let e = RbacError::RiskyRules {
+            categories: vec!["secrets".into(), "pod-exec".into()],
+        };
+        assert_eq!(
+            e.to_string(),
+            "the Role would grant risky permissions (secrets, pod-exec); review them and pass --allow-risky to grant them anyway"
+        );
+        let u = RbacError::UnknownPreset {
+            name: "webapp".into(),
+        };
+        assert_eq!(
+            u.to_string(),
+            "unknown preset \"webapp\"; choose one of: web-app, helm, welkin-demo"
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! The terminal: where human text goes, whether questions may be asked, colours and spinners.
+//!
+//! Human text goes to stderr so stdout stays clean for data (`--dry-run` YAML).
+//! Questions are asked only when stdin and stderr are both terminals and `--yes` was not
+//! given: dialoguer would otherwise wait on the keyboard or loop (see DESIGN.md).
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use console::{Style, style};
+use dialoguer::theme::ColorfulTheme;
+
+use crate::error::{Error, Result};
+
+pub struct Ui {
+    interactive: bool,
+    progress: bool,
+}
+
+impl Ui {
+    /// Looks at the terminal and the environment (`NO_COLOR`).
+    pub fn detect(yes: bool) -> Ui {
+        let stderr_tty = std::io::stderr().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        if no_color || !stderr_tty {
+            console::set_colors_enabled_stderr(false);
+            console::set_colors_enabled(false);
+        }
+        Ui {
+            interactive: !yes && std::io::stdin().is_terminal() && stderr_tty,
+            progress: stderr_tty,
+        }
+    }
+
+    /// May we ask questions?
+    pub fn interactive(&self) -> bool {
+        self.interactive
+    }
+
+    pub fn say(&self, text: impl AsRef<str>) {
+        eprintln!("{}", text.as_ref());
+    }
+
+    pub fn heading(&self, text: impl AsRef<str>) {
+        eprintln!("\n{}", style(text.as_ref()).bold());
+    }
+
+    pub fn ok(&self, text: impl AsRef<str>) {
+        eprintln!("{} {}", style("✓").green(), text.as_ref());
+    }
+
+    pub fn warn(&self, text: impl AsRef<str>) {
+        eprintln!("{} {}", style("warning:").yellow().bold(), text.as_ref());
+    }
+
+    pub fn dim(&self, text: impl AsRef<str>) {
+        eprintln!("{}", Style::new().dim().apply_to(text.as_ref()));
+    }
+
+    fn theme() -> ColorfulTheme {
+        ColorfulTheme::default()
+    }
+
+    fn prompt_error(e: dialoguer::Error) -> Error {
+        match e {
+            dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
+                Error::Cancelled
+            }
+            other => Error::Terminal(format!("the terminal prompt failed: {other}")),
+        }
+    }
+
+    /// Yes/no. Esc or Ctrl-C cancels the whole command.
+    pub fn confirm(&self, prompt: &str, default: bool) -> Result<bool> {
+        dialoguer::Confirm::with_theme(&Self::theme())
+            .with_prompt(prompt)
+            .default(default)
+            .interact_opt()
+            .map_err(Self::prompt_error)?
+            .ok_or(Error::Cancelled)
+    }
+
+    pub fn input(
+        &self,
+        prompt: &str,
+        default: &str,
+        validate: impl Fn(&String) -> std::result::Result<(), String>,
+    ) -> Result<String> {
+        dialoguer::Input::<String>::with_theme(&Self::theme())
+            .with_prompt(prompt)
+            .default(default.to_string())
+            .validate_with(move |s: &String| validate(s))
+            .interact_text()
+            .map_err(Self::prompt_error)
+    }
+
+    /// A multi-select over `items`; returns the chosen indexes.
+    pub fn multi_select(
+        &self,
+        prompt: &str,
+        items: &[String],
+        checked: &[bool],
+    ) -> Result<Vec<usize>> {
+        dialoguer::MultiSelect::with_theme(&Self::theme())
+            .with_prompt(prompt)
+            .items(items)
+            .defaults(checked)
+            .max_length(20)
+            .interact_opt()
+            .map_err(Self::prompt_error)?
+            .ok_or(Error::Cancelled)
+    }
+
+    pub fn select(&self, prompt: &str, items: &[String], default: usize) -> Result<usize> {
+        dialoguer::Select::with_theme(&Self::theme())
+            .with_prompt(prompt)
+            .items(items)
+            .default(default)
+            .interact_opt()
+            .map_err(Self::prompt_error)?
+            .ok_or(Error::Cancelled)
+    }
+
+    /// A spinner on a terminal; a single line of text elsewhere.
+    pub fn spinner(&self, text: &str) -> Spinner {
+        if self.progress {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg}")
+                    .expect("spinner template")
+                    .tick_strings(&["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", "✓"]),
+            );
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.set_message(text.to_string());
+            bar.enable_steady_tick(Duration::from_millis(100));
+            Spinner { bar: Some(bar) }
+        } else {
+            eprintln!("{text}");
+            Spinner { bar: None }
+        }
+    }
+}
+
+pub struct Spinner {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Spinner {
+    pub fn finish(self, text: &str) {
+        match self.bar {
+            Some(bar) => bar.finish_with_message(text.to_string()),
+            None => eprintln!("{} {text}", style("✓").green()),
+        }
+    }
+
+    pub fn fail(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! `kubectl cicd init` end to end against the sandbox, judged with the real kubectl.
+
+mod common;
+
+use std::time::Duration;
+
+use cicd_sandbox::Config;
+use common::{env, env_with, kubectl_wanted};
+
+const WRITE_VERBS: &[&str] = &["create", "update", "patch", "delete", "deletecollection"];
+
+#[test]
+fn alice_gets_a_working_least_privilege_kubeconfig_from_the_web_app_preset() {
+    let env = env();
+    let run = env.plugin_as("alice", &["init", "--preset", "web-app", "--yes"]);
+    assert!(run.ok(), "{run:?}");
+    assert!(run.stdout.is_empty(), "human text goes to stderr: {run:?}");
+    let written = env.path("kubeconfig_ci_cd.yaml");
+    let meta = std::fs::metadata(&written).expect("kubeconfig written");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    }
+    let text = std::fs::read_to_string(&written).unwrap();
+    assert!(
+        text.contains("certificate-authority-data:"),
+        "{}",
+        "the CA is embedded"
+    );
+    assert!(!text.contains("insecure-skip-tls-verify"));
+    assert!(text.contains("namespace: team-a"));
+
+    // The objects carry the labels and annotations audit, rotate and delete rely on.
+    let role = env
+        .sandbox
+        .object("rbac.authorization.k8s.io", "roles", "team-a", "ci-cd")
+        .expect("role");
+    assert_eq!(
+        role["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "kubectl-cicd"
+    );
+    assert_eq!(
+        role["metadata"]["annotations"]["kubectl-cicd.io/created-by"],
+        "alice"
+    );
+    assert!(role["metadata"]["managedFields"][0]["manager"] == "kubectl-cicd");
+    assert!(!role.to_string().contains('*'), "no wildcard in the Role");
+
+    if !kubectl_wanted() {
+        return;
+    }
+    let can = |args: &[&str]| env.kubectl(&written, &[&["auth", "can-i"], args].concat(), None);
+    let yes = can(&["create", "deployments"]);
+    assert_eq!((yes.stdout.trim(), yes.code), ("yes", Some(0)), "{yes:?}");
+    let no = can(&["get", "secrets"]);
+    assert_eq!((no.stdout.trim(), no.code), ("no", Some(1)), "{no:?}");
+    let created = env.kubectl(
+        &written,
+        &["create", "deployment", "web", "--image=nginx"],
+        None,
+    );
+    assert!(created.ok(), "{created:?}");
+    assert_eq!(created.stdout.trim(), "deployment.apps/web created");
+    let secrets = env.kubectl(&written, &["get", "secrets"], None);
+    assert_eq!(
+        secrets.stderr.trim(),
+        "Error from server (Forbidden): secrets is forbidden: User \"system:serviceaccount:team-a:ci-cd\" cannot list resource \"secrets\" in API group \"\" in the namespace \"team-a\""
+    );
+}
+
+#[test]
+fn bob_is_stopped_before_any_write_with_the_servers_words() {
+    let env = env();
+    env.sandbox.clear_request_log();
+    let run = env.plugin_as(
+        "bob",
+        &[
+            "init",
+            "--kinds",
+            "deployments.apps,secrets",
+            "--allow-risky",
+            "--yes",
+        ],
+    );
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:["),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("Nothing was created"), "{run:?}");
+    let writes: Vec<_> = env
+        .sandbox
+        .request_log()
+        .into_iter()
+        .filter(|e| {
+            (WRITE_VERBS.contains(&e.verb.as_str()) && !e.path.contains("reviews")) || e.changed
+        })
+        .collect();
+    assert!(writes.is_empty(), "bob's run wrote: {writes:?}");
+    assert!(
+        !env.sandbox.request_log().is_empty(),
+        "bob's run did ask the server what he holds"
+    );
+    assert!(!env.path("kubeconfig_ci_cd.yaml").exists());
+}
+
+#[test]
+fn a_second_identical_run_changes_nothing_and_still_verifies() {
+    let env = env();
+    let args = ["init", "--preset", "web-app", "--yes", "--force"];
+    let first = env.plugin_as("alice", &args);
+    assert!(first.ok(), "{first:?}");
+    env.sandbox.clear_request_log();
+    let second = env.plugin_as("alice", &args);
+    assert!(second.ok(), "{second:?}");
+    assert!(second.stderr.contains("unchanged"), "{second:?}");
+    assert!(second.stderr.contains("Verified"), "{second:?}");
+    let changed: Vec<_> = env
+        .sandbox
+        .request_log()
+        .into_iter()
+        .filter(|e| e.changed)
+        .collect();
+    assert!(changed.is_empty(), "the second run changed: {changed:?}");
+}
+
+#[test]
+fn the_non_interactive_path_stays_within_fifteen_requests() {
+    let env = env();
+    env.sandbox.clear_request_log();
+    let run = env.plugin_as("alice", &["init", "--preset", "web-app", "--yes"]);
+    assert!(run.ok(), "{run:?}");
+    let log = env.sandbox.request_log();
+    let lines: Vec<String> = log
+        .iter()
+        .map(|e| format!("{} {} {}", e.method, e.path, e.status))
+        .collect();
+    eprintln!(
+        "init made {} API requests:\n{}",
+        log.len(),
+        lines.join("\n")
+    );
+    assert!(
+        log.len() <= 15,
+        "{} requests:\n{}",
+        log.len(),
+        lines.join("\n")
+    );
+    let discovery: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("GET /api") && !l.contains("/namespaces/"))
+        .collect();
+    assert_eq!(
+        discovery.len(),
+        2,
+        "aggregated discovery only: {discovery:?}"
+    );
+}
+
+#[test]
+fn without_aggregated_discovery_init_falls_back_to_legacy_discovery() {
+    let env = env_with(Config {
+        aggregated_discovery: false,
+        ..Config::default()
+    });
+    let run = env.plugin_as("alice", &["init", "--preset", "web-app", "--yes"]);
+    assert!(run.ok(), "{run:?}");
+}
+
+#[test]
+fn dry_run_prints_yaml_that_kubectl_applies() {
+    let env = env();
+    let run = env.plugin_as(
+        "alice",
+        &["init", "--preset", "web-app", "--dry-run", "--yes"],
+    );
+    assert!(run.ok(), "{run:?}");
+    assert!(run.stdout.starts_with("---\n"), "{run:?}");
+    assert!(
+        env.sandbox
+            .object("", "serviceaccounts", "team-a", "ci-cd")
+            .is_none(),
+        "dry run created nothing"
+    );
+    assert!(!env.path("kubeconfig_ci_cd.yaml").exists());
+    if !kubectl_wanted() {
+        return;
+    }
+    let applied = env.kubectl(
+        &env.kubeconfig("alice"),
+        &["apply", "-f", "-"],
+        Some(&run.stdout),
+    );
+    assert!(applied.ok(), "{applied:?}");
+    for object in [
+        "serviceaccount/ci-cd",
+        "role.rbac.authorization.k8s.io/ci-cd",
+        "rolebinding.rbac.authorization.k8s.io/ci-cd",
+    ] {
+        assert!(
+            applied.stdout.contains(&format!("{object} created")),
+            "{applied:?}"
+        );
+    }
+}
+
+#[test]
+fn request_tokens_show_the_expiry_the_server_granted() {
+    let env = env_with(Config {
+        max_token_expiration: Some(Duration::from_secs(1800)),
+        ..Config::default()
+    });
+    let run = env.plugin_as(
+        "alice",
+        &[
+            "init",
+            "--preset",
+            "web-app",
+            "--token",
+            "request",
+            "--token-duration",
+            "1h",
+            "--yes",
+        ],
+    );
+    assert!(run.ok(), "{run:?}");
+    assert!(
+        run.stderr.contains("shortened"),
+        "the cap is reported: {run:?}"
+    );
+    let expiry = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(1800);
+    let shown = run
+        .stderr
+        .lines()
+        .find_map(|l| l.split("valid until ").nth(1))
+        .expect("expiry shown")
+        .trim()
+        .parse::<jiff::Timestamp>()
+        .expect("an RFC 3339 time");
+    assert!(
+        (shown.as_second() - expiry.as_second()).abs() < 120,
+        "shown {shown}, cap ends near {expiry}"
+    );
+    assert!(
+        env.sandbox
+            .object("", "secrets", "team-a", "ci-cd-token")
+            .is_none(),
+        "no token Secret for request tokens"
+    );
+}
+
+#[test]
+fn too_short_request_tokens_are_refused_before_anything_is_sent() {
+    let env = env();
+    env.sandbox.clear_request_log();
+    let run = env.plugin_as(
+        "alice",
+        &[
+            "init",
+            "--preset",
+            "web-app",
+            "--token",
+            "request",
+            "--token-duration",
+            "5m",
+            "--yes",
+        ],
+    );
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("less than 10 minutes"), "{run:?}");
+    assert!(env.sandbox.request_log().iter().all(|e| !e.changed));
+}
+
+#[test]
+fn no_terminal_and_no_kinds_names_the_flag_to_pass() {
+    let env = env();
+    let run = env.plugin_as("alice", &["init"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(
+        run.stderr.contains("--preset") && run.stderr.contains("--kinds"),
+        "{run:?}"
+    );
+}
+
+#[test]
+fn an_existing_output_is_kept_without_force() {
+    let env = env();
+    std::fs::write(env.path("kubeconfig_ci_cd.yaml"), "keep me").unwrap();
+    env.sandbox.clear_request_log();
+    let run = env.plugin_as("alice", &["init", "--preset", "web-app", "--yes"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("--force"), "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(env.path("kubeconfig_ci_cd.yaml")).unwrap(),
+        "keep me"
+    );
+    assert!(
+        env.sandbox.request_log().is_empty(),
+        "refused before any request"
+    );
+}
+
+#[test]
+fn risky_kinds_need_allow_risky() {
+    let env = env();
+    let run = env.plugin_as("alice", &["init", "--kinds", "deploy,secrets", "--yes"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(run.stderr.contains("--allow-risky"), "{run:?}");
+    assert!(
+        env.sandbox
+            .object("", "serviceaccounts", "team-a", "ci-cd")
+            .is_none()
+    );
+}
+
+#[test]
+fn unknown_kinds_are_named() {
+    let env = env();
+    let run = env.plugin_as("alice", &["init", "--kinds", "deploymnets", "--yes"]);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("deploymnets"), "{run:?}");
+}
+
+#[test]
+fn an_exec_credential_plugin_source_works() {
+    let env = env();
+    let token = env.sandbox.user_token("alice").unwrap();
+    let script = env.path("fake-kubelogin.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{token}\"}}}}'\n"
+        ),
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let alice = std::fs::read_to_string(env.kubeconfig("alice")).unwrap();
+    let exec_user = format!(
+        "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never\n",
+        script.display()
+    );
+    let with_exec = alice.replace(&format!("    token: {token}\n"), &exec_user);
+    assert_ne!(with_exec, alice, "the token line was replaced");
+    let kubeconfig = env.path("exec.kubeconfig");
+    std::fs::write(&kubeconfig, with_exec).unwrap();
+    let run = env.plugin(&kubeconfig, &["init", "--preset", "web-app", "--yes"]);
+    assert!(run.ok(), "{run:?}");
+    assert!(run.stderr.contains("exec plugin"), "{run:?}");
+}
