@@ -421,11 +421,12 @@ fn read_error(file: &Path, e: KubeconfigError) -> Error {
         KubeconfigError::Parse(err) => {
             // Never echo the file: a snippet of a kubeconfig may hold a token.
             let plain = err.without_snippet();
+            let first_line = plain.to_string().lines().next().unwrap_or("").to_string();
             let at = plain
                 .location()
+                .filter(|_| !first_line.contains(" line "))
                 .map(|l| format!(" at line {}, column {}", l.line(), l.column()))
                 .unwrap_or_default();
-            let first_line = plain.to_string().lines().next().unwrap_or("").to_string();
             Error::Kubeconfig(format!(
                 "{} is not a valid kubeconfig (YAML){at}: {}. Check the file, e.g. with `kubectl config view --kubeconfig {}`",
                 file.display(),

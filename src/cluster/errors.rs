@@ -141,7 +141,7 @@ pub(crate) fn map(err: kube::Error, server: &str, context: &str) -> Error {
                     },
                     message: format!(
                         "the API server is overloaded (429 Too Many Requests) and still was after retrying: {}. Try again in a minute",
-                        message.trim()
+                        message.trim().trim_end_matches('.')
                     ),
                 },
                 _ => Error::Api {

@@ -32,6 +32,9 @@ use super::errors::{TransportClass, classify_transport};
 pub struct RetrySettings {
     /// Retries after the first attempt.
     pub max_retries: u32,
+    /// Retries when the connection is refused (a restarting API server comes back within a
+    /// second or so; a wrong address never does, so keep this small).
+    pub max_refused_retries: u32,
     /// First backoff delay; doubles each retry (with jitter) up to `max_delay`.
     pub min_delay: Duration,
     pub max_delay: Duration,
@@ -49,6 +52,7 @@ impl Default for RetrySettings {
     fn default() -> Self {
         RetrySettings {
             max_retries: 4,
+            max_refused_retries: 2,
             min_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(4),
             max_retry_after: Duration::from_secs(10),
@@ -148,9 +152,10 @@ impl<Res> Policy<Request<Body>, Response<Res>, BoxError> for TransientRetry {
                 _ => return None,
             },
             Err(e) if idempotent => match classify_transport(e.as_ref()) {
-                TransportClass::Refused | TransportClass::Closed | TransportClass::Timeout => {
+                TransportClass::Refused if self.retries < self.settings.max_refused_retries => {
                     self.backoff.next_backoff()
                 }
+                TransportClass::Closed | TransportClass::Timeout => self.backoff.next_backoff(),
                 _ => return None,
             },
             Err(_) => return None,

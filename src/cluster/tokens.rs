@@ -96,13 +96,12 @@ impl Cluster {
             let now = tokio::time::Instant::now();
             if now >= deadline {
                 return Err(Error::Token(format!(
-                    "the token Secret {ns}/{secret_name} was not filled within {}s. \
+                    "the token Secret {ns}/{secret_name} was not filled within {timeout:?}. \
                      Kubernetes' token controller, part of kube-controller-manager, fills \
                      `{SA_TOKEN_TYPE}` Secrets: check that kube-controller-manager is running and healthy \
                      (and started with --service-account-private-key-file), that the ServiceAccount \
                      named in the Secret's {SA_NAME_ANNOTATION} annotation exists, and see \
-                     `kubectl -n {ns} describe secret {secret_name}`. Or use a short-lived token (TokenRequest) instead",
-                    timeout.as_secs()
+                     `kubectl -n {ns} describe secret {secret_name}`. Or use a short-lived token (TokenRequest) instead"
                 )));
             }
             on_wait();

@@ -202,6 +202,12 @@ impl Sandbox {
         self.shared.lock().max_token_expiration = max;
     }
 
+    /// Moves the sandbox's clock forward as if `by` had passed, for token issue and expiry and
+    /// the last-used stamps of legacy tokens (object timestamps keep the real time).
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared.lock().clock_offset += by;
+    }
+
     /// Serves another type from now on (a CRD being installed).
     pub fn register_type(&self, t: ResourceType) {
         self.shared.lock().registry.register(t);

@@ -11,7 +11,7 @@ use crate::patch;
 use crate::rbac::{self, RbacDenial, UserInfo, rules_of};
 use crate::registry::ResourceType;
 use crate::state::State;
-use crate::status::{ApiError, FieldError, Target};
+use crate::status::{ApiError, FieldError, Target, go_struct};
 use crate::store::{FieldSelector, LabelSelector, TypeKey, meta_mut, meta_str, type_key};
 use crate::table;
 use crate::util::{now_rfc3339, random_suffix};
@@ -468,9 +468,16 @@ fn check_immutable(call: &Call, name: &str, old: &Value, new: &Value) -> Result<
     if is_binding && old["roleRef"] != new["roleRef"] {
         return Err(ApiError::invalid(
             call.kind_target(name),
-            vec![FieldError::invalid(
+            vec![FieldError::invalid_struct(
                 "roleRef",
-                new["roleRef"].clone(),
+                go_struct(
+                    "rbac.RoleRef",
+                    &[
+                        ("APIGroup", new["roleRef"]["apiGroup"].as_str().unwrap_or("")),
+                        ("Kind", new["roleRef"]["kind"].as_str().unwrap_or("")),
+                        ("Name", new["roleRef"]["name"].as_str().unwrap_or("")),
+                    ],
+                ),
                 "cannot change roleRef",
             )],
         ));

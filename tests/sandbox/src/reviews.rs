@@ -8,7 +8,7 @@ use crate::rbac::{self, Attributes, UserInfo};
 use crate::state::{Shared, State};
 use crate::status::{ApiError, FieldError, Target};
 use crate::store::{meta_str, type_key};
-use crate::util::{now, rfc3339};
+use crate::util::rfc3339;
 use crate::validation::SA_TOKEN_TYPE;
 
 fn user_info_json(u: &UserInfo) -> Value {
@@ -169,41 +169,48 @@ const MIN_EXPIRATION: i64 = 600;
 const MAX_EXPIRATION: i64 = 1 << 32;
 const DEFAULT_EXPIRATION: i64 = 3600;
 
-/// `POST /api/v1/namespaces/{ns}/serviceaccounts/{name}/token` (TokenRequest).
+/// A TokenRequest answer, with the warning the real server adds when it shortened the expiry.
+pub struct IssuedToken {
+    pub body: Value,
+    pub warning: Option<String>,
+}
+
+/// `POST /api/v1/namespaces/{ns}/serviceaccounts/{name}/token` (TokenRequest), in the order
+/// of `pkg/registry/core/serviceaccount/storage/token.go`: body name and namespace checks,
+/// ServiceAccount lookup, then validation, then the `--service-account-max-token-expiration` cap.
 pub fn token_request(
     shared: &Shared,
     st: &mut State,
     namespace: &str,
     sa_name: &str,
     body: &Value,
-) -> Result<Value, ApiError> {
-    let invalid = |value: i64, detail: &str| {
+) -> Result<IssuedToken, ApiError> {
+    let invalid = |name: &str, field: &str, value: Value, detail: &str| {
         ApiError::invalid(
             Target {
                 group: "authentication.k8s.io",
                 kind: "TokenRequest",
-                name: "",
+                name,
             },
-            vec![FieldError::invalid(
-                "spec.expirationSeconds",
-                json!(value),
-                detail,
-            )],
+            vec![FieldError::invalid(field, value, detail)],
         )
     };
-    let requested = body["spec"]["expirationSeconds"]
-        .as_i64()
-        .unwrap_or(DEFAULT_EXPIRATION);
-    if requested < MIN_EXPIRATION {
+    let body_name = meta_str(body, "name");
+    if !body_name.is_empty() && body_name != sa_name {
         return Err(invalid(
-            requested,
-            "may not specify a duration less than 10 minutes",
+            sa_name,
+            "metadata.name",
+            json!(body_name),
+            "must match the service account name if specified",
         ));
     }
-    if requested > MAX_EXPIRATION {
+    let body_namespace = meta_str(body, "namespace");
+    if !body_namespace.is_empty() && body_namespace != namespace {
         return Err(invalid(
-            requested,
-            "may not specify a duration larger than 2^32 seconds",
+            sa_name,
+            "metadata.namespace",
+            json!(body_namespace),
+            "must match the service account namespace if specified",
         ));
     }
     let sa = st
@@ -217,9 +224,34 @@ pub fn token_request(
                 name: sa_name,
             })
         })?;
-    let granted = match st.max_token_expiration {
-        Some(max) => requested.min(max.as_secs() as i64),
-        None => requested,
+    let requested = body["spec"]["expirationSeconds"]
+        .as_i64()
+        .unwrap_or(DEFAULT_EXPIRATION);
+    let field = "spec.expirationSeconds";
+    if requested < MIN_EXPIRATION {
+        return Err(invalid(
+            "",
+            field,
+            json!(requested),
+            "may not specify a duration less than 10 minutes",
+        ));
+    }
+    if requested > MAX_EXPIRATION {
+        return Err(invalid(
+            "",
+            field,
+            json!(requested),
+            "may not specify a duration larger than 2^32 seconds",
+        ));
+    }
+    let (granted, warning) = match st.max_token_expiration.map(|m| m.as_secs() as i64) {
+        Some(max) if max > 0 && requested > max => (
+            max,
+            Some(format!(
+                "requested expiration of {requested} seconds shortened to {max} seconds"
+            )),
+        ),
+        _ => (requested, None),
     };
     let mut audiences: Vec<String> = body["spec"]["audiences"]
         .as_array()
@@ -232,14 +264,14 @@ pub fn token_request(
     if audiences.is_empty() {
         audiences.push(API_AUDIENCE.to_string());
     }
-    let issued = now().as_second();
-    let expires = issued + granted;
+    let issued = st.now();
+    let expires = issued.as_second() + granted;
     let token = shared.signer.issue_bound(
         namespace,
         sa_name,
         meta_str(&sa, "uid"),
         &audiences,
-        issued,
+        issued.as_second(),
         expires,
     );
     st.minted_tokens.push(token.clone());
@@ -255,13 +287,14 @@ pub fn token_request(
     if spec.get("boundObjectRef").is_none() {
         spec["boundObjectRef"] = Value::Null;
     }
-    Ok(json!({
+    let body = json!({
         "kind": "TokenRequest",
         "apiVersion": "authentication.k8s.io/v1",
-        "metadata": {"name": sa_name, "namespace": namespace, "creationTimestamp": null},
+        "metadata": {"name": sa_name, "namespace": namespace, "creationTimestamp": rfc3339(issued)},
         "spec": spec,
         "status": {"token": token, "expirationTimestamp": expiry},
-    }))
+    });
+    Ok(IssuedToken { body, warning })
 }
 
 /// Whether a verified token still stands: its ServiceAccount (and Secret) exist and match.
@@ -278,7 +311,7 @@ pub fn service_account_token_user(
             audiences,
             expires,
         } => {
-            if *expires <= now().as_second() || !audiences.iter().any(|a| a == API_AUDIENCE) {
+            if *expires <= st.now().as_second() || !audiences.iter().any(|a| a == API_AUDIENCE) {
                 return None;
             }
             (namespace, service_account, service_account_uid)
@@ -315,7 +348,7 @@ pub const LEGACY_INVALID_SINCE: &str = "kubernetes.io/legacy-token-invalid-since
 
 /// The apiserver labels a legacy token Secret with the day it was last used.
 fn stamp_last_used(st: &mut State, namespace: &str, secret: &str, mut stored: Value) {
-    let today = now().strftime("%Y-%m-%d").to_string();
+    let today = st.now().strftime("%Y-%m-%d").to_string();
     if stored["metadata"]["labels"][LEGACY_LAST_USED] == today.as_str() {
         return;
     }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT};
+use hyper::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER, USER_AGENT, WARNING,
+};
 use hyper::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -32,6 +34,8 @@ pub struct Reply {
     pub content_type: &'static str,
     pub retry_after: Option<u64>,
     pub secret_data: bool,
+    /// Sent as `Warning: 299 - "<text>"` headers, as `warning.AddWarning` does.
+    pub warnings: Vec<String>,
 }
 
 impl Reply {
@@ -42,6 +46,7 @@ impl Reply {
             body: Bytes::from(body.to_string()),
             content_type: "application/json",
             retry_after: None,
+            warnings: Vec::new(),
         }
     }
 
@@ -52,6 +57,7 @@ impl Reply {
             content_type: "text/plain; charset=utf-8",
             retry_after: None,
             secret_data: false,
+            warnings: Vec::new(),
         }
     }
 
@@ -184,6 +190,12 @@ pub async fn serve(
     if let Some(secs) = reply.retry_after {
         resp.headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(secs));
+    }
+    for text in &reply.warnings {
+        let quoted = text.replace('\\', "\\\\").replace('"', "\\\"");
+        if let Ok(v) = HeaderValue::from_str(&format!("299 - \"{quoted}\"")) {
+            resp.headers_mut().append(WARNING, v);
+        }
     }
     Ok(resp)
 }

@@ -108,6 +108,8 @@ pub struct State {
     pub faults: Vec<Fault>,
     /// Every ServiceAccount token the sandbox issued, for leak checks.
     pub minted_tokens: Vec<String>,
+    /// How far the sandbox's clock runs ahead of the real one (see [`State::now`]).
+    pub clock_offset: Duration,
     rbac_cache: Option<(u64, Arc<RbacSnapshot>)>,
 }
 
@@ -123,8 +125,18 @@ impl State {
             log: Vec::new(),
             faults: Vec::new(),
             minted_tokens: Vec::new(),
+            clock_offset: Duration::ZERO,
             rbac_cache: None,
         }
+    }
+
+    /// The time for token issue, token expiry and last-used stamps: tests move it forward
+    /// instead of waiting for a token to expire.
+    pub fn now(&self) -> jiff::Timestamp {
+        let offset = jiff::SignedDuration::try_from(self.clock_offset).unwrap_or_default();
+        crate::util::now()
+            .checked_add(offset)
+            .unwrap_or_else(|_| crate::util::now())
     }
 
     /// The RBAC objects as the oracle sees them, rebuilt only when storage changed.

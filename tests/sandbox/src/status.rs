@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use crate::rbac::go_quote;
+
 /// An API error: the HTTP code plus the Status body.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiError {
@@ -162,8 +164,12 @@ pub fn qualified(group: &str, resource_or_kind: &str) -> String {
     }
 }
 
+/// StatusDetails: `name` and `group` are `omitempty`, so empty ones are left out.
 fn details(t: &Target) -> Value {
-    let mut d = json!({"name": t.name, "kind": t.kind});
+    let mut d = json!({"kind": t.kind});
+    if !t.name.is_empty() {
+        d["name"] = json!(t.name);
+    }
     if !t.group.is_empty() {
         d["group"] = json!(t.group);
     }
@@ -181,6 +187,12 @@ pub struct FieldError {
 pub enum FieldErrorKind {
     Invalid {
         value: Value,
+        detail: String,
+    },
+    /// An invalid value Go prints as a struct (`%#v`), already rendered, e.g.
+    /// `rbac.RoleRef{APIGroup:"rbac.authorization.k8s.io", Kind:"Role", Name:"x"}`.
+    InvalidStruct {
+        go_value: String,
         detail: String,
     },
     Required {
@@ -206,6 +218,16 @@ impl FieldError {
         }
     }
 
+    pub fn invalid_struct(field: &str, go_value: String, detail: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            kind: FieldErrorKind::InvalidStruct {
+                go_value,
+                detail: detail.into(),
+            },
+        }
+    }
+
     pub fn required(field: &str, detail: impl Into<String>) -> Self {
         FieldError {
             field: field.into(),
@@ -226,7 +248,9 @@ impl FieldError {
 
     fn reason(&self) -> &'static str {
         match self.kind {
-            FieldErrorKind::Invalid { .. } => "FieldValueInvalid",
+            FieldErrorKind::Invalid { .. } | FieldErrorKind::InvalidStruct { .. } => {
+                "FieldValueInvalid"
+            }
             FieldErrorKind::Required { .. } => "FieldValueRequired",
             FieldErrorKind::Forbidden { .. } => "FieldValueForbidden",
             FieldErrorKind::NotSupported { .. } => "FieldValueNotSupported",
@@ -245,6 +269,9 @@ impl FieldError {
         match &self.kind {
             FieldErrorKind::Invalid { value, detail } => {
                 with_detail(format!("Invalid value: {}", go_value(value)), detail)
+            }
+            FieldErrorKind::InvalidStruct { go_value, detail } => {
+                with_detail(format!("Invalid value: {go_value}"), detail)
             }
             FieldErrorKind::Required { detail } => with_detail("Required value".into(), detail),
             FieldErrorKind::Forbidden { detail } => with_detail("Forbidden".into(), detail),
@@ -266,12 +293,26 @@ impl std::fmt::Display for FieldError {
     }
 }
 
-/// How apimachinery prints a bad value: strings quoted, numbers bare.
+/// How apimachinery prints a bad value (`field.Error.ErrorBody`): strings with `%q`, numbers
+/// and booleans bare, anything else with `%#v` (`[]string{"a", "b"}`).
 fn go_value(v: &Value) -> String {
     match v {
-        Value::String(s) => format!("\"{s}\""),
+        Value::String(s) => go_quote(s),
+        Value::Array(items) if items.iter().all(Value::is_string) => {
+            let quoted: Vec<String> = items.iter().map(go_value).collect();
+            format!("[]string{{{}}}", quoted.join(", "))
+        }
         other => other.to_string(),
     }
+}
+
+/// Go `%#v` of a struct of string fields: `rbac.RoleRef{APIGroup:"g", Kind:"Role", Name:"x"}`.
+pub fn go_struct(type_name: &str, fields: &[(&str, &str)]) -> String {
+    let fields: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{k}:{}", go_quote(v)))
+        .collect();
+    format!("{type_name}{{{}}}", fields.join(", "))
 }
 
 #[cfg(test)]

@@ -29,9 +29,11 @@ pub fn handle(shared: &Shared, st: &mut State, ctx: &Ctx, call: &Call) -> Result
     };
     match sub.name.as_str() {
         "token" => {
-            let reply = reviews::token_request(shared, st, call.namespace, &info.name, &parse()?)?;
-            let mut r = Reply::json(201, &reply);
+            let issued =
+                reviews::token_request(shared, st, call.namespace, &info.name, &parse()?)?;
+            let mut r = Reply::json(201, &issued.body);
             r.secret_data = false;
+            r.warnings.extend(issued.warning);
             Ok(r)
         }
         "scale" => scale(st, ctx, call),
