@@ -472,7 +472,7 @@ fn redact_quoted(msg: &str) -> String {
     for ch in msg.chars() {
         match quote {
             Some(q) if ch == q => {
-                out.push_str("…");
+                out.push('…');
                 out.push(ch);
                 quote = None;
             }
@@ -722,9 +722,15 @@ pub fn write_private_file(path: &Path, contents: &str, force: bool) -> Result<()
         std::fs::rename(&tmp, path)
     } else {
         // A hard link fails if `path` appeared meanwhile: never clobber without --force.
-        let linked = std::fs::hard_link(&tmp, path);
-        let _ = std::fs::remove_file(&tmp);
-        linked
+        match std::fs::hard_link(&tmp, path) {
+            Ok(()) => std::fs::remove_file(&tmp).or(Ok(())),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+            // File systems without hard links: check, then rename (a tiny race remains).
+            Err(_) if path.symlink_metadata().is_ok() => {
+                Err(std::io::ErrorKind::AlreadyExists.into())
+            }
+            Err(_) => std::fs::rename(&tmp, path),
+        }
     };
     if let Err(e) = placed {
         let _ = std::fs::remove_file(&tmp);

@@ -740,3 +740,84 @@ fn missing_or_unwritable_folders_are_write_errors() {
         Err(Error::Write { .. })
     ));
 }
+
+/// A minimal HTTP CONNECT proxy on 127.0.0.1; counts the tunnels it opened.
+async fn connect_proxy() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let tunnels = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = tunnels.clone();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if inbound.read_exact(&mut byte).await.is_err() {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).into_owned();
+                let mut words = head.split_whitespace();
+                if words.next() != Some("CONNECT") {
+                    let _ = inbound
+                        .write_all(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+                        .await;
+                    return;
+                }
+                let Some(target) = words.next() else { return };
+                let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                    let _ = inbound.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                    return;
+                };
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if inbound
+                    .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                    .await
+                    .is_ok()
+                {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (url, tunnels)
+}
+
+#[tokio::test]
+async fn proxy_url_is_used_by_the_source_and_by_with_token() {
+    let sb = sandbox();
+    let (proxy, tunnels) = connect_proxy().await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = sb.kubeconfig("alice", "team-a").replace(
+        "    certificate-authority-data:",
+        &format!("    proxy-url: {proxy}\n    certificate-authority-data:"),
+    );
+    let kc = write(dir.path(), "kc", &text);
+    let src = load_source_with(&sel(Some(&kc), None, None), &SourceEnv::default()).unwrap();
+    assert_eq!(src.proxy_url.as_deref(), Some(proxy.as_str()));
+
+    let who = Cluster::connect(src.config.clone())
+        .unwrap()
+        .whoami()
+        .await
+        .unwrap();
+    assert_eq!(who.username, "alice");
+    let config = with_token(&src, &sb.user_token("bob").unwrap());
+    let who = Cluster::connect(config).unwrap().whoami().await.unwrap();
+    assert_eq!(who.username, "bob");
+    // kube applies NO_PROXY even to a kubeconfig proxy-url (client-go does not).
+    let bypassed = ["NO_PROXY", "no_proxy"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|s| !s.trim().is_empty()));
+    if !bypassed {
+        assert_eq!(
+            tunnels.load(std::sync::atomic::Ordering::SeqCst),
+            2,
+            "both clients went through the proxy"
+        );
+    }
+}

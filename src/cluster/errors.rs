@@ -210,8 +210,8 @@ pub(crate) fn build_error(err: kube::Error, server: &str, user: &str) -> Error {
         kube::Error::Auth(auth) => credentials_error(&auth, user),
         kube::Error::ProxyProtocolDisabled { proxy_url, .. }
         | kube::Error::ProxyProtocolUnsupported { proxy_url } => Error::Kubeconfig(format!(
-            "the proxy {} (from the cluster's proxy-url or HTTPS_PROXY) cannot be used: this build of kubectl-cicd talks to the API server directly. \
-             Unset HTTPS_PROXY, or add the API server to NO_PROXY",
+            "the proxy {} (from the cluster's proxy-url or HTTPS_PROXY) uses a protocol kubectl-cicd does not support: \
+             use an http:// or https:// proxy, or add the API server to NO_PROXY",
             redact_userinfo(&proxy_url.to_string())
         )),
         kube::Error::RustlsTls(e) => Error::Kubeconfig(format!(

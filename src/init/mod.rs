@@ -20,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::kubeconfig::{self, CiKubeconfig, SecretToken, SourceContext, SourceSelection};
 use crate::rbac::{self, Rule};
 use crate::ui::Ui;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use objects::{Desired, Existing, Provenance};
 use plan::{Plan, TokenPlan};
@@ -94,7 +95,7 @@ pub async fn run(global: &GlobalFlags, flags: &InitFlags) -> Result<()> {
         return Err(Error::Cancelled);
     }
 
-    apply(&ui, &cluster, &desired).await?;
+    apply(&ui, &cluster, &desired, &existing).await?;
     let issued = obtain_token(&ui, &cluster, &plan, &desired).await?;
     verify(&ui, &source, &plan, &issued.token).await?;
     let path = write_kubeconfig(&source, &plan, &issued)?;
@@ -113,26 +114,70 @@ fn refuse_existing_output(flags: &InitFlags) -> Result<()> {
     Ok(())
 }
 
-async fn apply(ui: &Ui, cluster: &Cluster, d: &Desired) -> Result<()> {
+async fn apply(ui: &Ui, cluster: &Cluster, d: &Desired, existing: &Existing) -> Result<()> {
     let spinner = ui.spinner("Applying ServiceAccount, Role and RoleBinding (server-side apply, field manager kubectl-cicd)");
     let result = async {
-        cluster.apply(&d.service_account).await?;
-        cluster.apply(&d.role).await?;
-        cluster
+        let sa = cluster.apply(&d.service_account).await?;
+        let role = cluster.apply(&d.role).await?;
+        let binding = cluster
             .replace_role_binding_if_role_ref_changed(&d.role_binding)
             .await?;
-        Ok::<(), Error>(())
+        Ok::<_, Error>([
+            (
+                "ServiceAccount",
+                outcome(
+                    existing.service_account.as_ref().map(|o| &o.metadata),
+                    &sa.metadata,
+                    false,
+                ),
+            ),
+            (
+                "Role",
+                outcome(
+                    existing.role.as_ref().map(|o| &o.metadata),
+                    &role.metadata,
+                    false,
+                ),
+            ),
+            (
+                "RoleBinding",
+                outcome(
+                    existing.role_binding.as_ref().map(|o| &o.metadata),
+                    &binding.binding.metadata,
+                    binding.replaced,
+                ),
+            ),
+        ])
     }
     .await;
     match result {
-        Ok(()) => {
-            spinner.finish("ServiceAccount, Role and RoleBinding applied");
+        Ok(outcomes) => {
+            let said: Vec<String> = outcomes
+                .iter()
+                .map(|(kind, how)| {
+                    format!(
+                        "{kind} {} {how}",
+                        d.role.metadata.name.as_deref().unwrap_or("")
+                    )
+                })
+                .collect();
+            spinner.finish(&said.join(", "));
             Ok(())
         }
         Err(e) => {
             spinner.fail();
             Err(e)
         }
+    }
+}
+
+/// `created`, `configured` or `unchanged`, as kubectl apply says it.
+fn outcome(before: Option<&ObjectMeta>, after: &ObjectMeta, replaced: bool) -> &'static str {
+    match before {
+        None => "created",
+        Some(_) if replaced => "replaced (its roleRef changed)",
+        Some(b) if b.resource_version == after.resource_version => "unchanged",
+        Some(_) => "configured",
     }
 }
 
@@ -221,12 +266,8 @@ async fn verify(ui: &Ui, source: &SourceContext, plan: &Plan, token: &SecretToke
     let review = as_robot.rules_review(&plan.namespace).await?;
     let granted = held_rules(&review);
     let verification = rbac::verify(&plan.role.rules, &granted);
-    ui.heading(format!(
-        "What system:serviceaccount:{}:{} can do",
-        plan.namespace,
-        plan.name()
-    ));
-    ui.say(verification.render_short());
+    let subject = format!("system:serviceaccount:{}:{}", plan.namespace, plan.name());
+    report::verification(ui, &subject, &verification);
     if !verification.passed() {
         return Err(Error::Verification(verification.summary()));
     }

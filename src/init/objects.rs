@@ -226,21 +226,44 @@ pub fn diff(before: &str, after: &str) -> Option<String> {
             };
         }
     }
-    let (mut i, mut j, mut out) = (0, 0, String::new());
+    let (mut i, mut j, mut lines) = (0, 0, Vec::new());
     while i < a.len() || j < b.len() {
         if i < a.len() && j < b.len() && a[i] == b[j] {
-            out.push_str(&format!("  {}\n", a[i]));
+            lines.push(format!("  {}", a[i]));
             i += 1;
             j += 1;
         } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            out.push_str(&format!("- {}\n", a[i]));
+            lines.push(format!("- {}", a[i]));
             i += 1;
         } else {
-            out.push_str(&format!("+ {}\n", b[j]));
+            lines.push(format!("+ {}", b[j]));
             j += 1;
         }
     }
-    Some(out)
+    Some(with_context(&lines, DIFF_CONTEXT))
+}
+
+const DIFF_CONTEXT: usize = 3;
+
+/// Keeps changed lines and `context` unchanged lines around each; `...` marks cuts.
+fn with_context(lines: &[String], context: usize) -> String {
+    let changed: Vec<usize> = (0..lines.len())
+        .filter(|&k| !lines[k].starts_with("  "))
+        .collect();
+    let near = |k: usize| changed.iter().any(|&c| c.abs_diff(k) <= context);
+    let mut out = String::new();
+    let mut cut = false;
+    for (k, line) in lines.iter().enumerate() {
+        if near(k) {
+            out.push_str(line);
+            out.push('\n');
+            cut = false;
+        } else if !cut {
+            out.push_str("  ...\n");
+            cut = true;
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! What `init` tells the person running it. All of it goes to stderr.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::cluster::RulesReview;
@@ -25,7 +26,7 @@ pub fn context(ui: &Ui, s: &SourceContext) {
     }
 }
 
-/// The caller's own rules in the namespace, as `kubectl auth can-i --list` shows them.
+/// The caller's own rules in the namespace, compactly: one line per set of verbs.
 pub fn grantable(ui: &Ui, review: &RulesReview) {
     ui.heading(format!(
         "What you may do (and so grant) in namespace {}",
@@ -40,21 +41,92 @@ pub fn grantable(ui: &Ui, review: &RulesReview) {
                 .unwrap_or("the server says so")
         ));
     }
-    let resource_rules: Vec<Rule> = super::held_rules(review)
+    let baseline = rbac::verify::baseline_rules();
+    let own: Vec<Rule> = super::held_rules(review)
         .into_iter()
-        .filter(|r| r.non_resource_urls.is_empty())
-        .collect();
-    let baseline: Vec<Rule> = rbac::verify::baseline_rules();
-    let own: Vec<Rule> = resource_rules
-        .into_iter()
-        .filter(|r| !baseline.contains(r))
+        .filter(|r| r.non_resource_urls.is_empty() && !baseline.contains(r))
         .collect();
     if own.is_empty() {
         ui.say("  nothing beyond the self-reviews every user has");
-    } else {
-        for line in rbac::render_can_i_list(&own, false).lines() {
-            ui.say(format!("  {line}"));
+        return;
+    }
+    for (verbs, resources) in group_by_verbs(&own) {
+        ui.say(wrap(&format!("  [{verbs}]"), &resources, 100));
+    }
+}
+
+/// `get list watch` -> resources holding exactly those verbs (named objects marked).
+fn group_by_verbs(rules: &[Rule]) -> Vec<(String, Vec<String>)> {
+    let mut by_target: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for rule in rules {
+        let groups = if rule.api_groups.is_empty() {
+            vec![String::new()]
+        } else {
+            rule.api_groups.clone()
+        };
+        for group in &groups {
+            for resource in &rule.resources {
+                let mut target = rbac::rule::group_resource(group, resource);
+                if !rule.resource_names.is_empty() {
+                    target.push_str(&format!(" {:?}", rule.resource_names));
+                }
+                by_target
+                    .entry(target)
+                    .or_default()
+                    .extend(rule.verbs.iter().cloned());
+            }
         }
+    }
+    let mut by_verbs: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (target, verbs) in by_target {
+        by_verbs
+            .entry(verbs.into_iter().collect::<Vec<_>>().join(" "))
+            .or_default()
+            .push(target);
+    }
+    let mut out: Vec<(String, Vec<String>)> = by_verbs.into_iter().collect();
+    out.sort_by_key(|(verbs, _)| std::cmp::Reverse(verbs.split(' ').count()));
+    out
+}
+
+/// `head` then `items` comma-separated and wrapped at `width`; continuation lines indented.
+fn wrap(head: &str, items: &[String], width: usize) -> String {
+    let mut lines = vec![head.trim_end().to_string()];
+    for (i, item) in items.iter().enumerate() {
+        let piece = if i + 1 < items.len() {
+            format!("{item},")
+        } else {
+            item.clone()
+        };
+        let last = lines.last_mut().expect("one line at least");
+        if last.chars().count() + 1 + piece.len() > width && i > 0 {
+            lines.push(format!("      {piece}"));
+        } else {
+            last.push(' ');
+            last.push_str(&piece);
+        }
+    }
+    lines.join("\n")
+}
+
+/// The can / cannot summary of the new identity.
+pub fn verification(ui: &Ui, subject: &str, v: &rbac::Verification) {
+    ui.heading(format!("What {subject} can do"));
+    let mut can: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut cannot = Vec::new();
+    for row in &v.rows {
+        match (row.wanted, row.allowed) {
+            (true, true) => can.entry(&row.target).or_default().push(&row.verb),
+            (false, false) => cannot.push(row.action()),
+            (true, false) => ui.say(format!("  MISSING     {}", row.action())),
+            (false, true) => ui.say(format!("  UNEXPECTED  {}", row.action())),
+        }
+    }
+    for (target, verbs) in can {
+        ui.say(format!("  can     {target}: {}", verbs.join(" ")));
+    }
+    if !cannot.is_empty() {
+        ui.say(wrap("  cannot ", &cannot, 100));
     }
 }
 
@@ -108,18 +180,18 @@ pub fn next_steps(ui: &Ui, plan: &Plan, path: &Path, expires_at: Option<&str>) {
         "Wrote {file} (mode 0600). It holds a token: treat it as a password, never commit it."
     ));
     ui.say(format!(
-        "\n  GitHub Actions: store it as a repository or environment secret, e.g.\n\
-         \x20   gh secret set KUBECONFIG < {file}\n\
-         \x20 and in the workflow write it to a file before using kubectl or helm:\n\
-         \x20   echo \"$KUBECONFIG_CONTENT\" > \"$RUNNER_TEMP/kubeconfig\"  (with KUBECONFIG_CONTENT: ${{{{ secrets.KUBECONFIG }}}})\n\
-         \x20   export KUBECONFIG=\"$RUNNER_TEMP/kubeconfig\"\n\
-         \n  GitLab CI: Settings > CI/CD > Variables > Add variable, type File, key KUBECONFIG,\n\
-         \x20 the file's content as value, Protected (only protected branches and tags may deploy).\n\
-         \x20 Jobs then find the file through $KUBECONFIG.\n"
+        "\n  GitHub Actions: store it as a secret (repository or environment):\n\
+         \x20     gh secret set KUBECONFIG_FILE < {file}\n\
+         \x20   and in the deploy job, before kubectl or helm:\n\
+         \x20     echo \"${{{{ secrets.KUBECONFIG_FILE }}}}\" > \"$RUNNER_TEMP/kubeconfig\"\n\
+         \x20     export KUBECONFIG=\"$RUNNER_TEMP/kubeconfig\"\n\
+         \n  GitLab CI: Settings > CI/CD > Variables > Add variable: type File, key KUBECONFIG,\n\
+         \x20   the file's content as value, Protected (only protected branches and tags deploy).\n\
+         \x20   kubectl and helm in the job then find it through $KUBECONFIG.\n"
     ));
     match (plan.choices.token, expires_at) {
         (TokenPlan::Request { .. }, Some(when)) => ui.say(format!(
-            "  The token expires at {when}: run kubectl cicd init again with the same answers before then to renew it."
+            "  The token expires at {when}: before then, run the same kubectl cicd init with --force for a new one."
         )),
         _ => ui.say(format!(
             "  The token does not expire. Revoke it by deleting Secret {} in namespace {}.",

@@ -14,7 +14,7 @@ use crate::state::State;
 use crate::status::{ApiError, FieldError, Target, go_struct};
 use crate::store::{FieldSelector, LabelSelector, TypeKey, meta_mut, meta_str, type_key};
 use crate::table;
-use crate::util::{now_rfc3339, random_suffix};
+use crate::util::{now_rfc3339, random_suffix, random_uid};
 use crate::validation::{SA_NAME_ANNOTATION, SA_TOKEN_TYPE, validate_name, validate_object};
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
@@ -356,6 +356,10 @@ fn admit(
                 meta.remove(server_owned);
             }
             if call.dry_run {
+                // As `FillObjectMetaSystemFields` does before the dry-run storage skips the write.
+                let meta = meta_mut(&mut obj);
+                meta.insert("uid".into(), json!(random_uid()));
+                meta.insert("creationTimestamp".into(), json!(now));
                 return Ok((201, obj));
             }
             let stored = st.store.insert_new(&call.key(), call.namespace, name, obj);
@@ -562,11 +566,33 @@ fn after_write(st: &mut State, t: &ResourceType) {
     }
 }
 
-/// `DELETE` one object, with the cascades the real controllers perform.
+/// `DELETE` one object. The reply is the object where its registry sets `ReturnDeletedObject`
+/// (a namespace as its deletion leaves it: Terminating), else a Success `Status`
+/// (`finalizeDelete` in apiserver `registry/generic/registry/store.go`).
 pub fn delete(st: &mut State, call: &Call, name: &str) -> Result<(u16, Value), ApiError> {
+    let mut obj = remove(st, call, name)?;
+    if call.t.group.is_empty() && call.t.resource == "namespaces" {
+        meta_mut(&mut obj).insert("deletionTimestamp".into(), json!(now_rfc3339()));
+        obj["status"]["phase"] = json!("Terminating");
+    }
+    if call.t.returns_deleted_object {
+        return Ok((200, obj));
+    }
+    let mut details = json!({"name": name, "kind": call.t.resource, "uid": meta_str(&obj, "uid")});
+    if !call.t.group.is_empty() {
+        details["group"] = json!(call.t.group);
+    }
+    Ok((
+        200,
+        json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
+    ))
+}
+
+/// Removes one object, with the cascades the real controllers perform; returns what was removed.
+fn remove(st: &mut State, call: &Call, name: &str) -> Result<Value, ApiError> {
     let obj = get(st, call, name)?;
     if call.dry_run {
-        return Ok((200, obj));
+        return Ok(obj);
     }
     st.store.remove(&call.key(), call.namespace, name);
     match (call.t.group.as_str(), call.t.resource.as_str()) {
@@ -591,7 +617,7 @@ pub fn delete(st: &mut State, call: &Call, name: &str) -> Result<(u16, Value), A
         _ => {}
     }
     after_write(st, call.t);
-    Ok((200, obj))
+    Ok(obj)
 }
 
 /// `DELETE` on a collection, honouring selectors.
@@ -613,7 +639,7 @@ pub fn delete_collection(
     .collect();
     let mut deleted = Vec::new();
     for name in names {
-        deleted.push(delete(st, call, &name)?.1);
+        deleted.push(remove(st, call, &name)?);
     }
     let refs: Vec<&Value> = deleted.iter().collect();
     Ok((200, list_body(call.t, &refs, st.store.resource_version())))

@@ -46,6 +46,9 @@ pub struct ResourceType {
     pub subresources: Vec<Subresource>,
     /// Kinds like the reviews are not stored: the server answers them and forgets.
     pub stored: bool,
+    /// DELETE answers with the object (`ReturnDeletedObject` in its registry) instead of a
+    /// `Status` of kind Success.
+    pub returns_deleted_object: bool,
 }
 
 impl ResourceType {
@@ -63,7 +66,13 @@ impl ResourceType {
             categories: Vec::new(),
             subresources: Vec::new(),
             stored: true,
+            returns_deleted_object: false,
         }
+    }
+
+    pub fn returns_deleted_object(mut self) -> Self {
+        self.returns_deleted_object = true;
+        self
     }
 
     pub fn short_names(mut self, names: &[&str]) -> Self {
@@ -377,10 +386,12 @@ fn standard_types() -> Vec<ResourceType> {
         // core/v1
         rt("", "v1", "namespaces", "Namespace", false)
             .short_names(&["ns"])
+            .returns_deleted_object()
             .verbs(VERBS_NO_COLLECTION_DELETE)
             .status(),
         rt("", "v1", "serviceaccounts", "ServiceAccount", true)
             .short_names(&["sa"])
+            .returns_deleted_object()
             .sub(
                 "token",
                 "authentication.k8s.io",
@@ -397,6 +408,7 @@ fn standard_types() -> Vec<ResourceType> {
             .status(),
         rt("", "v1", "pods", "Pod", true)
             .short_names(&["po"])
+            .returns_deleted_object()
             .categories(all)
             .status()
             .sub("exec", "", "v1", "PodExecOptions", &["create", "get"])

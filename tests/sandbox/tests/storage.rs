@@ -7,9 +7,10 @@ mod common;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret};
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, Role};
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::core::response::StatusSummary;
 use serde_json::json;
 
 use common::{client, eventually, raw, start, status, typed};
@@ -363,4 +364,60 @@ async fn generate_name_gets_a_random_suffix() {
     }
     assert_eq!(a, cms.get(&a).await.unwrap().metadata.name.unwrap());
     assert_eq!(b.len(), "run-".len() + 5);
+}
+
+#[tokio::test]
+async fn deletes_answer_with_a_status_or_the_object_as_the_real_registries_do() {
+    let sandbox = start();
+    let client = client(&sandbox, "admin", "team-a").await;
+
+    // Most registries answer with a Success Status naming what went.
+    let cms: Api<ConfigMap> = Api::default_namespaced(client.clone());
+    let cm = cms
+        .create(&PostParams::default(), &config_map("gone", json!({}), json!({})))
+        .await
+        .unwrap();
+    let s = cms
+        .delete("gone", &DeleteParams::default())
+        .await
+        .unwrap()
+        .right()
+        .expect("a Status");
+    assert_eq!(s.status, Some(StatusSummary::Success));
+    let d = s.details.unwrap();
+    assert_eq!(
+        (d.name.as_str(), d.group.as_str(), d.kind.as_str(), Some(d.uid)),
+        ("gone", "", "configmaps", cm.metadata.uid)
+    );
+    let roles: Api<Role> = Api::default_namespaced(client.clone());
+    roles
+        .create(&PostParams::default(), &typed(json!({"metadata": {"name": "r"}, "rules": []})))
+        .await
+        .unwrap();
+    let s = roles.delete("r", &DeleteParams::default()).await.unwrap().right().unwrap();
+    let d = s.details.unwrap();
+    assert_eq!((d.group.as_str(), d.kind.as_str()), ("rbac.authorization.k8s.io", "roles"));
+
+    // ServiceAccounts (like pods) answer with the deleted object.
+    let sas: Api<ServiceAccount> = Api::default_namespaced(client.clone());
+    sas.create(&PostParams::default(), &typed(json!({"metadata": {"name": "bot"}})))
+        .await
+        .unwrap();
+    let sa = sas.delete("bot", &DeleteParams::default()).await.unwrap().left().expect("the object");
+    assert_eq!(sa.metadata.name.as_deref(), Some("bot"));
+
+    // A namespace answers as its deletion leaves it: Terminating.
+    let namespaces: Api<Namespace> = Api::all(client);
+    namespaces
+        .create(&PostParams::default(), &typed(json!({"metadata": {"name": "doomed"}})))
+        .await
+        .unwrap();
+    let ns = namespaces
+        .delete("doomed", &DeleteParams::default())
+        .await
+        .unwrap()
+        .left()
+        .expect("the namespace");
+    assert_eq!(ns.status.unwrap().phase.as_deref(), Some("Terminating"));
+    assert!(ns.metadata.deletion_timestamp.is_some());
 }

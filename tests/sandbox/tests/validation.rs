@@ -184,3 +184,48 @@ async fn reapplying_the_same_content_changes_nothing() {
     assert_eq!(log.len(), 1);
     assert_eq!((log[0].verb.as_str(), log[0].status, log[0].changed), ("patch", 200, false));
 }
+
+#[tokio::test]
+async fn a_dry_run_apply_checks_everything_and_stores_nothing() {
+    let sandbox = start();
+    let role = |name: &str, resource: &str| {
+        Patch::Apply(json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": name},
+            "rules": [{"apiGroups": [""], "resources": [resource], "verbs": ["get"]}],
+        }))
+    };
+    let mut dry = PatchParams::apply("kubectl-cicd").force();
+    dry.dry_run = true;
+
+    let bob: Api<Role> = Api::default_namespaced(client(&sandbox, "bob", "team-a").await);
+    sandbox.clear_request_log();
+    let preview = bob.patch("svc-reader", &dry, &role("svc-reader", "services")).await.unwrap();
+    // As a real dry-run create: identity filled in, no resourceVersion, nothing stored.
+    assert!(preview.metadata.uid.is_some());
+    assert!(preview.metadata.creation_timestamp.is_some());
+    assert_eq!(preview.metadata.resource_version, None);
+    assert!(bob.get_opt("svc-reader").await.unwrap().is_none());
+    assert!(sandbox.request_log().iter().all(|e| !e.changed));
+
+    // Escalation prevention runs on dry runs too.
+    let s = status(bob.patch("secret-reader", &dry, &role("secret-reader", "secrets")).await);
+    assert_eq!((s.code, s.reason.as_str()), (403, "Forbidden"));
+    assert_eq!(
+        s.message,
+        "roles.rbac.authorization.k8s.io \"secret-reader\" is forbidden: user \"bob\" (groups=[\"devs\" \"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"secrets\"], Verbs:[\"get\"]}"
+    );
+
+    // On an existing object the preview shows the change; the stored object keeps its version.
+    let stored = bob.patch("svc-reader", &PatchParams::apply("kubectl-cicd").force(), &role("svc-reader", "services")).await.unwrap();
+    let changed = Patch::Apply(json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "svc-reader"},
+        "rules": [{"apiGroups": [""], "resources": ["services"], "verbs": ["get", "list"]}],
+    }));
+    let preview = bob.patch("svc-reader", &dry, &changed).await.unwrap();
+    assert_eq!(preview.rules.unwrap()[0].verbs, ["get", "list"]);
+    let after = bob.get("svc-reader").await.unwrap();
+    assert_eq!(after.metadata.resource_version, stored.metadata.resource_version);
+    assert_eq!(after.rules.unwrap()[0].verbs, ["get"]);
+}
