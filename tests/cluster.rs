@@ -841,7 +841,7 @@ async fn dropped_connection_is_retried() {
         Some("GET"),
         "/api/v1/namespaces/team-a/serviceaccounts/*",
         1,
-        FaultAction::Delay(Duration::from_secs(2)),
+        FaultAction::Delay(Duration::from_secs(5)),
     ));
     let started = Instant::now();
     assert!(
@@ -851,12 +851,11 @@ async fn dropped_connection_is_retried() {
             .is_none()
     );
     assert!(
-        started.elapsed() < Duration::from_millis(1900),
+        started.elapsed() < Duration::from_millis(4500),
         "answered by the retry, not the slow first try"
     );
     // The sandbox never logs the abandoned first try (its handler is dropped with the
     // connection), so the log holds only the retry.
-    tokio::time::sleep(Duration::from_millis(2000)).await;
     let log = requests(&sb);
     assert_eq!(log.last().map(|(_, _, s)| *s), Some(404), "{log:?}");
 }

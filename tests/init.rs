@@ -352,3 +352,108 @@ fn an_exec_credential_plugin_source_works() {
     assert!(run.ok(), "{run:?}");
     assert!(run.stderr.contains("exec plugin"), "{run:?}");
 }
+
+#[test]
+fn a_binding_with_another_role_ref_is_replaced() {
+    let env = env();
+    env.sandbox
+        .seed(vec![serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "ci-cd", "namespace": "team-a"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+            "subjects": [{"kind": "ServiceAccount", "name": "ci-cd", "namespace": "team-a"}],
+        })])
+        .unwrap();
+    let run = env.plugin_as("alice", &["init", "--preset", "web-app", "--yes"]);
+    assert!(run.ok(), "{run:?}");
+    assert!(run.stderr.contains("RoleBinding ci-cd replaced"), "{run:?}");
+    let binding = env
+        .sandbox
+        .object(
+            "rbac.authorization.k8s.io",
+            "rolebindings",
+            "team-a",
+            "ci-cd",
+        )
+        .unwrap();
+    assert_eq!(binding["roleRef"]["kind"], "Role");
+    assert_eq!(binding["roleRef"]["name"], "ci-cd");
+}
+
+#[test]
+fn verification_refuses_an_identity_that_can_do_more_than_asked() {
+    let env = env();
+    // Someone granted every ServiceAccount of team-a read access to secrets: the new
+    // identity would hold a risky permission nobody asked for.
+    env.sandbox
+        .seed(vec![
+            serde_json::json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                "metadata": {"name": "leaky", "namespace": "team-a"},
+                "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}],
+            }),
+            serde_json::json!({
+                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                "metadata": {"name": "leaky", "namespace": "team-a"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "leaky"},
+                "subjects": [{"kind": "Group", "name": "system:serviceaccounts:team-a"}],
+            }),
+        ])
+        .unwrap();
+    let run = env.plugin_as("alice", &["init", "--preset", "web-app", "--yes"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("verification failed, so no kubeconfig was written"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("secrets"), "{run:?}");
+    assert!(!env.path("kubeconfig_ci_cd.yaml").exists());
+}
+
+#[test]
+fn server_override_goes_into_the_kubeconfig() {
+    let env = env();
+    let run = env.plugin_as(
+        "alice",
+        &[
+            "init",
+            "--preset",
+            "web-app",
+            "--server",
+            "https://api.example.org:6443",
+            "--output",
+            "ci.yaml",
+            "--yes",
+        ],
+    );
+    assert!(run.ok(), "{run:?}");
+    let text = std::fs::read_to_string(env.path("ci.yaml")).unwrap();
+    assert!(
+        text.contains("server: https://api.example.org:6443"),
+        "{text}"
+    );
+    assert!(text.contains("current-context: ci-cd@sandbox"), "{text}");
+}
+
+#[test]
+fn an_unreachable_server_is_said_plainly() {
+    let env = env();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let alice = std::fs::read_to_string(env.kubeconfig("alice")).unwrap();
+    let url = env.sandbox.url().to_string();
+    let closed = alice.replace(&url, &format!("https://127.0.0.1:{port}"));
+    let kubeconfig = env.path("closed.kubeconfig");
+    std::fs::write(&kubeconfig, closed).unwrap();
+    let run = env.plugin(&kubeconfig, &["init", "--preset", "web-app", "--yes"]);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "cannot reach the API server at https://127.0.0.1:{port}"
+        )),
+        "{run:?}"
+    );
+}

@@ -477,7 +477,10 @@ fn check_immutable(call: &Call, name: &str, old: &Value, new: &Value) -> Result<
                 go_struct(
                     "rbac.RoleRef",
                     &[
-                        ("APIGroup", new["roleRef"]["apiGroup"].as_str().unwrap_or("")),
+                        (
+                            "APIGroup",
+                            new["roleRef"]["apiGroup"].as_str().unwrap_or(""),
+                        ),
                         ("Kind", new["roleRef"]["kind"].as_str().unwrap_or("")),
                         ("Name", new["roleRef"]["name"].as_str().unwrap_or("")),
                     ],

@@ -152,7 +152,7 @@ pub async fn serve(
             let mut st = shared.lock();
             let info = request::parse(&method, &path, &query);
             log.verb = info.verb.clone();
-            let reply = match authenticate(&shared, &mut st, &authorization) {
+            match authenticate(&shared, &mut st, &authorization) {
                 None => Reply::error(ApiError::unauthorized()),
                 Some(user) => {
                     log.user = user.name.clone();
@@ -174,8 +174,7 @@ pub async fn serve(
                     log.changed = st.store.resource_version() != rv_after_auth;
                     reply
                 }
-            };
-            reply
+            }
         }
     };
     log.status = reply.code;

@@ -29,8 +29,7 @@ pub fn handle(shared: &Shared, st: &mut State, ctx: &Ctx, call: &Call) -> Result
     };
     match sub.name.as_str() {
         "token" => {
-            let issued =
-                reviews::token_request(shared, st, call.namespace, &info.name, &parse()?)?;
+            let issued = reviews::token_request(shared, st, call.namespace, &info.name, &parse()?)?;
             let mut r = Reply::json(201, &issued.body);
             r.secret_data = false;
             r.warnings.extend(issued.warning);

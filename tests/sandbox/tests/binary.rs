@@ -42,7 +42,9 @@ fn kubectl_wanted() -> bool {
         eprintln!("CICD_SKIP_KUBECTL=1: checking the kubeconfig instead of running kubectl");
         return false;
     }
-    let found = Command::new("kubectl").args(["version", "--client"]).output();
+    let found = Command::new("kubectl")
+        .args(["version", "--client"])
+        .output();
     assert!(
         found.is_ok_and(|o| o.status.success()),
         "kubectl is not installed: this test needs the real kubectl (set CICD_SKIP_KUBECTL=1 to skip it)"
@@ -91,7 +93,12 @@ fn run_passes_the_commands_exit_code_through() {
         .arg("test \"$(basename \"$KUBECONFIG\")\" = bob.kubeconfig && grep -q 'token: sandbox-bob-' \"$KUBECONFIG\"")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -4,8 +4,8 @@
 mod common;
 
 use cicd_sandbox::ResourceType;
-use kube::discovery::{ApiCapabilities, Discovery, Scope};
 use kube::core::GroupVersionKind;
+use kube::discovery::{ApiCapabilities, Discovery, Scope};
 
 use common::{client, raw, start};
 
@@ -18,7 +18,10 @@ fn caps(d: &Discovery, group: &str, version: &str, kind: &str) -> ApiCapabilitie
 }
 
 fn subresource_names(c: &ApiCapabilities) -> Vec<String> {
-    c.subresources.iter().map(|(r, _)| r.plural.clone()).collect()
+    c.subresources
+        .iter()
+        .map(|(r, _)| r.plural.clone())
+        .collect()
 }
 
 #[tokio::test]
@@ -36,8 +39,9 @@ async fn aggregated_discovery_needs_exactly_two_requests() {
     for e in &log {
         assert_eq!((e.method.as_str(), e.status), ("GET", 200));
         assert!(
-            e.accept
-                .starts_with("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"),
+            e.accept.starts_with(
+                "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+            ),
             "{}",
             e.accept
         );
@@ -63,7 +67,14 @@ async fn aggregated_replies_carry_the_aggregated_content_type() {
         assert_eq!(body["apiVersion"], "apidiscovery.k8s.io/v2");
     }
     // Without the aggregated Accept the same paths answer the legacy documents.
-    let reply = raw(&client, "GET", "/apis", &[("Accept", "application/json")], "").await;
+    let reply = raw(
+        &client,
+        "GET",
+        "/apis",
+        &[("Accept", "application/json")],
+        "",
+    )
+    .await;
     assert_eq!(reply.header("content-type"), "application/json");
     assert_eq!(reply.json()["kind"], "APIGroupList");
 }
@@ -77,8 +88,17 @@ async fn legacy_discovery_asks_every_group_version() {
     let d = Discovery::new(client).run().await.unwrap();
 
     let paths: Vec<String> = sandbox.request_log().into_iter().map(|e| e.path).collect();
-    for expected in ["/api", "/apis", "/api/v1", "/apis/apps/v1", "/apis/batch/v1"] {
-        assert!(paths.iter().any(|p| p == expected), "{expected} in {paths:?}");
+    for expected in [
+        "/api",
+        "/apis",
+        "/api/v1",
+        "/apis/apps/v1",
+        "/apis/batch/v1",
+    ] {
+        assert!(
+            paths.iter().any(|p| p == expected),
+            "{expected} in {paths:?}"
+        );
     }
     assert_eq!(caps(&d, "", "v1", "Namespace").scope, Scope::Cluster);
     assert_eq!(caps(&d, "", "v1", "ConfigMap").scope, Scope::Namespaced);
@@ -102,7 +122,10 @@ async fn a_server_without_aggregated_discovery_still_serves_legacy_discovery() {
     // kube 5 does not look at the reply's Content-Type: the legacy documents decode as an
     // empty APIGroupDiscoveryList, so aggregated discovery "succeeds" with nothing in it
     // (as against a real pre-1.26 server). Callers must fall back on an empty result too.
-    let aggregated = Discovery::new(client.clone()).run_aggregated().await.unwrap();
+    let aggregated = Discovery::new(client.clone())
+        .run_aggregated()
+        .await
+        .unwrap();
     assert_eq!(aggregated.groups().count(), 0);
     assert!(!aggregated.has_group("apps"));
 
@@ -114,11 +137,19 @@ async fn a_server_without_aggregated_discovery_still_serves_legacy_discovery() {
 async fn crd_style_types_are_discovered_with_scope_and_verbs() {
     let sandbox = start();
     let client = client(&sandbox, "alice", "team-a").await;
-    let aggregated = Discovery::new(client.clone()).run_aggregated().await.unwrap();
+    let aggregated = Discovery::new(client.clone())
+        .run_aggregated()
+        .await
+        .unwrap();
     let legacy = Discovery::new(client).run().await.unwrap();
     for d in [&aggregated, &legacy] {
         for (group, version, kind, plural) in [
-            ("monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules"),
+            (
+                "monitoring.coreos.com",
+                "v1",
+                "PrometheusRule",
+                "prometheusrules",
+            ),
             ("cert-manager.io", "v1", "Certificate", "certificates"),
             ("argoproj.io", "v1alpha1", "Application", "applications"),
         ] {
@@ -151,18 +182,29 @@ async fn crd_style_types_are_discovered_with_scope_and_verbs() {
 async fn token_and_scale_are_listed_as_subresources() {
     let sandbox = start();
     let client = client(&sandbox, "alice", "team-a").await;
-    let aggregated = Discovery::new(client.clone()).run_aggregated().await.unwrap();
+    let aggregated = Discovery::new(client.clone())
+        .run_aggregated()
+        .await
+        .unwrap();
     let legacy = Discovery::new(client).run().await.unwrap();
     for d in [&aggregated, &legacy] {
         let sa = caps(d, "", "v1", "ServiceAccount");
         assert!(subresource_names(&sa).contains(&"token".to_string()));
-        let (token, token_caps) = sa.subresources.iter().find(|(r, _)| r.plural == "token").unwrap();
+        let (token, token_caps) = sa
+            .subresources
+            .iter()
+            .find(|(r, _)| r.plural == "token")
+            .unwrap();
         assert_eq!(token.kind, "TokenRequest");
         assert_eq!(token_caps.operations, ["create"]);
 
         let deploy = caps(d, "apps", "v1", "Deployment");
         assert!(subresource_names(&deploy).contains(&"scale".to_string()));
-        let (scale, scale_caps) = deploy.subresources.iter().find(|(r, _)| r.plural == "scale").unwrap();
+        let (scale, scale_caps) = deploy
+            .subresources
+            .iter()
+            .find(|(r, _)| r.plural == "scale")
+            .unwrap();
         assert_eq!(scale.kind, "Scale");
         assert_eq!(scale_caps.operations, ["get", "patch", "update"]);
     }
@@ -188,7 +230,10 @@ async fn sandbox_core_list(sandbox: &cicd_sandbox::Sandbox) -> serde_json::Value
 async fn a_registered_type_shows_up_in_discovery() {
     let sandbox = start();
     let client = client(&sandbox, "admin", "demo").await;
-    let before = Discovery::new(client.clone()).run_aggregated().await.unwrap();
+    let before = Discovery::new(client.clone())
+        .run_aggregated()
+        .await
+        .unwrap();
     assert!(!before.has_group("widgets.example.com"));
 
     sandbox.register_type(
@@ -197,7 +242,10 @@ async fn a_registered_type_shows_up_in_discovery() {
     );
 
     for d in [
-        Discovery::new(client.clone()).run_aggregated().await.unwrap(),
+        Discovery::new(client.clone())
+            .run_aggregated()
+            .await
+            .unwrap(),
         Discovery::new(client.clone()).run().await.unwrap(),
     ] {
         let group = d.get("widgets.example.com").expect("new group discovered");

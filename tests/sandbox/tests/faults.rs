@@ -91,7 +91,12 @@ async fn too_many_requests_is_plain_text_with_retry_after() {
             retry_after_secs: 3,
         },
     ));
-    let s = status(configmaps(&sandbox).await.list(&ListParams::default()).await);
+    let s = status(
+        configmaps(&sandbox)
+            .await
+            .list(&ListParams::default())
+            .await,
+    );
     assert_eq!(s.code, 429);
     assert_eq!(s.message, "Too many requests, please try again later.");
     assert_eq!(logged(&sandbox, CONFIGMAPS), [429, 429]);
@@ -127,7 +132,11 @@ async fn a_conflict_fault_is_a_conflict_status() {
     ));
     let s = status(api.list(&ListParams::default()).await);
     assert_eq!((s.code, s.reason.as_str()), (409, "Conflict"));
-    assert!(s.message.contains("the object has been modified"), "{}", s.message);
+    assert!(
+        s.message.contains("the object has been modified"),
+        "{}",
+        s.message
+    );
     api.list(&ListParams::default()).await.unwrap();
 }
 
@@ -189,7 +198,12 @@ async fn faulted_requests_are_logged_with_method_path_and_status() {
     let e = &log[0];
     assert_eq!(
         (e.method.as_str(), e.path.as_str(), e.status, e.changed),
-        ("GET", "/api/v1/namespaces/team-a/configmaps/anything", 504, false)
+        (
+            "GET",
+            "/api/v1/namespaces/team-a/configmaps/anything",
+            504,
+            false
+        )
     );
     sandbox.clear_faults();
     assert_eq!(status(api.get("anything").await).code, 404);

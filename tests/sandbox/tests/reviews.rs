@@ -53,7 +53,8 @@ async fn whoami(client: &Client) -> serde_json::Value {
 fn grants(status: &SubjectRulesReviewStatus, group: &str, resource: &str, verb: &str) -> bool {
     status.resource_rules.iter().any(|r| {
         let has = |v: &Option<Vec<String>>, x: &str| {
-            v.as_ref().is_some_and(|v| v.iter().any(|i| i == x || i == "*"))
+            v.as_ref()
+                .is_some_and(|v| v.iter().any(|i| i == x || i == "*"))
         };
         has(&r.api_groups, group)
             && has(&r.resources, resource)
@@ -85,15 +86,24 @@ async fn bobs_rules_in_team_a_include_deployments() {
     assert!(!status.incomplete);
     assert_eq!(status.evaluation_error, None);
     for verb in ["get", "list", "create", "delete"] {
-        assert!(grants(&status, "apps", "deployments", verb), "{verb}: {status:?}");
+        assert!(
+            grants(&status, "apps", "deployments", verb),
+            "{verb}: {status:?}"
+        );
     }
     assert!(!grants(&status, "", "secrets", "get"));
     // Everyone may review themselves and discover (system:basic-user, system:discovery).
-    assert!(grants(&status, "authorization.k8s.io", "selfsubjectrulesreviews", "create"));
-    assert!(status.non_resource_rules.iter().any(|r| r
-        .non_resource_urls
-        .as_ref()
-        .is_some_and(|u| u.iter().any(|u| u == "/api"))));
+    assert!(grants(
+        &status,
+        "authorization.k8s.io",
+        "selfsubjectrulesreviews",
+        "create"
+    ));
+    assert!(status.non_resource_rules.iter().any(|r| {
+        r.non_resource_urls
+            .as_ref()
+            .is_some_and(|u| u.iter().any(|u| u == "/api"))
+    }));
 
     // Elsewhere bob holds none of that.
     let elsewhere = rules_review(&client, "demo").await;
@@ -124,14 +134,27 @@ async fn access_reviews_answer_with_the_rbac_reason() {
         json!({"resourceAttributes": {"namespace": "team-a", "verb": "update", "group": "apps", "resource": "deployments", "subresource": "scale"}}),
     )
     .await;
-    assert_eq!(subresource["allowed"], false, "plain deployments does not cover deployments/scale");
-    let path = access_review(&client, json!({"nonResourceAttributes": {"path": "/version", "verb": "get"}})).await;
+    assert_eq!(
+        subresource["allowed"], false,
+        "plain deployments does not cover deployments/scale"
+    );
+    let path = access_review(
+        &client,
+        json!({"nonResourceAttributes": {"path": "/version", "verb": "get"}}),
+    )
+    .await;
     assert_eq!(path["allowed"], true);
     // system:discovery and system:public-info-viewer both grant it; which one answers first
     // depends on the order bindings are listed in.
     let reason = path["reason"].as_str().unwrap();
-    assert!(reason.starts_with("RBAC: allowed by ClusterRoleBinding \"system:"), "{reason}");
-    assert!(reason.ends_with("to Group \"system:authenticated\""), "{reason}");
+    assert!(
+        reason.starts_with("RBAC: allowed by ClusterRoleBinding \"system:"),
+        "{reason}"
+    );
+    assert!(
+        reason.ends_with("to Group \"system:authenticated\""),
+        "{reason}"
+    );
 
     // alice is admin of team-a through a RoleBinding to the admin ClusterRole.
     let alice = client_for(&sandbox, "alice").await;
@@ -161,9 +184,13 @@ async fn self_subject_review_names_people_and_service_accounts() {
 
     let admin = client_for(&sandbox, "admin").await;
     let sas: Api<ServiceAccount> = Api::namespaced(admin, "team-a");
-    let sa: ServiceAccount = typed(json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "deployer"}}));
+    let sa: ServiceAccount = typed(
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "deployer"}}),
+    );
     let sa = sas.create(&PostParams::default(), &sa).await.unwrap();
-    let request: TokenRequest = typed(json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"audiences": []}}));
+    let request: TokenRequest = typed(
+        json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"audiences": []}}),
+    );
     let token = sas
         .create_token_request("deployer", &PostParams::default(), &request)
         .await
@@ -177,7 +204,11 @@ async fn self_subject_review_names_people_and_service_accounts() {
     assert_eq!(me["username"], "system:serviceaccount:team-a:deployer");
     assert_eq!(
         me["groups"],
-        json!(["system:serviceaccounts", "system:serviceaccounts:team-a", "system:authenticated"])
+        json!([
+            "system:serviceaccounts",
+            "system:serviceaccounts:team-a",
+            "system:authenticated"
+        ])
     );
     assert_eq!(me["uid"].as_str(), sa.uid().as_deref());
 }
@@ -204,7 +235,10 @@ async fn a_binding_to_a_missing_role_is_an_evaluation_error_and_others_still_app
         Some("role.rbac.authorization.k8s.io \"gone\" not found")
     );
     assert!(!status.incomplete);
-    assert!(grants(&status, "apps", "deployments", "list"), "other bindings still apply");
+    assert!(
+        grants(&status, "apps", "deployments", "list"),
+        "other bindings still apply"
+    );
 
     // Denials now carry the resolution error, in reviews and in 403s alike.
     let denied = access_review(
@@ -224,7 +258,11 @@ async fn a_binding_to_a_missing_role_is_an_evaluation_error_and_others_still_app
 }
 
 async fn status_of_list_secrets(client: &Client) -> kube::core::Status {
-    status(Api::<Secret>::namespaced(client.clone(), "team-a").list(&Default::default()).await)
+    status(
+        Api::<Secret>::namespaced(client.clone(), "team-a")
+            .list(&Default::default())
+            .await,
+    )
 }
 
 #[tokio::test]
@@ -240,26 +278,56 @@ async fn forbidden_answers_carry_the_real_message_and_details() {
                "reason": "Forbidden", "details": {"kind": "secrets"}, "code": 403})
     );
 
-    let s = status(Api::<Secret>::namespaced(bob.clone(), "team-a").get("db").await);
-    assert_eq!(s.message, "secrets \"db\" is forbidden: User \"bob\" cannot get resource \"secrets\" in API group \"\" in the namespace \"team-a\"");
+    let s = status(
+        Api::<Secret>::namespaced(bob.clone(), "team-a")
+            .get("db")
+            .await,
+    );
+    assert_eq!(
+        s.message,
+        "secrets \"db\" is forbidden: User \"bob\" cannot get resource \"secrets\" in API group \"\" in the namespace \"team-a\""
+    );
     let d = s.details.unwrap();
-    assert_eq!((d.name.as_str(), d.kind.as_str(), d.group.as_str()), ("db", "secrets", ""));
+    assert_eq!(
+        (d.name.as_str(), d.kind.as_str(), d.group.as_str()),
+        ("db", "secrets", "")
+    );
 
-    let reply = raw(&bob, "GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles", &[], "").await;
+    let reply = raw(
+        &bob,
+        "GET",
+        "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+        &[],
+        "",
+    )
+    .await;
     let body = reply.json();
     assert_eq!(
         body["message"],
         "clusterroles.rbac.authorization.k8s.io is forbidden: User \"bob\" cannot list resource \"clusterroles\" in API group \"rbac.authorization.k8s.io\" at the cluster scope"
     );
-    assert_eq!(body["details"], json!({"group": "rbac.authorization.k8s.io", "kind": "clusterroles"}));
+    assert_eq!(
+        body["details"],
+        json!({"group": "rbac.authorization.k8s.io", "kind": "clusterroles"})
+    );
 
     let reply = raw(&bob, "GET", "/metrics", &[], "").await;
     assert_eq!(reply.code, 403);
     let body = reply.json();
-    assert_eq!(body["message"], "forbidden: User \"bob\" cannot get path \"/metrics\"");
+    assert_eq!(
+        body["message"],
+        "forbidden: User \"bob\" cannot get path \"/metrics\""
+    );
     assert_eq!(body["details"], json!({}));
 
-    let reply = raw(&bob, "POST", "/api/v1/namespaces/team-a/serviceaccounts/default/token", &[("Content-Type", "application/json")], "{}").await;
+    let reply = raw(
+        &bob,
+        "POST",
+        "/api/v1/namespaces/team-a/serviceaccounts/default/token",
+        &[("Content-Type", "application/json")],
+        "{}",
+    )
+    .await;
     assert_eq!(
         reply.json()["message"],
         "serviceaccounts \"default\" is forbidden: User \"bob\" cannot create resource \"serviceaccounts/token\" in API group \"\" in the namespace \"team-a\""

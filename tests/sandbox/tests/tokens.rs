@@ -43,7 +43,11 @@ async fn request_token(
     expiration_seconds: Option<i64>,
 ) -> Result<TokenRequest, kube::Error> {
     Api::<ServiceAccount>::namespaced(admin(sandbox).await, "team-a")
-        .create_token_request(sa, &PostParams::default(), &token_request(expiration_seconds))
+        .create_token_request(
+            sa,
+            &PostParams::default(),
+            &token_request(expiration_seconds),
+        )
         .await
 }
 
@@ -128,7 +132,9 @@ async fn the_server_maximum_caps_the_expiry_with_a_warning() {
     create_sa(&sandbox, "ci").await;
     sandbox.set_max_token_expiration(Some(Duration::from_secs(3600)));
     let thirty_days = 720 * 3600;
-    let reply = request_token(&sandbox, "ci", Some(thirty_days)).await.unwrap();
+    let reply = request_token(&sandbox, "ci", Some(thirty_days))
+        .await
+        .unwrap();
     assert_eq!(reply.spec.expiration_seconds, Some(3600));
     let left = seconds_from_now(&reply.status.unwrap().expiration_timestamp);
     assert!((3590..=3600).contains(&left), "{left}");
@@ -218,7 +224,10 @@ async fn legacy_token_secrets_are_filled_used_and_revoked() {
         "metadata": {"name": "legacy-token", "annotations": {"kubernetes.io/service-account.name": "legacy"}},
         "type": SA_TOKEN_TYPE,
     }));
-    let created = secrets.create(&PostParams::default(), &secret).await.unwrap();
+    let created = secrets
+        .create(&PostParams::default(), &secret)
+        .await
+        .unwrap();
     assert!(created.data.is_none(), "the controller fills it later");
 
     let started = std::time::Instant::now();
@@ -226,7 +235,10 @@ async fn legacy_token_secrets_are_filled_used_and_revoked() {
         let secrets = secrets.clone();
         async move {
             let s = secrets.get("legacy-token").await.unwrap();
-            s.data.as_ref().is_some_and(|d| d.contains_key("token")).then_some(s)
+            s.data
+                .as_ref()
+                .is_some_and(|d| d.contains_key("token"))
+                .then_some(s)
         }
     })
     .await;
@@ -235,7 +247,9 @@ async fn legacy_token_secrets_are_filled_used_and_revoked() {
     assert_eq!(data["namespace"].0, b"team-a");
     assert!(String::from_utf8_lossy(&data["ca.crt"].0).starts_with("-----BEGIN CERTIFICATE-----"));
     assert_eq!(
-        filled.annotations().get("kubernetes.io/service-account.uid"),
+        filled
+            .annotations()
+            .get("kubernetes.io/service-account.uid"),
         sa.uid().as_ref()
     );
 
@@ -267,7 +281,14 @@ async fn every_issued_token_is_recorded_as_minted() {
     create_sa(&sandbox, "ci").await;
     let mut issued = Vec::new();
     for _ in 0..2 {
-        issued.push(request_token(&sandbox, "ci", None).await.unwrap().status.unwrap().token);
+        issued.push(
+            request_token(&sandbox, "ci", None)
+                .await
+                .unwrap()
+                .status
+                .unwrap()
+                .token,
+        );
     }
     let secrets: Api<Secret> = Api::namespaced(admin(&sandbox).await, "team-a");
     let secret: Secret = typed(json!({
@@ -275,13 +296,18 @@ async fn every_issued_token_is_recorded_as_minted() {
         "metadata": {"name": "ci-token", "annotations": {"kubernetes.io/service-account.name": "ci"}},
         "type": SA_TOKEN_TYPE,
     }));
-    secrets.create(&PostParams::default(), &secret).await.unwrap();
+    secrets
+        .create(&PostParams::default(), &secret)
+        .await
+        .unwrap();
     let legacy = eventually(Duration::from_secs(5), "the token controller", || {
         let secrets = secrets.clone();
         async move {
             let s = secrets.get("ci-token").await.unwrap();
-            s.data
-                .and_then(|d| d.get("token").map(|t| String::from_utf8(t.0.clone()).unwrap()))
+            s.data.and_then(|d| {
+                d.get("token")
+                    .map(|t| String::from_utf8(t.0.clone()).unwrap())
+            })
         }
     })
     .await;

@@ -22,14 +22,21 @@ fn role(name: &str, rules: serde_json::Value) -> Role {
 fn assert_invalid(s: &Status, kind: &str, message: &str) {
     assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"), "{s:?}");
     assert_eq!(s.message, message);
-    assert_eq!(s.details.as_ref().unwrap().kind, kind, "Invalid names the Kind");
+    assert_eq!(
+        s.details.as_ref().unwrap().kind,
+        kind,
+        "Invalid names the Kind"
+    );
 }
 
 #[tokio::test]
 async fn a_service_account_name_must_be_a_dns_subdomain() {
     let sandbox = start();
-    let api: Api<ServiceAccount> = Api::default_namespaced(client(&sandbox, "alice", "team-a").await);
-    let sa: ServiceAccount = typed(json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "CI_Bot"}}));
+    let api: Api<ServiceAccount> =
+        Api::default_namespaced(client(&sandbox, "alice", "team-a").await);
+    let sa: ServiceAccount = typed(
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "CI_Bot"}}),
+    );
     let s = status(api.create(&PostParams::default(), &sa).await);
     assert_invalid(
         &s,
@@ -37,14 +44,20 @@ async fn a_service_account_name_must_be_a_dns_subdomain() {
         "ServiceAccount \"CI_Bot\" is invalid: metadata.name: Invalid value: \"CI_Bot\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
     );
     let cause = &s.details.unwrap().causes[0];
-    assert_eq!((cause.reason.as_str(), cause.field.as_str()), ("FieldValueInvalid", "metadata.name"));
+    assert_eq!(
+        (cause.reason.as_str(), cause.field.as_str()),
+        ("FieldValueInvalid", "metadata.name")
+    );
 }
 
 #[tokio::test]
 async fn a_role_name_may_not_contain_a_slash() {
     let sandbox = start();
     let api: Api<Role> = Api::default_namespaced(client(&sandbox, "alice", "team-a").await);
-    let r = role("ci/cd", json!([{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]));
+    let r = role(
+        "ci/cd",
+        json!([{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]),
+    );
     let s = status(api.create(&PostParams::default(), &r).await);
     assert_invalid(
         &s,
@@ -60,17 +73,66 @@ async fn rbac_rules_are_validated_with_the_real_texts() {
     let client = client(&sandbox, "admin", "team-a").await;
     let roles: Api<Role> = Api::default_namespaced(client.clone());
 
-    let s = status(roles.create(&PostParams::default(), &role("no-verbs", json!([{"apiGroups": [""], "resources": ["pods"], "verbs": []}]))).await);
-    assert_invalid(&s, "Role", "Role.rbac.authorization.k8s.io \"no-verbs\" is invalid: rules[0].verbs: Required value: verbs must contain at least one value");
+    let s = status(
+        roles
+            .create(
+                &PostParams::default(),
+                &role(
+                    "no-verbs",
+                    json!([{"apiGroups": [""], "resources": ["pods"], "verbs": []}]),
+                ),
+            )
+            .await,
+    );
+    assert_invalid(
+        &s,
+        "Role",
+        "Role.rbac.authorization.k8s.io \"no-verbs\" is invalid: rules[0].verbs: Required value: verbs must contain at least one value",
+    );
 
-    let s = status(roles.create(&PostParams::default(), &role("no-groups", json!([{"resources": ["pods"], "verbs": ["get"]}]))).await);
-    assert_invalid(&s, "Role", "Role.rbac.authorization.k8s.io \"no-groups\" is invalid: rules[0].apiGroups: Required value: resource rules must supply at least one api group");
+    let s = status(
+        roles
+            .create(
+                &PostParams::default(),
+                &role(
+                    "no-groups",
+                    json!([{"resources": ["pods"], "verbs": ["get"]}]),
+                ),
+            )
+            .await,
+    );
+    assert_invalid(
+        &s,
+        "Role",
+        "Role.rbac.authorization.k8s.io \"no-groups\" is invalid: rules[0].apiGroups: Required value: resource rules must supply at least one api group",
+    );
 
-    let s = status(roles.create(&PostParams::default(), &role("no-resources", json!([{"apiGroups": ["apps"], "verbs": ["get"]}]))).await);
-    assert_invalid(&s, "Role", "Role.rbac.authorization.k8s.io \"no-resources\" is invalid: rules[0].resources: Required value: resource rules must supply at least one resource");
+    let s = status(
+        roles
+            .create(
+                &PostParams::default(),
+                &role(
+                    "no-resources",
+                    json!([{"apiGroups": ["apps"], "verbs": ["get"]}]),
+                ),
+            )
+            .await,
+    );
+    assert_invalid(
+        &s,
+        "Role",
+        "Role.rbac.authorization.k8s.io \"no-resources\" is invalid: rules[0].resources: Required value: resource rules must supply at least one resource",
+    );
 
     // Two problems are listed together, bracketed.
-    let s = status(roles.create(&PostParams::default(), &role("empty", json!([{"verbs": []}]))).await);
+    let s = status(
+        roles
+            .create(
+                &PostParams::default(),
+                &role("empty", json!([{"verbs": []}])),
+            )
+            .await,
+    );
     assert_eq!(s.details.as_ref().unwrap().causes.len(), 3);
     assert_eq!(
         s.message,
@@ -78,7 +140,17 @@ async fn rbac_rules_are_validated_with_the_real_texts() {
     );
 
     // Go prints the bad []string value with %#v.
-    let s = status(roles.create(&PostParams::default(), &role("urls", json!([{"nonResourceURLs": ["/healthz", "/metrics"], "verbs": ["get"]}]))).await);
+    let s = status(
+        roles
+            .create(
+                &PostParams::default(),
+                &role(
+                    "urls",
+                    json!([{"nonResourceURLs": ["/healthz", "/metrics"], "verbs": ["get"]}]),
+                ),
+            )
+            .await,
+    );
     assert_invalid(
         &s,
         "Role",
@@ -86,8 +158,13 @@ async fn rbac_rules_are_validated_with_the_real_texts() {
     );
     // The same rule is fine in a ClusterRole.
     let cluster_roles: Api<ClusterRole> = Api::all(client);
-    let cr: ClusterRole = typed(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "urls"}, "rules": [{"nonResourceURLs": ["/healthz"], "verbs": ["get"]}]}));
-    cluster_roles.create(&PostParams::default(), &cr).await.unwrap();
+    let cr: ClusterRole = typed(
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "urls"}, "rules": [{"nonResourceURLs": ["/healthz"], "verbs": ["get"]}]}),
+    );
+    cluster_roles
+        .create(&PostParams::default(), &cr)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -102,7 +179,10 @@ async fn a_bindings_role_ref_cannot_change() {
     }));
     let mut stored = api.create(&PostParams::default(), &rb).await.unwrap();
     stored.role_ref.name = "edit".into();
-    let s = status(api.replace("viewers", &PostParams::default(), &stored).await);
+    let s = status(
+        api.replace("viewers", &PostParams::default(), &stored)
+            .await,
+    );
     assert_invalid(
         &s,
         "RoleBinding",
@@ -110,10 +190,34 @@ async fn a_bindings_role_ref_cannot_change() {
     );
     // A patch is an update too.
     let s = status(
-        api.patch("viewers", &PatchParams::default(), &Patch::Merge(json!({"roleRef": {"name": "admin"}})))
+        api.patch(
+            "viewers",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"roleRef": {"name": "admin"}})),
+        )
+        .await,
+    );
+    assert!(
+        s.message.ends_with(": cannot change roleRef"),
+        "{}",
+        s.message
+    );
+    // And so is a forced server-side apply.
+    let applied = Patch::Apply(json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "viewers"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+        "subjects": [{"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "devs"}],
+    }));
+    let s = status(
+        api.patch("viewers", &PatchParams::apply("ci").force(), &applied)
             .await,
     );
-    assert!(s.message.ends_with(": cannot change roleRef"), "{}", s.message);
+    assert_invalid(
+        &s,
+        "RoleBinding",
+        "RoleBinding.rbac.authorization.k8s.io \"viewers\" is invalid: roleRef: Invalid value: rbac.RoleRef{APIGroup:\"rbac.authorization.k8s.io\", Kind:\"ClusterRole\", Name:\"admin\"}: cannot change roleRef",
+    );
     assert_eq!(api.get("viewers").await.unwrap().role_ref.name, "view");
 }
 
@@ -138,8 +242,17 @@ async fn apply_without_a_field_manager_is_invalid() {
     );
     assert_eq!(body["details"]["kind"], "PatchOptions");
     assert_eq!(body["details"]["group"], "meta.k8s.io");
-    assert!(body["details"].get("name").is_none(), "an empty name is left out: {body}");
-    assert!(Api::<ConfigMap>::default_namespaced(client).get_opt("cfg").await.unwrap().is_none());
+    assert!(
+        body["details"].get("name").is_none(),
+        "an empty name is left out: {body}"
+    );
+    assert!(
+        Api::<ConfigMap>::default_namespaced(client)
+            .get_opt("cfg")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]
@@ -147,25 +260,53 @@ async fn two_appliers_of_one_field_conflict_until_forced() {
     let sandbox = start();
     let api: Api<ConfigMap> = Api::default_namespaced(client(&sandbox, "alice", "team-a").await);
     let cfg = |value: &str| {
-        Patch::Apply(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared"}, "data": {"owner": value}}))
+        Patch::Apply(
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "shared"}, "data": {"owner": value}}),
+        )
     };
-    api.patch("shared", &PatchParams::apply("team-one"), &cfg("one")).await.unwrap();
+    api.patch("shared", &PatchParams::apply("team-one"), &cfg("one"))
+        .await
+        .unwrap();
 
-    let s = status(api.patch("shared", &PatchParams::apply("team-two"), &cfg("two")).await);
+    let s = status(
+        api.patch("shared", &PatchParams::apply("team-two"), &cfg("two"))
+            .await,
+    );
     assert_eq!((s.code, s.reason.as_str()), (409, "Conflict"));
-    assert_eq!(s.message, "Apply failed with 1 conflict: conflict with \"team-one\": .data.owner");
+    assert_eq!(
+        s.message,
+        "Apply failed with 1 conflict: conflict with \"team-one\": .data.owner"
+    );
     let cause = &s.details.unwrap().causes[0];
     assert_eq!(
-        (cause.reason.as_str(), cause.message.as_str(), cause.field.as_str()),
-        ("FieldManagerConflict", "conflict with \"team-one\"", ".data.owner")
+        (
+            cause.reason.as_str(),
+            cause.message.as_str(),
+            cause.field.as_str()
+        ),
+        (
+            "FieldManagerConflict",
+            "conflict with \"team-one\"",
+            ".data.owner"
+        )
     );
 
     let forced = api
-        .patch("shared", &PatchParams::apply("team-two").force(), &cfg("two"))
+        .patch(
+            "shared",
+            &PatchParams::apply("team-two").force(),
+            &cfg("two"),
+        )
         .await
         .unwrap();
     assert_eq!(forced.data.unwrap()["owner"], "two");
-    let managers: Vec<String> = forced.metadata.managed_fields.unwrap().into_iter().filter_map(|m| m.manager).collect();
+    let managers: Vec<String> = forced
+        .metadata
+        .managed_fields
+        .unwrap()
+        .into_iter()
+        .filter_map(|m| m.manager)
+        .collect();
     assert!(managers.contains(&"team-two".to_string()), "{managers:?}");
 }
 
@@ -173,16 +314,33 @@ async fn two_appliers_of_one_field_conflict_until_forced() {
 async fn reapplying_the_same_content_changes_nothing() {
     let sandbox = start();
     let api: Api<ConfigMap> = Api::default_namespaced(client(&sandbox, "alice", "team-a").await);
-    let patch = Patch::Apply(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "steady", "labels": {"a": "b"}}, "data": {"k": "v"}}));
-    let first = api.patch("steady", &PatchParams::apply("ci"), &patch).await.unwrap();
+    let patch = Patch::Apply(
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "steady", "labels": {"a": "b"}}, "data": {"k": "v"}}),
+    );
+    let first = api
+        .patch("steady", &PatchParams::apply("ci"), &patch)
+        .await
+        .unwrap();
     sandbox.clear_request_log();
 
-    let second = api.patch("steady", &PatchParams::apply("ci"), &patch).await.unwrap();
-    assert_eq!(second.metadata.resource_version, first.metadata.resource_version);
-    assert_eq!(second.metadata.managed_fields, first.metadata.managed_fields);
+    let second = api
+        .patch("steady", &PatchParams::apply("ci"), &patch)
+        .await
+        .unwrap();
+    assert_eq!(
+        second.metadata.resource_version,
+        first.metadata.resource_version
+    );
+    assert_eq!(
+        second.metadata.managed_fields,
+        first.metadata.managed_fields
+    );
     let log = sandbox.request_log();
     assert_eq!(log.len(), 1);
-    assert_eq!((log[0].verb.as_str(), log[0].status, log[0].changed), ("patch", 200, false));
+    assert_eq!(
+        (log[0].verb.as_str(), log[0].status, log[0].changed),
+        ("patch", 200, false)
+    );
 }
 
 #[tokio::test]
@@ -200,7 +358,10 @@ async fn a_dry_run_apply_checks_everything_and_stores_nothing() {
 
     let bob: Api<Role> = Api::default_namespaced(client(&sandbox, "bob", "team-a").await);
     sandbox.clear_request_log();
-    let preview = bob.patch("svc-reader", &dry, &role("svc-reader", "services")).await.unwrap();
+    let preview = bob
+        .patch("svc-reader", &dry, &role("svc-reader", "services"))
+        .await
+        .unwrap();
     // As a real dry-run create: identity filled in, no resourceVersion, nothing stored.
     assert!(preview.metadata.uid.is_some());
     assert!(preview.metadata.creation_timestamp.is_some());
@@ -209,7 +370,10 @@ async fn a_dry_run_apply_checks_everything_and_stores_nothing() {
     assert!(sandbox.request_log().iter().all(|e| !e.changed));
 
     // Escalation prevention runs on dry runs too.
-    let s = status(bob.patch("secret-reader", &dry, &role("secret-reader", "secrets")).await);
+    let s = status(
+        bob.patch("secret-reader", &dry, &role("secret-reader", "secrets"))
+            .await,
+    );
     assert_eq!((s.code, s.reason.as_str()), (403, "Forbidden"));
     assert_eq!(
         s.message,
@@ -217,7 +381,14 @@ async fn a_dry_run_apply_checks_everything_and_stores_nothing() {
     );
 
     // On an existing object the preview shows the change; the stored object keeps its version.
-    let stored = bob.patch("svc-reader", &PatchParams::apply("kubectl-cicd").force(), &role("svc-reader", "services")).await.unwrap();
+    let stored = bob
+        .patch(
+            "svc-reader",
+            &PatchParams::apply("kubectl-cicd").force(),
+            &role("svc-reader", "services"),
+        )
+        .await
+        .unwrap();
     let changed = Patch::Apply(json!({
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
         "metadata": {"name": "svc-reader"},
@@ -226,6 +397,9 @@ async fn a_dry_run_apply_checks_everything_and_stores_nothing() {
     let preview = bob.patch("svc-reader", &dry, &changed).await.unwrap();
     assert_eq!(preview.rules.unwrap()[0].verbs, ["get", "list"]);
     let after = bob.get("svc-reader").await.unwrap();
-    assert_eq!(after.metadata.resource_version, stored.metadata.resource_version);
+    assert_eq!(
+        after.metadata.resource_version,
+        stored.metadata.resource_version
+    );
     assert_eq!(after.rules.unwrap()[0].verbs, ["get"]);
 }
