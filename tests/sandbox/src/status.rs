@@ -368,6 +368,29 @@ mod tests {
     }
 
     #[test]
+    fn bad_values_print_as_go_prints_them() {
+        let urls = FieldError::invalid("rules[0].nonResourceURLs", json!(["/a", "/b"]), "x");
+        assert_eq!(
+            urls.to_string(),
+            "rules[0].nonResourceURLs: Invalid value: []string{\"/a\", \"/b\"}: x"
+        );
+        let role_ref = go_struct("rbac.RoleRef", &[("Kind", "Role"), ("Name", "r")]);
+        assert_eq!(role_ref, "rbac.RoleRef{Kind:\"Role\", Name:\"r\"}");
+        let e = ApiError::invalid(
+            Target {
+                group: "meta.k8s.io",
+                kind: "PatchOptions",
+                name: "",
+            },
+            vec![FieldError::required(
+                "fieldManager",
+                "is required for apply patch",
+            )],
+        );
+        assert!(e.body["details"].get("name").is_none());
+    }
+
+    #[test]
     fn stale_update_uses_the_real_conflict_text() {
         let e = ApiError::stale_update(Target {
             group: "rbac.authorization.k8s.io",

@@ -186,7 +186,7 @@ async fn token_and_scale_are_listed_as_subresources() {
         .run_aggregated()
         .await
         .unwrap();
-    let legacy = Discovery::new(client).run().await.unwrap();
+    let legacy = Discovery::new(client.clone()).run().await.unwrap();
     for d in [&aggregated, &legacy] {
         let sa = caps(d, "", "v1", "ServiceAccount");
         assert!(subresource_names(&sa).contains(&"token".to_string()));
@@ -209,7 +209,7 @@ async fn token_and_scale_are_listed_as_subresources() {
         assert_eq!(scale_caps.operations, ["get", "patch", "update"]);
     }
     // The legacy list names the subresource's own group and version, as the real server does.
-    let core = sandbox_core_list(&sandbox).await;
+    let core = raw(&client, "GET", "/api/v1", &[], "").await.json();
     let token = core["resources"]
         .as_array()
         .unwrap()
@@ -219,11 +219,6 @@ async fn token_and_scale_are_listed_as_subresources() {
         .clone();
     assert_eq!(token["group"], "authentication.k8s.io");
     assert_eq!(token["version"], "v1");
-}
-
-async fn sandbox_core_list(sandbox: &cicd_sandbox::Sandbox) -> serde_json::Value {
-    let client = client(sandbox, "alice", "team-a").await;
-    raw(&client, "GET", "/api/v1", &[], "").await.json()
 }
 
 #[tokio::test]

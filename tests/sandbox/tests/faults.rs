@@ -164,7 +164,8 @@ async fn a_dropped_connection_is_a_transport_error_and_the_next_request_works() 
 async fn a_delay_fault_slows_the_request_down_and_then_serves_it() {
     let sandbox = start();
     let api = configmaps(&sandbox).await;
-    let delay = Duration::from_millis(300);
+    // Long enough that a loaded machine serving the undelayed request does not reach it.
+    let delay = Duration::from_secs(1);
     sandbox.inject_fault(Fault::new(
         None,
         "/api/v1/namespaces/*/configmaps*",

@@ -113,9 +113,9 @@ async fn bobs_rules_in_team_a_include_deployments() {
 #[tokio::test]
 async fn access_reviews_answer_with_the_rbac_reason() {
     let sandbox = start();
-    let client = client(&sandbox, "bob", "team-a").await;
+    let bob = client(&sandbox, "bob", "team-a").await;
     let allowed = access_review(
-        &client,
+        &bob,
         json!({"resourceAttributes": {"namespace": "team-a", "verb": "create", "group": "apps", "resource": "deployments"}}),
     )
     .await;
@@ -124,13 +124,13 @@ async fn access_reviews_answer_with_the_rbac_reason() {
         json!({"allowed": true, "reason": "RBAC: allowed by RoleBinding \"bob-deployer/team-a\" of Role \"bob-deployer\" to User \"bob\""})
     );
     let denied = access_review(
-        &client,
+        &bob,
         json!({"resourceAttributes": {"namespace": "team-a", "verb": "get", "resource": "secrets", "name": "db"}}),
     )
     .await;
     assert_eq!(denied, json!({"allowed": false}));
     let subresource = access_review(
-        &client,
+        &bob,
         json!({"resourceAttributes": {"namespace": "team-a", "verb": "update", "group": "apps", "resource": "deployments", "subresource": "scale"}}),
     )
     .await;
@@ -139,7 +139,7 @@ async fn access_reviews_answer_with_the_rbac_reason() {
         "plain deployments does not cover deployments/scale"
     );
     let path = access_review(
-        &client,
+        &bob,
         json!({"nonResourceAttributes": {"path": "/version", "verb": "get"}}),
     )
     .await;
@@ -157,7 +157,7 @@ async fn access_reviews_answer_with_the_rbac_reason() {
     );
 
     // alice is admin of team-a through a RoleBinding to the admin ClusterRole.
-    let alice = client_for(&sandbox, "alice").await;
+    let alice = client(&sandbox, "alice", "team-a").await;
     let review = access_review(
         &alice,
         json!({"resourceAttributes": {"namespace": "team-a", "verb": "get", "resource": "secrets"}}),
@@ -169,20 +169,16 @@ async fn access_reviews_answer_with_the_rbac_reason() {
     );
 }
 
-async fn client_for(sandbox: &cicd_sandbox::Sandbox, user: &str) -> Client {
-    client(sandbox, user, "team-a").await
-}
-
 #[tokio::test]
 async fn self_subject_review_names_people_and_service_accounts() {
     let sandbox = start();
-    let alice = client_for(&sandbox, "alice").await;
+    let alice = client(&sandbox, "alice", "team-a").await;
     let me = whoami(&alice).await;
     assert_eq!(me["username"], "alice");
     assert_eq!(me["groups"], json!(["devs", "system:authenticated"]));
     assert_eq!(me["uid"].as_str().map(str::len), Some(36));
 
-    let admin = client_for(&sandbox, "admin").await;
+    let admin = client(&sandbox, "admin", "team-a").await;
     let sas: Api<ServiceAccount> = Api::namespaced(admin, "team-a");
     let sa: ServiceAccount = typed(
         json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "deployer"}}),
@@ -216,7 +212,7 @@ async fn self_subject_review_names_people_and_service_accounts() {
 #[tokio::test]
 async fn a_binding_to_a_missing_role_is_an_evaluation_error_and_others_still_apply() {
     let sandbox = start();
-    let admin = client_for(&sandbox, "admin").await;
+    let admin = client(&sandbox, "admin", "team-a").await;
     let ghost: RoleBinding = typed(json!({
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
         "metadata": {"name": "ghost"},
@@ -228,15 +224,15 @@ async fn a_binding_to_a_missing_role_is_an_evaluation_error_and_others_still_app
         .await
         .unwrap();
 
-    let bob = client_for(&sandbox, "bob").await;
-    let status = rules_review(&bob, "team-a").await;
+    let bob = client(&sandbox, "bob", "team-a").await;
+    let rules = rules_review(&bob, "team-a").await;
     assert_eq!(
-        status.evaluation_error.as_deref(),
+        rules.evaluation_error.as_deref(),
         Some("role.rbac.authorization.k8s.io \"gone\" not found")
     );
-    assert!(!status.incomplete);
+    assert!(!rules.incomplete);
     assert!(
-        grants(&status, "apps", "deployments", "list"),
+        grants(&rules, "apps", "deployments", "list"),
         "other bindings still apply"
     );
 
@@ -250,25 +246,21 @@ async fn a_binding_to_a_missing_role_is_an_evaluation_error_and_others_still_app
         denied,
         json!({"allowed": false, "reason": "RBAC: role.rbac.authorization.k8s.io \"gone\" not found"})
     );
-    let s = status_of_list_secrets(&bob).await;
+    let s = status(
+        Api::<Secret>::namespaced(bob.clone(), "team-a")
+            .list(&Default::default())
+            .await,
+    );
     assert_eq!(
         s.message,
         "secrets is forbidden: User \"bob\" cannot list resource \"secrets\" in API group \"\" in the namespace \"team-a\": RBAC: role.rbac.authorization.k8s.io \"gone\" not found"
     );
 }
 
-async fn status_of_list_secrets(client: &Client) -> kube::core::Status {
-    status(
-        Api::<Secret>::namespaced(client.clone(), "team-a")
-            .list(&Default::default())
-            .await,
-    )
-}
-
 #[tokio::test]
 async fn forbidden_answers_carry_the_real_message_and_details() {
     let sandbox = start();
-    let bob = client_for(&sandbox, "bob").await;
+    let bob = client(&sandbox, "bob", "team-a").await;
 
     let reply = raw(&bob, "GET", "/api/v1/namespaces/team-a/secrets", &[], "").await;
     assert_eq!(
