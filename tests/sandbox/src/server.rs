@@ -104,7 +104,13 @@ pub async fn serve(
     let user_agent = header(USER_AGENT);
 
     let fault = shared.lock().take_fault(&method, &path);
-    let mut log = LogEntry {
+    // Logged when this request's future ends, also when the client gives up mid-way
+    // (a Delay fault past its timeout) and the future is dropped unanswered (status 0).
+    let mut logged = LoggedOnDrop {
+        shared: shared.clone(),
+        entry: None,
+    };
+    let log = logged.entry.insert(LogEntry {
         time: now_rfc3339(),
         user: "-".into(),
         verb: String::new(),
@@ -115,17 +121,13 @@ pub async fn serve(
         secret_data: false,
         accept: accept.clone(),
         content_type: content_type.clone(),
-    };
+    });
     let faulted = match fault {
         Some(FaultAction::Delay(d)) => {
             tokio::time::sleep(d).await;
             None
         }
-        Some(FaultAction::DropConnection) => {
-            log.status = 0;
-            shared.lock().log.push(log);
-            return Err(DroppedByFault);
-        }
+        Some(FaultAction::DropConnection) => return Err(DroppedByFault),
         Some(FaultAction::TooManyRequests { retry_after_secs }) => {
             let mut r = Reply::text(429, "Too many requests, please try again later.\n");
             r.retry_after = Some(retry_after_secs);
@@ -179,7 +181,7 @@ pub async fn serve(
     };
     log.status = reply.code;
     log.secret_data = reply.secret_data;
-    shared.lock().log.push(log);
+    drop(logged);
 
     let mut resp = Response::new(Full::new(reply.body));
     *resp.status_mut() =
@@ -197,6 +199,19 @@ pub async fn serve(
         }
     }
     Ok(resp)
+}
+
+struct LoggedOnDrop {
+    shared: Arc<Shared>,
+    entry: Option<LogEntry>,
+}
+
+impl Drop for LoggedOnDrop {
+    fn drop(&mut self) {
+        if let Some(entry) = self.entry.take() {
+            self.shared.lock().log.push(entry);
+        }
+    }
 }
 
 fn injected_status(code: u16) -> ApiError {
