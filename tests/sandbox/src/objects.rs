@@ -572,7 +572,13 @@ fn after_write(st: &mut State, t: &ResourceType) {
 /// `DELETE` one object. The reply is the object where its registry sets `ReturnDeletedObject`
 /// (a namespace as its deletion leaves it: Terminating), else a Success `Status`
 /// (`finalizeDelete` in apiserver `registry/generic/registry/store.go`).
-pub fn delete(st: &mut State, call: &Call, name: &str) -> Result<(u16, Value), ApiError> {
+pub fn delete(
+    st: &mut State,
+    call: &Call,
+    name: &str,
+    options: &Value,
+) -> Result<(u16, Value), ApiError> {
+    check_preconditions(&get(st, call, name)?, &options["preconditions"], call, name)?;
     let mut obj = remove(st, call, name)?;
     if call.t.group.is_empty() && call.t.resource == "namespaces" {
         meta_mut(&mut obj).insert("deletionTimestamp".into(), json!(now_rfc3339()));
@@ -592,6 +598,30 @@ pub fn delete(st: &mut State, call: &Call, name: &str) -> Result<(u16, Value), A
 }
 
 /// Removes one object, with the cascades the real controllers perform; returns what was removed.
+/// DeleteOptions `preconditions` (apiserver storage `checkPreconditions`).
+fn check_preconditions(
+    obj: &Value,
+    preconditions: &Value,
+    call: &Call,
+    name: &str,
+) -> Result<(), ApiError> {
+    for (field, label) in [("uid", "UID"), ("resourceVersion", "ResourceVersion")] {
+        let Some(wanted) = preconditions[field].as_str() else {
+            continue;
+        };
+        let actual = meta_str(obj, field);
+        if wanted != actual {
+            return Err(ApiError::conflict(
+                call.target(name),
+                &format!(
+                    "Precondition failed: {label} in precondition: {wanted}, {label} in object meta: {actual}"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn remove(st: &mut State, call: &Call, name: &str) -> Result<Value, ApiError> {
     let obj = get(st, call, name)?;
     if call.dry_run {

@@ -444,7 +444,7 @@ fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply,
                 objects::patch(st, &call, &info.name, media, ctx.body)?
             }
         }
-        "delete" => objects::delete(st, &call, &info.name)?,
+        "delete" => objects::delete(st, &call, &info.name, &parse_body(ctx.body)?)?,
         "deletecollection" => {
             objects::delete_collection(st, &call, q("labelSelector"), q("fieldSelector"))?
         }

@@ -622,3 +622,47 @@ async fn deletes_answer_with_a_status_or_the_object_as_the_real_registries_do() 
     assert_eq!(ns.status.unwrap().phase.as_deref(), Some("Terminating"));
     assert!(ns.metadata.deletion_timestamp.is_some());
 }
+
+#[tokio::test]
+async fn delete_preconditions_refuse_a_different_object() {
+    let sandbox = start();
+    let api: Api<ConfigMap> = Api::namespaced(client(&sandbox, "admin", "demo").await, "demo");
+    let created = api
+        .create(
+            &PostParams::default(),
+            &config_map("pinned", json!({}), json!({"a": "1"})),
+        )
+        .await
+        .unwrap();
+    let uid = created.metadata.uid.clone().unwrap();
+
+    let wrong = DeleteParams {
+        preconditions: Some(kube::api::Preconditions {
+            uid: Some("not-the-uid".into()),
+            resource_version: None,
+        }),
+        ..DeleteParams::default()
+    };
+    let refused = status(api.delete("pinned", &wrong).await);
+    assert_eq!(refused.code, 409);
+    assert_eq!(
+        refused.message,
+        format!(
+            "Operation cannot be fulfilled on configmaps \"pinned\": Precondition failed: UID in precondition: not-the-uid, UID in object meta: {uid}"
+        )
+    );
+    assert!(
+        api.get_opt("pinned").await.unwrap().is_some(),
+        "still there"
+    );
+
+    let right = DeleteParams {
+        preconditions: Some(kube::api::Preconditions {
+            uid: Some(uid),
+            resource_version: None,
+        }),
+        ..DeleteParams::default()
+    };
+    api.delete("pinned", &right).await.unwrap();
+    assert!(api.get_opt("pinned").await.unwrap().is_none());
+}
