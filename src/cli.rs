@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     about = "Least-privilege CI/CD access to a Kubernetes namespace",
     long_about = "Create a least-privilege identity for a CI/CD pipeline (ServiceAccount, Role, RoleBinding, token) \
-                  and write the kubeconfig the pipeline deploys with."
+                  and write the kubeconfig the pipeline deploys with; audit who can change what in a cluster."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -34,6 +34,9 @@ pub struct GlobalFlags {
     /// The namespace (default: the context's namespace, else "default").
     #[arg(short = 'n', long, global = true, value_name = "NS")]
     pub namespace: Option<String>,
+    /// How long to wait for one answer of the API server before trying again, e.g. 30s (default: 60s).
+    #[arg(long, global = true, value_parser = parse_go_duration, value_name = "DURATION")]
+    pub request_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,6 +44,18 @@ pub enum Command {
     /// Create a least-privilege ServiceAccount, Role and RoleBinding for a pipeline and write its kubeconfig.
     #[command(after_help = INIT_EXAMPLES)]
     Init(InitFlags),
+    /// Review who can change what: RBAC findings per identity, as a table, JSON, SARIF or Markdown.
+    #[command(after_help = AUDIT_EXAMPLES)]
+    Audit(AuditFlags),
+    /// List the CI/CD identities init made: kinds granted, token, its age, expiry and last use, who made them.
+    #[command(after_help = LIST_EXAMPLES)]
+    List(ListFlags),
+    /// Give an identity a new token: verify it, rewrite the kubeconfig, then revoke the old token.
+    #[command(after_help = ROTATE_EXAMPLES)]
+    Rotate(RotateFlags),
+    /// Delete an identity init made: its RoleBinding, Role, token Secrets and ServiceAccount.
+    #[command(after_help = DELETE_EXAMPLES)]
+    Delete(DeleteFlags),
 }
 
 const INIT_EXAMPLES: &str = "Examples:
@@ -55,6 +70,72 @@ const INIT_EXAMPLES: &str = "Examples:
 
   # Print the objects instead of creating them
   kubectl cicd init --preset helm --allow-risky --dry-run | kubectl apply -f -";
+
+const AUDIT_EXAMPLES: &str = "Examples:
+  # Audit the current namespace (and the cluster-wide bindings that reach into it)
+  kubectl cicd audit
+
+  # Every namespace, as JSON; exit 1 when any open finding is critical
+  kubectl cicd audit -A -o json --fail-on critical > audit.json
+
+  # SARIF for GitHub code scanning
+  kubectl cicd audit -A -o sarif > audit.sarif
+
+  # One pipeline identity: what it may do (kinds x verbs) and its findings
+  kubectl cicd audit -n shop --sa ci-cd
+
+  # A report to attach as evidence, with a documented exception
+  kubectl cicd audit -o markdown --ignore secrets-read:shop/helm-deployer > audit.md
+
+Exit codes: 0 no open finding at or above --fail-on, 1 findings, 2 could not audit.";
+
+/// `kubectl cicd audit` flags.
+#[derive(Debug, Clone, Args)]
+pub struct AuditFlags {
+    /// Audit every namespace (default: the current namespace, plus the cluster-wide bindings that reach into it).
+    #[arg(short = 'A', long, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+    /// Show one ServiceAccount of the namespace: its effective permissions (kinds x verbs) and its findings.
+    #[arg(long, value_name = "NAME", conflicts_with = "all_namespaces")]
+    pub sa: Option<String>,
+    /// Output format: table for people, json and sarif for pipelines, markdown for auditors.
+    #[arg(short = 'o', long, value_enum, default_value_t = AuditFormat::Table)]
+    pub output: AuditFormat,
+    /// Exit 1 when an open (not accepted) finding has this severity or a higher one.
+    #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+    /// Accept a rule's findings, everywhere or for one object or identity; repeatable.
+    ///
+    /// RULE accepts every finding of the rule; RULE:NAMESPACE/NAME those about one
+    /// ServiceAccount or namespaced object, RULE:NAME those about a user, group or
+    /// cluster-scoped object. Accepted findings are still shown, as accepted, and never fail
+    /// the run. Objects can carry the exception themselves: the annotations
+    /// kubectl-cicd.io/ignore: "RULE,RULE" and kubectl-cicd.io/ignore-reason.
+    #[arg(long, value_name = "RULE[:NAMESPACE/NAME]")]
+    pub ignore: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// Findings grouped by identity, with why and how to fix each.
+    Table,
+    /// The report as JSON (schema in docs/audit-output.md).
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// A Markdown report to attach as audit evidence.
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Critical,
+    High,
+    Medium,
+    Low,
+    /// Never exit 1 because of findings.
+    None,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PresetName {
@@ -115,6 +196,90 @@ pub struct InitFlags {
     /// Overwrite the output file if it exists.
     #[arg(long)]
     pub force: bool,
+}
+
+const LIST_EXAMPLES: &str = "Examples:
+  # The identities in the current namespace
+  kubectl cicd list
+
+  # In every namespace, as JSON
+  kubectl cicd list -A -o json
+
+Identities are found by the label app.kubernetes.io/managed-by=kubectl-cicd; token Secrets are
+read as metadata only.";
+
+const ROTATE_EXAMPLES: &str = "Examples:
+  # A new Secret token for ci-cd; the old token Secret is deleted once the new kubeconfig is written
+  kubectl cicd rotate ci-cd --force
+
+  # Switch to a one-week TokenRequest token, written elsewhere
+  kubectl cicd rotate ci-cd --token request --token-duration 168h --output ci-cd.kubeconfig
+
+A Secret token is revoked by deleting its Secret, which rotate does last. TokenRequest tokens
+cannot be revoked one by one: they stay valid until they expire, unless the ServiceAccount is
+deleted (kubectl cicd delete, then init again), which revokes all of its tokens.";
+
+const DELETE_EXAMPLES: &str = "Examples:
+  # Show what would go and ask
+  kubectl cicd delete ci-cd
+
+  # Without asking (in a script)
+  kubectl cicd delete ci-cd -n shop --yes
+
+Only objects labelled app.kubernetes.io/managed-by=kubectl-cicd and kubectl-cicd.io/identity=NAME
+are deleted.";
+
+/// `kubectl cicd list` flags.
+#[derive(Debug, Clone, Args)]
+pub struct ListFlags {
+    /// List identities in every namespace.
+    #[arg(short = 'A', long, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = ListFormat::Table)]
+    pub output: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// One line per identity.
+    Table,
+    /// Every field, for scripts.
+    Json,
+}
+
+/// `kubectl cicd rotate` flags.
+#[derive(Debug, Clone, Args)]
+pub struct RotateFlags {
+    /// The identity (its ServiceAccount's name).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// The kind of the new token (default: the kind the identity has now).
+    #[arg(long, value_enum)]
+    pub token: Option<TokenKind>,
+    /// Lifetime of a request token, e.g. 720h (the server may cap it; at least 10m).
+    #[arg(long, value_parser = parse_go_duration, value_name = "DURATION")]
+    pub token_duration: Option<Duration>,
+    /// Where to write the new kubeconfig.
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Overwrite the output file if it exists (usually the old kubeconfig).
+    #[arg(long)]
+    pub force: bool,
+    /// API server URL to put into the kubeconfig, when the pipeline reaches the cluster by another address.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+}
+
+/// `kubectl cicd delete` flags.
+#[derive(Debug, Clone, Args)]
+pub struct DeleteFlags {
+    /// The identity (its ServiceAccount's name).
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Delete without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
 }
 
 /// Go's `time.ParseDuration` subset kubectl users know: `720h`, `1h30m`, `90m`, `3600s`.
@@ -178,6 +343,7 @@ mod tests {
         let help = Cli::command().render_help().to_string();
         assert!(help.contains("Usage: kubectl cicd"), "{help}");
         assert!(help.contains("init"), "{help}");
+        assert!(help.contains("audit"), "{help}");
     }
 
     #[test]
@@ -195,7 +361,55 @@ mod tests {
         .unwrap();
         assert_eq!(cli.global.namespace.as_deref(), Some("shop"));
         assert_eq!(cli.global.context.as_deref(), Some("prod"));
-        let Command::Init(flags) = cli.command;
+        let Command::Init(flags) = cli.command else {
+            panic!("init parses as init");
+        };
         assert_eq!(flags.kinds, vec!["deploy", "svc"]);
+    }
+
+    #[test]
+    fn audit_flags_parse_with_their_defaults() {
+        let cli = Cli::try_parse_from(["kubectl-cicd", "audit"]).unwrap();
+        let Command::Audit(flags) = cli.command else {
+            panic!("audit parses as audit");
+        };
+        assert_eq!(flags.output, AuditFormat::Table);
+        assert_eq!(flags.fail_on, FailOn::High);
+        assert!(!flags.all_namespaces && flags.sa.is_none() && flags.ignore.is_empty());
+
+        let cli = Cli::try_parse_from([
+            "kubectl-cicd",
+            "audit",
+            "-A",
+            "-o",
+            "sarif",
+            "--fail-on",
+            "none",
+            "--ignore",
+            "wildcard",
+            "--ignore",
+            "secrets-read:team-a/ci",
+        ])
+        .unwrap();
+        let Command::Audit(flags) = cli.command else {
+            panic!("audit parses as audit");
+        };
+        assert!(flags.all_namespaces);
+        assert_eq!(flags.output, AuditFormat::Sarif);
+        assert_eq!(flags.fail_on, FailOn::None);
+        assert_eq!(flags.ignore, vec!["wildcard", "secrets-read:team-a/ci"]);
+    }
+
+    #[test]
+    fn audit_refuses_conflicting_flags_and_unknown_values() {
+        for args in [
+            &["kubectl-cicd", "audit", "-A", "-n", "x"][..],
+            &["kubectl-cicd", "audit", "-A", "--sa", "ci"][..],
+            &["kubectl-cicd", "audit", "--fail-on", "severe"][..],
+            &["kubectl-cicd", "audit", "-o", "yaml"][..],
+        ] {
+            let err = Cli::try_parse_from(args).expect_err("refused");
+            assert_eq!(err.exit_code(), 2, "{args:?}: {err}");
+        }
     }
 }

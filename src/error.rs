@@ -78,14 +78,32 @@ pub enum Error {
 
     #[error("cancelled: nothing was changed")]
     Cancelled,
+
+    /// No identity of that name, or objects kubectl-cicd did not make.
+    #[error("{0}")]
+    Identity(String),
+
+    /// The namespace to work in does not exist (the server said so).
+    #[error(
+        "namespace {namespace} does not exist: check the name (kubectl get namespaces), or create it first (kubectl create namespace {namespace})"
+    )]
+    NoNamespace { namespace: String },
+
+    /// A command stopped part-way: the cause, then what exists now and how to finish.
+    #[error("{cause}\n{state}")]
+    Partial { cause: Box<Error>, state: String },
 }
 
 impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::MissingAnswer { .. } => 2,
+            Error::Usage(_)
+            | Error::MissingAnswer { .. }
+            | Error::Kubeconfig(_)
+            | Error::NoNamespace { .. } => 2,
             Error::Cancelled => 130,
+            Error::Partial { cause, .. } => cause.exit_code(),
             _ => 1,
         }
     }

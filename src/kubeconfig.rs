@@ -749,6 +749,60 @@ pub fn write_private_file(path: &Path, contents: &str, force: bool) -> Result<()
     Ok(())
 }
 
+/// Checks, before anything else happens, that [`write_private_file`] could write `path`: the
+/// folder exists and takes a new file (a probe file is created and removed), `path` is not a
+/// folder, and it does not exist unless `force`.
+pub fn check_private_file(path: &Path, force: bool) -> Result<()> {
+    let write_err = |detail: String| Error::Write {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| write_err("that is not a file name".into()))?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(write_err(format!(
+            "the folder {} does not exist: create it first or choose another --output",
+            dir.display()
+        )));
+    }
+    if path.is_dir() {
+        return Err(write_err(
+            "it is a folder: give a file name with --output".into(),
+        ));
+    }
+    if !force && path.symlink_metadata().is_ok() {
+        return Err(Error::OutputExists {
+            path: path.to_path_buf(),
+        });
+    }
+    let probe = dir.join(format!(
+        ".{}.probe-{}-{}",
+        file_name.to_string_lossy(),
+        std::process::id(),
+        unique_suffix()
+    ));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(&probe) {
+        Ok(file) => {
+            drop(file);
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(write_err(io_detail(&e, &dir))),
+    }
+}
+
 fn io_detail(e: &std::io::Error, dir: &Path) -> String {
     match e.kind() {
         std::io::ErrorKind::PermissionDenied => format!(

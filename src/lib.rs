@@ -1,9 +1,12 @@
 //! kubectl-cicd: least-privilege CI/CD access to Kubernetes namespaces.
 
+pub mod audit;
 pub mod cli;
 pub mod cluster;
 pub mod error;
+pub mod identity;
 pub mod init;
 pub mod kubeconfig;
+pub mod lifecycle;
 pub mod rbac;
 pub mod ui;

@@ -20,9 +20,27 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Command::Audit(flags) = &cli.command {
+        // audit: 0 clean, 1 findings at or above --fail-on, 2 could not audit (any error).
+        return match runtime.block_on(kubectl_cicd::audit::run(&cli.global, flags)) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(kubectl_cicd::audit::EXIT_CANNOT_AUDIT)
+            }
+        };
+    }
     let result = runtime.block_on(async {
         match &cli.command {
             Command::Init(flags) => kubectl_cicd::init::run(&cli.global, flags).await,
+            Command::Audit(_) => unreachable!("audit returned above"),
+            Command::List(flags) => kubectl_cicd::lifecycle::list::run(&cli.global, flags).await,
+            Command::Rotate(flags) => {
+                kubectl_cicd::lifecycle::rotate::run(&cli.global, flags).await
+            }
+            Command::Delete(flags) => {
+                kubectl_cicd::lifecycle::delete::run(&cli.global, flags).await
+            }
         }
     });
     match result {

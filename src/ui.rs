@@ -141,6 +141,14 @@ impl Ui {
     }
 }
 
+/// Writes data (YAML, JSON, a table) to stdout. A reader that went away (`| head`) ends the
+/// output quietly instead of a panic.
+pub fn print_data(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
+
 pub struct Spinner {
     bar: Option<indicatif::ProgressBar>,
 }

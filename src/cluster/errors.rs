@@ -144,6 +144,20 @@ pub(crate) fn map(err: kube::Error, server: &str, context: &str) -> Error {
                         message.trim().trim_end_matches('.')
                     ),
                 },
+                // Writing into a namespace that does not exist (or reading the namespace).
+                404 if status
+                    .details
+                    .as_ref()
+                    .is_some_and(|d| d.kind == "namespaces" && d.group.is_empty()) =>
+                {
+                    Error::NoNamespace {
+                        namespace: status
+                            .details
+                            .as_ref()
+                            .map(|d| d.name.clone())
+                            .unwrap_or_default(),
+                    }
+                }
                 _ => Error::Api {
                     context: context.to_string(),
                     code,

@@ -8,6 +8,8 @@
 pub mod discovery;
 mod errors;
 pub mod kinds;
+pub mod lists;
+pub mod managed;
 pub mod objects;
 pub mod retry;
 pub mod reviews;
@@ -20,6 +22,7 @@ use crate::error::Result;
 
 pub use discovery::{Discovered, DiscoveryMode, ServedKind};
 pub use kinds::{KindLookupError, lookup_kind, resolve_kind};
+pub use lists::{Listed, RequestCounter};
 pub use objects::AppliedRoleBinding;
 pub use retry::RetrySettings;
 pub use reviews::{Identity, RulesReview};

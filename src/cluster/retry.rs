@@ -12,7 +12,14 @@
 //! - for everything but 429 (rejected before any work), only idempotent requests: GET, HEAD,
 //!   PUT, DELETE, server-side apply, and the POSTs that change nothing stored (self-reviews,
 //!   TokenRequest: a token nobody received is harmless);
-//! - a cap on `Retry-After` and on the total time spent waiting.
+//! - 409 Conflict on a server-side apply (applying the same intent again is safe);
+//! - a cap on `Retry-After` and on the total time spent waiting;
+//! - a line on stderr before each wait (`API server busy (429), retrying in 2s`), so a slow
+//!   run says why it is slow. It names the status or failure and the request's method and
+//!   path, never a header or a body.
+//!
+//! Backoff delays are jittered (tower's `ExponentialBackoff`: a random extra of up to twice
+//! the base delay, within `max_delay`); a `Retry-After` is waited exactly.
 
 use std::time::Duration;
 
@@ -46,6 +53,8 @@ pub struct RetrySettings {
     pub connect_timeout: Duration,
     /// Read timeout per response when the config has none (kube's default is none).
     pub read_timeout: Duration,
+    /// Say on stderr why and how long the client waits before each retry.
+    pub announce: bool,
 }
 
 impl Default for RetrySettings {
@@ -59,6 +68,7 @@ impl Default for RetrySettings {
             max_total_wait: Duration::from_secs(20),
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
+            announce: true,
         }
     }
 }
@@ -117,6 +127,33 @@ fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
+/// `API server busy (429)`, `API server error (500)`, ...: why a retry is needed.
+fn status_reason(status: StatusCode) -> String {
+    let code = status.as_u16();
+    match status {
+        StatusCode::TOO_MANY_REQUESTS => format!("API server busy ({code})"),
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
+            format!("API server unavailable ({code})")
+        }
+        StatusCode::CONFLICT => format!("API server reported a conflict ({code})"),
+        _ => format!("API server error ({code})"),
+    }
+}
+
+/// `2s`, `1.5s`, `350ms` (a `Retry-After: 1` measured a moment later still reads `1s`).
+fn human_delay(d: Duration) -> String {
+    if d >= Duration::from_millis(950) {
+        let tenths = (d.as_millis() + 50) / 100;
+        if tenths.is_multiple_of(10) {
+            format!("{}s", tenths / 10)
+        } else {
+            format!("{}.{}s", tenths / 10, tenths % 10)
+        }
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
 impl<Res> Policy<Request<Body>, Response<Res>, BoxError> for TransientRetry {
     type Future = Sleep;
 
@@ -133,29 +170,44 @@ impl<Res> Policy<Request<Body>, Response<Res>, BoxError> for TransientRetry {
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok());
         let idempotent = is_idempotent(req.method(), req.uri().path(), content_type);
-        let sleep = match result {
-            Ok(resp) => match resp.status() {
-                StatusCode::TOO_MANY_REQUESTS => {
-                    if retry_after(resp.headers())
-                        .is_some_and(|d| d > self.settings.max_retry_after)
-                    {
-                        return None;
+        let is_apply = *req.method() == Method::PATCH
+            && content_type.is_some_and(|c| c.starts_with("application/apply-patch"));
+        let (sleep, why) = match result {
+            Ok(resp) => {
+                let status = resp.status();
+                let sleep = match status {
+                    StatusCode::TOO_MANY_REQUESTS => {
+                        if retry_after(resp.headers())
+                            .is_some_and(|d| d > self.settings.max_retry_after)
+                        {
+                            return None;
+                        }
+                        self.kube.retry(req, result)?
                     }
-                    self.kube.retry(req, result)?
-                }
-                StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT if idempotent => {
-                    self.kube.retry(req, result)?
-                }
-                StatusCode::INTERNAL_SERVER_ERROR | StatusCode::BAD_GATEWAY if idempotent => {
-                    self.backoff.next_backoff()
-                }
-                _ => return None,
-            },
+                    StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT if idempotent => {
+                        self.kube.retry(req, result)?
+                    }
+                    StatusCode::INTERNAL_SERVER_ERROR | StatusCode::BAD_GATEWAY if idempotent => {
+                        self.backoff.next_backoff()
+                    }
+                    StatusCode::CONFLICT if is_apply => self.backoff.next_backoff(),
+                    _ => return None,
+                };
+                (sleep, status_reason(status))
+            }
             Err(e) if idempotent => match classify_transport(e.as_ref()) {
-                TransportClass::Refused if self.retries < self.settings.max_refused_retries => {
-                    self.backoff.next_backoff()
-                }
-                TransportClass::Closed | TransportClass::Timeout => self.backoff.next_backoff(),
+                TransportClass::Refused if self.retries < self.settings.max_refused_retries => (
+                    self.backoff.next_backoff(),
+                    "the API server refused the connection".to_string(),
+                ),
+                TransportClass::Closed => (
+                    self.backoff.next_backoff(),
+                    "the connection to the API server closed before it answered".to_string(),
+                ),
+                TransportClass::Timeout => (
+                    self.backoff.next_backoff(),
+                    "the API server did not answer in time".to_string(),
+                ),
                 _ => return None,
             },
             Err(_) => return None,
@@ -166,6 +218,14 @@ impl<Res> Policy<Request<Body>, Response<Res>, BoxError> for TransientRetry {
         }
         self.waited += delay;
         self.retries += 1;
+        if self.settings.announce {
+            eprintln!(
+                "{why}, retrying in {} ({} {})",
+                human_delay(delay),
+                req.method(),
+                req.uri().path()
+            );
+        }
         Some(sleep)
     }
 
@@ -219,6 +279,52 @@ mod tests {
             "/api/v1/namespaces/x/secrets",
             None
         ));
+    }
+
+    #[test]
+    fn waits_are_said_briefly() {
+        assert_eq!(human_delay(Duration::from_secs(2)), "2s");
+        assert_eq!(human_delay(Duration::from_millis(1460)), "1.5s");
+        assert_eq!(human_delay(Duration::from_millis(350)), "350ms");
+        assert_eq!(human_delay(Duration::from_millis(999)), "1s");
+        assert_eq!(
+            status_reason(StatusCode::TOO_MANY_REQUESTS),
+            "API server busy (429)"
+        );
+        assert_eq!(
+            status_reason(StatusCode::INTERNAL_SERVER_ERROR),
+            "API server error (500)"
+        );
+    }
+
+    #[tokio::test]
+    async fn backoff_is_jittered_and_bounded() {
+        let settings = RetrySettings::default();
+        let delays: Vec<Duration> = (0..8)
+            .map(|_| {
+                let mut policy = TransientRetry::new(&settings);
+                drop(policy.backoff.next_backoff());
+                let sleep = policy.backoff.next_backoff();
+                sleep
+                    .deadline()
+                    .saturating_duration_since(tokio::time::Instant::now())
+            })
+            .collect();
+        // The second delay's base is 2 x min_delay; jitter adds up to twice that, within max.
+        for d in &delays {
+            assert!(*d <= settings.max_delay, "{d:?}");
+            assert!(
+                *d + Duration::from_millis(5) >= settings.min_delay * 2,
+                "{d:?}"
+            );
+        }
+        let first = delays[0];
+        assert!(
+            delays
+                .iter()
+                .any(|d| d.abs_diff(first) > Duration::from_millis(1)),
+            "jitter: {delays:?}"
+        );
     }
 
     #[test]

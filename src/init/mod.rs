@@ -4,7 +4,8 @@
 //! The wizard and the flags produce the same [`plan::Choices`]; everything after that is
 //! one path: plan, refuse what the server would refuse, preview, apply, token, verify,
 //! write. Nothing is written to the cluster before every check that can run first has run,
-//! and no kubeconfig is written before the new identity has been verified.
+//! and no kubeconfig is written before the new identity has been verified. A failure part-way
+//! says which objects exist and that running init again finishes the job ([`Progress`]).
 
 pub mod choices;
 pub mod objects;
@@ -12,31 +13,32 @@ pub mod plan;
 mod report;
 pub mod wizard;
 
-use std::time::Duration;
-
 use crate::cli::{GlobalFlags, InitFlags};
 use crate::cluster::{Cluster, RulesReview};
 use crate::error::{Error, Result};
-use crate::kubeconfig::{self, CiKubeconfig, SecretToken, SourceContext, SourceSelection};
+use crate::identity::{self, Issued, Output, Progress, TokenNote};
 use crate::rbac::{self, Rule};
 use crate::ui::Ui;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use objects::{Desired, Existing, Provenance};
+use objects::{Desired, Existing, Provenance, TokenRecord};
 use plan::{Plan, TokenPlan};
 
-/// How long to wait for the token controller to fill a token Secret.
-const TOKEN_SECRET_TIMEOUT: Duration = Duration::from_secs(60);
-
 pub async fn run(global: &GlobalFlags, flags: &InitFlags) -> Result<()> {
+    let mut progress = Progress::default();
+    progress.note("No kubeconfig was written.");
+    run_with(global, flags, &mut progress)
+        .await
+        .map_err(|e| progress.explain(e))
+}
+
+async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progress) -> Result<()> {
     let ui = Ui::detect(flags.yes);
-    let source = kubeconfig::load_source(&SourceSelection {
-        kubeconfig: global.kubeconfig.clone(),
-        context: global.context.clone(),
-        namespace: global.namespace.clone(),
-    })?;
+    let source = identity::load_context(global)?;
     let namespace = source.namespace.clone();
     plan::validate_namespace(&namespace)?;
+    *progress = Progress::new(&namespace);
+    progress.note("No kubeconfig was written.");
     report::context(&ui, &source);
     if ui.interactive()
         && !ui.confirm("Set up CI/CD access in this context and namespace?", true)?
@@ -44,11 +46,12 @@ pub async fn run(global: &GlobalFlags, flags: &InitFlags) -> Result<()> {
         return Err(Error::Cancelled);
     }
     if !ui.interactive() && !flags.dry_run {
-        refuse_existing_output(flags)?;
+        refuse_unwritable_output(flags)?;
     }
 
     let cluster = Cluster::connect(source.config.clone())?;
     let me = cluster.whoami().await?;
+    progress.connected();
     ui.ok(format!(
         "Connected as {} (groups: {})",
         me.username,
@@ -75,18 +78,30 @@ pub async fn run(global: &GlobalFlags, flags: &InitFlags) -> Result<()> {
     for d in &plan.role.dropped {
         ui.warn(format!("not granted: {d}"));
     }
-    plan::check_grantable(&plan, &me.username, &me.groups, &held)?;
+    if let Err(e) = plan::check_grantable(&plan, &me.username, &me.groups, &held) {
+        return Err(explain_empty_namespace(&cluster, &namespace, &held, e).await);
+    }
 
     let existing = existing(&cluster, &namespace, plan.name()).await?;
+    for (kind, there) in [
+        ("ServiceAccount", existing.service_account.is_some()),
+        ("Role", existing.role.is_some()),
+        ("RoleBinding", existing.role_binding.is_some()),
+    ] {
+        if there {
+            progress.existed(format!("{kind} {}", plan.name()));
+        }
+    }
     let provenance = existing.provenance().unwrap_or_else(|| Provenance {
         created_by: me.username.clone(),
         created_at: jiff::Timestamp::now()
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string(),
     });
-    let desired = objects::desired(&plan, &provenance);
+    let record = token_record(&plan, &existing);
+    let desired = objects::desired(&plan, &provenance, &record);
     if flags.dry_run {
-        print!("{}", objects::yaml_stream(&desired));
+        crate::ui::print_data(&objects::yaml_stream(&desired));
         ui.say("Dry run: nothing was changed.");
         return Ok(());
     }
@@ -95,33 +110,143 @@ pub async fn run(global: &GlobalFlags, flags: &InitFlags) -> Result<()> {
         return Err(Error::Cancelled);
     }
 
-    apply(&ui, &cluster, &desired, &existing).await?;
-    let issued = obtain_token(&ui, &cluster, &plan, &desired).await?;
-    verify(&ui, &source, &plan, &issued.token).await?;
-    let path = write_kubeconfig(&source, &plan, &issued)?;
-    report::next_steps(&ui, &plan, &path, issued.expires_at.as_deref());
+    apply(&ui, &cluster, &desired, &existing, progress).await?;
+    let issued = obtain_token(&ui, &cluster, &plan, &desired, progress).await?;
+    identity::verify(
+        &ui,
+        &source,
+        &plan.namespace,
+        plan.name(),
+        &plan.role.rules,
+        &issued.token,
+    )
+    .await?;
+    if let Some(expires_at) = issued.expires_at {
+        // The server keeps no record of TokenRequest tokens: the ServiceAccount does.
+        let issued_at = jiff::Timestamp::now()
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        let record = TokenRecord::request(Some((issued_at, rfc3339(expires_at))));
+        let sa = objects::desired(&plan, &provenance, &record).service_account;
+        let what = format!("ServiceAccount {}", plan.name());
+        progress.attempt(what.clone());
+        cluster.apply(&sa).await?;
+        progress.exists(what);
+    }
+    let output = Output {
+        path: plan.choices.output.clone(),
+        overwrite: plan.choices.overwrite,
+        server: plan.choices.server.clone(),
+    };
+    let path = identity::write_kubeconfig(&source, &plan.namespace, plan.name(), &issued, &output)?;
+    let expires = issued.expires_at.map(rfc3339);
+    let secret = desired
+        .token_secret
+        .as_ref()
+        .and_then(|s| s.metadata.name.clone())
+        .unwrap_or_default();
+    let note = match &expires {
+        Some(expires_at) => TokenNote::Request {
+            expires_at,
+            identity: plan.name(),
+        },
+        None => TokenNote::Secret {
+            namespace: &plan.namespace,
+            secret: &secret,
+            identity: plan.name(),
+        },
+    };
+    identity::next_steps(&ui, &path, &note);
     Ok(())
 }
 
-fn refuse_existing_output(flags: &InitFlags) -> Result<()> {
+/// `2026-11-27T10:00:00Z`.
+pub fn rfc3339(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// What the ServiceAccount should record about the token before a new one is obtained: the
+/// token Secret in use (kept across re-runs and rotations), or the last TokenRequest's times.
+fn token_record(plan: &Plan, existing: &Existing) -> TokenRecord {
+    let before = existing.token_record();
+    match plan.choices.token {
+        TokenPlan::Secret => {
+            let name = before
+                .secret_name
+                .filter(|_| before.kind.as_deref() == Some("secret"))
+                .filter(|s| objects::is_token_secret_name(plan.name(), s))
+                .unwrap_or_else(|| plan.token_secret_name());
+            TokenRecord::secret(&name)
+        }
+        TokenPlan::Request { .. } => {
+            let issued = match (before.kind.as_deref(), before.issued_at, before.expires_at) {
+                (Some("request"), Some(at), Some(until)) => Some((at, until)),
+                _ => None,
+            };
+            TokenRecord::request(issued)
+        }
+    }
+}
+
+/// Refuses, before any request, an output init could not write at the end.
+fn refuse_unwritable_output(flags: &InitFlags) -> Result<()> {
     let path = flags
         .output
         .clone()
         .unwrap_or_else(|| plan::DEFAULT_OUTPUT.into());
-    if path.exists() && !flags.force {
-        return Err(Error::OutputExists { path });
-    }
-    Ok(())
+    identity::check_output(&path, flags.force)
 }
 
-async fn apply(ui: &Ui, cluster: &Cluster, d: &Desired, existing: &Existing) -> Result<()> {
+/// When the caller holds nothing at all in the namespace, the likeliest reason is that it does
+/// not exist: say so if the server tells (404), else add the hint to `e`.
+async fn explain_empty_namespace(
+    cluster: &Cluster,
+    namespace: &str,
+    held: &[Rule],
+    e: Error,
+) -> Error {
+    let baseline = rbac::verify::baseline_rules();
+    let holds_something = held
+        .iter()
+        .any(|r| r.non_resource_urls.is_empty() && !baseline.contains(r));
+    if holds_something {
+        return e;
+    }
+    match cluster.namespace_exists(namespace).await {
+        Some(false) => Error::NoNamespace {
+            namespace: namespace.to_string(),
+        },
+        Some(true) => e,
+        None => match e {
+            Error::Escalation(text) => Error::Escalation(format!(
+                "{text}\n\nYou hold no permissions at all in namespace {namespace}: check that it exists and is the one you mean (kubectl get namespace {namespace})."
+            )),
+            other => other,
+        },
+    }
+}
+
+async fn apply(
+    ui: &Ui,
+    cluster: &Cluster,
+    d: &Desired,
+    existing: &Existing,
+    progress: &mut Progress,
+) -> Result<()> {
     let spinner = ui.spinner("Applying ServiceAccount, Role and RoleBinding (server-side apply, field manager kubectl-cicd)");
+    let name = d.role.metadata.name.clone().unwrap_or_default();
     let result = async {
+        progress.attempt(format!("ServiceAccount {name}"));
         let sa = cluster.apply(&d.service_account).await?;
+        progress.exists(format!("ServiceAccount {name}"));
+        progress.attempt(format!("Role {name}"));
         let role = cluster.apply(&d.role).await?;
+        progress.exists(format!("Role {name}"));
+        progress.attempt(format!("RoleBinding {name}"));
         let binding = cluster
             .replace_role_binding_if_role_ref_changed(&d.role_binding)
             .await?;
+        progress.exists(format!("RoleBinding {name}"));
         Ok::<_, Error>([
             (
                 "ServiceAccount",
@@ -154,12 +279,7 @@ async fn apply(ui: &Ui, cluster: &Cluster, d: &Desired, existing: &Existing) -> 
         Ok(outcomes) => {
             let said: Vec<String> = outcomes
                 .iter()
-                .map(|(kind, how)| {
-                    format!(
-                        "{kind} {} {how}",
-                        d.role.metadata.name.as_deref().unwrap_or("")
-                    )
-                })
+                .map(|(kind, how)| format!("{kind} {name} {how}"))
                 .collect();
             spinner.finish(&said.join(", "));
             Ok(())
@@ -181,134 +301,27 @@ fn outcome(before: Option<&ObjectMeta>, after: &ObjectMeta, replaced: bool) -> &
     }
 }
 
-/// The token for the pipeline, and when it expires (if it does).
-struct Issued {
-    token: SecretToken,
-    expires_at: Option<String>,
-    /// The cluster CA the token Secret carries, for clusters whose kubeconfig has none.
-    ca_pem: Option<Vec<u8>>,
-}
-
 async fn obtain_token(
     ui: &Ui,
     cluster: &Cluster,
     plan: &Plan,
     desired: &Desired,
+    progress: &mut Progress,
 ) -> Result<Issued> {
     match (&desired.token_secret, plan.choices.token) {
         (Some(secret), TokenPlan::Secret) => {
-            let name = plan.token_secret_name();
-            let spinner = ui.spinner(&format!(
-                "Waiting for the token controller to fill Secret {name}"
-            ));
-            let meta = &secret.metadata;
-            let result = async {
-                let already = cluster
-                    .ensure_token_secret(
-                        &plan.namespace,
-                        &name,
-                        plan.name(),
-                        &meta.labels.clone().unwrap_or_default(),
-                        &meta.annotations.clone().unwrap_or_default(),
-                    )
-                    .await?;
-                match already {
-                    Some(filled) => Ok(filled),
-                    None => {
-                        cluster
-                            .wait_for_token(&plan.namespace, &name, TOKEN_SECRET_TIMEOUT, || {})
-                            .await
-                    }
-                }
-            }
-            .await;
-            match result {
-                Ok(filled) => {
-                    spinner.finish(&format!("Token Secret {name} is filled"));
-                    Ok(Issued {
-                        token: filled.token,
-                        expires_at: None,
-                        ca_pem: filled.ca_pem,
-                    })
-                }
-                Err(e) => {
-                    spinner.fail();
-                    Err(e)
-                }
-            }
+            identity::secret_token(ui, cluster, secret, progress).await
         }
         (_, TokenPlan::Request { duration }) => {
-            let issued = cluster
-                .request_token(&plan.namespace, plan.name(), Some(duration))
-                .await?;
-            let expires = issued.expires_at.to_string();
-            ui.ok(format!("TokenRequest token issued, valid until {expires}"));
-            let granted = issued.expires_at.as_second() - jiff::Timestamp::now().as_second();
-            if granted + 60 < duration.as_secs() as i64 {
-                ui.warn(format!(
-                    "the API server shortened the token's lifetime to about {}h (it caps TokenRequest durations)",
-                    granted / 3600
-                ));
-            }
-            Ok(Issued {
-                token: issued.token,
-                expires_at: Some(expires),
-                ca_pem: None,
-            })
+            identity::request_token(ui, cluster, &plan.namespace, plan.name(), duration).await
         }
         (None, TokenPlan::Secret) => unreachable!("a Secret token plan always has its Secret"),
     }
 }
 
-/// Proves the new identity holds what was asked and none of the risky rest.
-async fn verify(ui: &Ui, source: &SourceContext, plan: &Plan, token: &SecretToken) -> Result<()> {
-    let as_robot = Cluster::connect(kubeconfig::with_token(source, token.expose()))?;
-    let review = as_robot.rules_review(&plan.namespace).await?;
-    let granted = held_rules(&review);
-    let verification = rbac::verify(&plan.role.rules, &granted);
-    let subject = format!("system:serviceaccount:{}:{}", plan.namespace, plan.name());
-    report::verification(ui, &subject, &verification);
-    if !verification.passed() {
-        return Err(Error::Verification(verification.summary()));
-    }
-    ui.ok("Verified with the new token");
-    Ok(())
-}
-
-fn write_kubeconfig(
-    source: &SourceContext,
-    plan: &Plan,
-    issued: &Issued,
-) -> Result<std::path::PathBuf> {
-    let ci = CiKubeconfig {
-        cluster_name: source.cluster_name.clone(),
-        server: plan
-            .choices
-            .server
-            .clone()
-            .unwrap_or_else(|| source.server.clone()),
-        ca_pem: source.ca_pem.clone().or_else(|| issued.ca_pem.clone()),
-        insecure_skip_tls_verify: source.insecure_skip_tls_verify,
-        tls_server_name: source.tls_server_name.clone(),
-        proxy_url: source.proxy_url.clone(),
-        user_name: plan.name().to_string(),
-        context_name: format!("{}@{}", plan.name(), source.cluster_name),
-        namespace: plan.namespace.clone(),
-        token: issued.token.clone(),
-    };
-    let path = plan.choices.output.clone();
-    kubeconfig::write_private_file(&path, &kubeconfig::render(&ci), plan.choices.overwrite)?;
-    Ok(path)
-}
-
 /// A SelfSubjectRulesReview's rules in the core's terms.
 pub fn held_rules(review: &RulesReview) -> Vec<Rule> {
-    review
-        .resource_rules
-        .iter()
-        .map(Rule::from)
-        .chain(review.non_resource_rules.iter().map(Rule::from))
-        .collect()
+    identity::held_rules(review)
 }
 
 /// The identity's objects as they are now (three reads; absent ones are `None`).

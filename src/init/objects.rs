@@ -23,6 +23,12 @@ pub const CREATED_AT: &str = "kubectl-cicd.io/created-at";
 pub const TOOL_VERSION: &str = "kubectl-cicd.io/tool-version";
 pub const INTENDED_RULES: &str = "kubectl-cicd.io/intended-rules";
 pub const TOKEN_KIND: &str = "kubectl-cicd.io/token";
+/// On the ServiceAccount: the token Secret in use (`--token secret`).
+pub const TOKEN_SECRET: &str = "kubectl-cicd.io/token-secret";
+/// On the ServiceAccount: when the last TokenRequest token was issued and when it expires
+/// (`--token request`), as RFC 3339; the server keeps no record of issued tokens.
+pub const TOKEN_ISSUED_AT: &str = "kubectl-cicd.io/token-issued-at";
+pub const TOKEN_EXPIRES_AT: &str = "kubectl-cicd.io/token-expires-at";
 pub const SA_NAME_ANNOTATION: &str = "kubernetes.io/service-account.name";
 pub const SA_TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
 
@@ -34,6 +40,86 @@ pub struct Provenance {
     pub created_at: String,
 }
 
+/// What the ServiceAccount records about the identity's current token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// `secret` or `request`.
+    pub kind: Option<String>,
+    /// The token Secret in use (`secret`).
+    pub secret_name: Option<String>,
+    /// When the last TokenRequest token was issued, and when it expires (`request`).
+    pub issued_at: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+impl TokenRecord {
+    /// From a ServiceAccount's annotations.
+    pub fn from_meta(meta: &ObjectMeta) -> TokenRecord {
+        let get = |key: &str| {
+            meta.annotations
+                .as_ref()
+                .and_then(|a| a.get(key))
+                .filter(|v| !v.is_empty())
+                .cloned()
+        };
+        TokenRecord {
+            kind: get(TOKEN_KIND),
+            secret_name: get(TOKEN_SECRET),
+            issued_at: get(TOKEN_ISSUED_AT),
+            expires_at: get(TOKEN_EXPIRES_AT),
+        }
+    }
+
+    /// A Secret token named `secret_name`.
+    pub fn secret(secret_name: &str) -> TokenRecord {
+        TokenRecord {
+            kind: Some("secret".into()),
+            secret_name: Some(secret_name.to_string()),
+            ..TokenRecord::default()
+        }
+    }
+
+    /// A TokenRequest token; `issued` is `(issued_at, expires_at)` once one was issued.
+    pub fn request(issued: Option<(String, String)>) -> TokenRecord {
+        let (issued_at, expires_at) = issued.unzip();
+        TokenRecord {
+            kind: Some("request".into()),
+            issued_at,
+            expires_at,
+            ..TokenRecord::default()
+        }
+    }
+
+    /// The ServiceAccount annotations that say this.
+    pub fn annotations(&self) -> Vec<(&'static str, String)> {
+        [
+            (TOKEN_KIND, &self.kind),
+            (TOKEN_SECRET, &self.secret_name),
+            (TOKEN_ISSUED_AT, &self.issued_at),
+            (TOKEN_EXPIRES_AT, &self.expires_at),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
+        .collect()
+    }
+}
+
+/// Whether `secret` is a token Secret name of identity `name`: `<name>-token` as init names
+/// it, or `<name>-token-<suffix>` as rotate names it.
+pub fn is_token_secret_name(name: &str, secret: &str) -> bool {
+    secret
+        .strip_prefix(name)
+        .and_then(|rest| rest.strip_prefix("-token"))
+        .is_some_and(|rest| {
+            rest.is_empty()
+                || rest.strip_prefix('-').is_some_and(|s| {
+                    !s.is_empty()
+                        && s.bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                })
+        })
+}
+
 /// What already exists under the identity's name (a re-run, or a name clash).
 #[derive(Debug, Clone, Default)]
 pub struct Existing {
@@ -43,6 +129,14 @@ pub struct Existing {
 }
 
 impl Existing {
+    /// What the existing ServiceAccount records about the token.
+    pub fn token_record(&self) -> TokenRecord {
+        self.service_account
+            .as_ref()
+            .map(|sa| TokenRecord::from_meta(&sa.metadata))
+            .unwrap_or_default()
+    }
+
     /// Who created the identity and when, from the first object that records it.
     pub fn provenance(&self) -> Option<Provenance> {
         [
@@ -101,19 +195,12 @@ fn metadata(
     }
 }
 
-pub fn desired(plan: &Plan, provenance: &Provenance) -> Desired {
+/// The objects for `plan`. `token` is what the ServiceAccount records about the token (its
+/// kind must match the plan's); with `--token secret` it also names the token Secret.
+pub fn desired(plan: &Plan, provenance: &Provenance, token: &TokenRecord) -> Desired {
     let name = plan.name();
-    let token_kind = match plan.choices.token {
-        TokenPlan::Secret => "secret",
-        TokenPlan::Request { .. } => "request",
-    };
     let service_account = ServiceAccount {
-        metadata: metadata(
-            plan,
-            name,
-            provenance,
-            &[(TOKEN_KIND, token_kind.to_string())],
-        ),
+        metadata: metadata(plan, name, provenance, &token.annotations()),
         ..Default::default()
     };
     let rules: Vec<PolicyRule> = plan
@@ -142,10 +229,14 @@ pub fn desired(plan: &Plan, provenance: &Provenance) -> Desired {
             api_group: None,
         }]),
     };
+    let secret_name = token
+        .secret_name
+        .clone()
+        .unwrap_or_else(|| plan.token_secret_name());
     let token_secret = (plan.choices.token == TokenPlan::Secret).then(|| Secret {
         metadata: metadata(
             plan,
-            &plan.token_secret_name(),
+            &secret_name,
             provenance,
             &[(SA_NAME_ANNOTATION, name.to_string())],
         ),
@@ -308,7 +399,11 @@ mod tests {
 
     #[test]
     fn objects_are_labelled_annotated_and_bound_together() {
-        let d = desired(&plan(TokenPlan::Secret), &provenance());
+        let d = desired(
+            &plan(TokenPlan::Secret),
+            &provenance(),
+            &TokenRecord::secret("ci-cd-token"),
+        );
         let labels = d.role.metadata.labels.as_ref().unwrap();
         assert_eq!(labels[MANAGED_BY_LABEL], "kubectl-cicd");
         assert_eq!(labels[IDENTITY_LABEL], "ci-cd");
@@ -332,7 +427,8 @@ mod tests {
                 &plan(TokenPlan::Request {
                     duration: std::time::Duration::from_secs(3600)
                 }),
-                &provenance()
+                &provenance(),
+                &TokenRecord::request(None)
             )
             .token_secret
             .is_none()
@@ -341,7 +437,11 @@ mod tests {
 
     #[test]
     fn yaml_stream_is_kubectl_apply_input() {
-        let d = desired(&plan(TokenPlan::Secret), &provenance());
+        let d = desired(
+            &plan(TokenPlan::Secret),
+            &provenance(),
+            &TokenRecord::secret("ci-cd-token"),
+        );
         let text = yaml_stream(&d);
         assert_eq!(text.matches("---\n").count(), 4);
         let docs: Vec<Value> = serde_saphyr::from_str_multiple(&text).unwrap();
@@ -355,9 +455,13 @@ mod tests {
 
     #[test]
     fn comparable_drops_server_fields_and_never_secret_data() {
-        let mut secret = desired(&plan(TokenPlan::Secret), &provenance())
-            .token_secret
-            .unwrap();
+        let mut secret = desired(
+            &plan(TokenPlan::Secret),
+            &provenance(),
+            &TokenRecord::secret("ci-cd-token"),
+        )
+        .token_secret
+        .unwrap();
         secret.metadata.uid = Some("u".into());
         secret.data = Some(BTreeMap::from([(
             "token".into(),
@@ -366,6 +470,50 @@ mod tests {
         let v = comparable(&secret);
         assert!(v["metadata"].get("uid").is_none());
         assert!(!v.to_string().contains("s3cr3t") && v.get("data").is_none());
+    }
+
+    #[test]
+    fn the_service_account_records_the_token() {
+        let d = desired(
+            &plan(TokenPlan::Secret),
+            &provenance(),
+            &TokenRecord::secret("ci-cd-token-x7k2p"),
+        );
+        let a = d.service_account.metadata.annotations.as_ref().unwrap();
+        assert_eq!(a[TOKEN_KIND], "secret");
+        assert_eq!(a[TOKEN_SECRET], "ci-cd-token-x7k2p");
+        assert!(!a.contains_key(TOKEN_EXPIRES_AT));
+        assert_eq!(
+            d.token_secret.unwrap().metadata.name.as_deref(),
+            Some("ci-cd-token-x7k2p")
+        );
+        assert_eq!(
+            TokenRecord::from_meta(&d.service_account.metadata),
+            TokenRecord::secret("ci-cd-token-x7k2p")
+        );
+
+        let issued = Some(("2026-11-27T10:00:00Z".into(), "2026-12-27T10:00:00Z".into()));
+        let d = desired(
+            &plan(TokenPlan::Request {
+                duration: std::time::Duration::from_secs(3600),
+            }),
+            &provenance(),
+            &TokenRecord::request(issued),
+        );
+        let a = d.service_account.metadata.annotations.as_ref().unwrap();
+        assert_eq!(a[TOKEN_KIND], "request");
+        assert_eq!(a[TOKEN_EXPIRES_AT], "2026-12-27T10:00:00Z");
+        assert!(!a.contains_key(TOKEN_SECRET));
+    }
+
+    #[test]
+    fn token_secret_names_of_an_identity() {
+        assert!(is_token_secret_name("ci-cd", "ci-cd-token"));
+        assert!(is_token_secret_name("ci-cd", "ci-cd-token-x7k2p"));
+        assert!(!is_token_secret_name("ci-cd", "ci-cd-token-"));
+        assert!(!is_token_secret_name("ci-cd", "ci-cd-tokens"));
+        assert!(!is_token_secret_name("ci-cd", "other-token"));
+        assert!(!is_token_secret_name("ci", "ci-cd-token"));
     }
 
     #[test]

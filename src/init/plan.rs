@@ -174,13 +174,17 @@ fn is_dns_label(s: &str, max: usize) -> bool {
 pub fn validate_name(name: &str) -> Result<()> {
     let ok = name.len() + "-token".len() <= 253 && name.split('.').all(|p| is_dns_label(p, 63));
     if ok {
-        Ok(())
-    } else {
-        Err(Error::Usage(format!(
-            "invalid name {name:?}: a ServiceAccount name must be lower-case letters, digits, '-' or '.', \
-             start and end with a letter or digit, and be at most 247 characters (e.g. ci-cd, github-deployer)"
-        )))
+        return Ok(());
     }
+    let slash = if name.contains('/') || name.contains('%') {
+        " ('/' and '%' are not allowed in Role and RoleBinding names either: they are path segments)"
+    } else {
+        ""
+    };
+    Err(Error::Usage(format!(
+        "invalid name {name:?}: a ServiceAccount name must be lower-case letters, digits, '-' or '.', \
+         start and end with a letter or digit, and be at most 247 characters (e.g. ci-cd, github-deployer){slash}"
+    )))
 }
 
 pub fn validate_namespace(namespace: &str) -> Result<()> {

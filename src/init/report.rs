@@ -1,15 +1,14 @@
 //! What `init` tells the person running it. All of it goes to stderr.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use crate::cluster::RulesReview;
+use crate::identity;
 use crate::kubeconfig::{Credentials, SourceContext};
 use crate::rbac::{self, Rule};
 use crate::ui::Ui;
 
 use super::objects::{self, Desired, Existing};
-use super::plan::{Plan, TokenPlan};
 
 pub fn context(ui: &Ui, s: &SourceContext) {
     ui.heading("Context");
@@ -51,7 +50,7 @@ pub fn grantable(ui: &Ui, review: &RulesReview) {
         return;
     }
     for (verbs, resources) in group_by_verbs(&own) {
-        ui.say(wrap(&format!("  [{verbs}]"), &resources, 100));
+        ui.say(identity::wrap(&format!("  [{verbs}]"), &resources, 100));
     }
 }
 
@@ -87,47 +86,6 @@ fn group_by_verbs(rules: &[Rule]) -> Vec<(String, Vec<String>)> {
     let mut out: Vec<(String, Vec<String>)> = by_verbs.into_iter().collect();
     out.sort_by_key(|(verbs, _)| std::cmp::Reverse(verbs.split(' ').count()));
     out
-}
-
-/// `head` then `items` comma-separated and wrapped at `width`; continuation lines indented.
-fn wrap(head: &str, items: &[String], width: usize) -> String {
-    let mut lines = vec![head.trim_end().to_string()];
-    for (i, item) in items.iter().enumerate() {
-        let piece = if i + 1 < items.len() {
-            format!("{item},")
-        } else {
-            item.clone()
-        };
-        let last = lines.last_mut().expect("one line at least");
-        if last.chars().count() + 1 + piece.len() > width && i > 0 {
-            lines.push(format!("      {piece}"));
-        } else {
-            last.push(' ');
-            last.push_str(&piece);
-        }
-    }
-    lines.join("\n")
-}
-
-/// The can / cannot summary of the new identity.
-pub fn verification(ui: &Ui, subject: &str, v: &rbac::Verification) {
-    ui.heading(format!("What {subject} can do"));
-    let mut can: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    let mut cannot = Vec::new();
-    for row in &v.rows {
-        match (row.wanted, row.allowed) {
-            (true, true) => can.entry(&row.target).or_default().push(&row.verb),
-            (false, false) => cannot.push(row.action()),
-            (true, false) => ui.say(format!("  MISSING     {}", row.action())),
-            (false, true) => ui.say(format!("  UNEXPECTED  {}", row.action())),
-        }
-    }
-    for (target, verbs) in can {
-        ui.say(format!("  can     {target}: {}", verbs.join(" ")));
-    }
-    if !cannot.is_empty() {
-        ui.say(wrap("  cannot ", &cannot, 100));
-    }
 }
 
 /// The objects about to be applied, or what changes in them on a re-run.
@@ -171,33 +129,4 @@ pub fn preview(ui: &Ui, desired: &Desired, existing: &Existing) {
             }
         }
     }
-}
-
-pub fn next_steps(ui: &Ui, plan: &Plan, path: &Path, expires_at: Option<&str>) {
-    let file = path.display();
-    ui.heading("Next steps");
-    ui.ok(format!(
-        "Wrote {file} (mode 0600). It holds a token: treat it as a password, never commit it."
-    ));
-    ui.say(format!(
-        "\n  GitHub Actions: store it as a secret (repository or environment):\n\
-         \x20     gh secret set KUBECONFIG_FILE < {file}\n\
-         \x20   and in the deploy job, before kubectl or helm:\n\
-         \x20     echo \"${{{{ secrets.KUBECONFIG_FILE }}}}\" > \"$RUNNER_TEMP/kubeconfig\"\n\
-         \x20     export KUBECONFIG=\"$RUNNER_TEMP/kubeconfig\"\n\
-         \n  GitLab CI: Settings > CI/CD > Variables > Add variable: type File, key KUBECONFIG,\n\
-         \x20   the file's content as value, Protected (only protected branches and tags deploy).\n\
-         \x20   kubectl and helm in the job then find it through $KUBECONFIG.\n"
-    ));
-    match (plan.choices.token, expires_at) {
-        (TokenPlan::Request { .. }, Some(when)) => ui.say(format!(
-            "  The token expires at {when}: before then, run the same kubectl cicd init with --force for a new one."
-        )),
-        _ => ui.say(format!(
-            "  The token does not expire. Revoke it by deleting Secret {} in namespace {}.",
-            plan.token_secret_name(),
-            plan.namespace
-        )),
-    }
-    ui.say(format!("  Then delete the local copy: rm {file}"));
 }

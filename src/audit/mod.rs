@@ -1,0 +1,222 @@
+//! `kubectl cicd audit`: a read-only review of who can change what, aimed at CI/CD identities.
+//!
+//! One path: read the cluster ([`gather`]: every list at once, Secrets metadata-only, refusals
+//! kept as gaps), turn the objects into a [`model::Snapshot`] ([`snapshot`]), analyse it
+//! ([`analyze`], pure, with the rule [`rules`] catalogue, [`resolve`]d bindings and
+//! [`exceptions`]), and render the [`model::Report`] ([`output`]). Nothing is ever written to
+//! the cluster. The exit code gates pipelines: 0 no open finding at or above `--fail-on`,
+//! 1 findings, 2 could not audit.
+
+pub mod analyze;
+pub mod exceptions;
+pub mod gather;
+pub mod matrix;
+pub mod model;
+pub mod output;
+pub mod resolve;
+pub mod rules;
+pub mod snapshot;
+
+use std::io::{IsTerminal, Write};
+use std::time::Instant;
+
+use crate::cli::{AuditFlags, AuditFormat, FailOn, GlobalFlags};
+use crate::cluster::Cluster;
+use crate::error::{Error, Result};
+use crate::ui::Ui;
+
+use model::{Report, Scope, Severity};
+
+/// Exit code when an open finding is at or above `--fail-on`.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code when the audit could not run (bad input, unreachable server, 401, ...).
+pub const EXIT_CANNOT_AUDIT: u8 = 2;
+
+pub fn fail_on_severity(f: FailOn) -> Option<Severity> {
+    match f {
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::High => Some(Severity::High),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::None => None,
+    }
+}
+
+/// Colour for the table on stdout: only on a terminal, never with `NO_COLOR` (any non-empty
+/// value); `CLICOLOR_FORCE` (non-zero) forces it elsewhere, `NO_COLOR` still wins.
+pub fn stdout_color() -> bool {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    if set("NO_COLOR") {
+        return false;
+    }
+    set("CLICOLOR_FORCE") || std::io::stdout().is_terminal()
+}
+
+/// Parses every `--ignore` before anything is sent anywhere.
+fn parse_ignores(flags: &AuditFlags) -> Result<Vec<exceptions::Ignore>> {
+    flags
+        .ignore
+        .iter()
+        .map(|text| exceptions::parse_ignore(text).map_err(Error::Usage))
+        .collect()
+}
+
+fn now_rfc3339() -> String {
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+/// Runs the audit and prints the report; returns the exit code (0 or 1). Errors mean the
+/// audit could not run (exit 2).
+pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
+    let ui = Ui::detect(true);
+    if flags.all_namespaces && global.namespace.is_some() {
+        // clap sees the conflict only when both follow `audit`.
+        return Err(Error::Usage(
+            "-A (all namespaces) and -n/--namespace exclude each other: pass one of them".into(),
+        ));
+    }
+    let ignores = parse_ignores(flags)?;
+    if let Some(sa) = &flags.sa {
+        crate::init::plan::validate_name(sa)?;
+    }
+    // The context as kubectl picks it, with --request-timeout applied.
+    let source = crate::identity::load_context(global)?;
+    let namespace = source.namespace.clone();
+    if !flags.all_namespaces {
+        crate::init::plan::validate_namespace(&namespace)?;
+    }
+    let scope = Scope {
+        namespaces: if flags.all_namespaces {
+            Vec::new()
+        } else {
+            vec![namespace.clone()]
+        },
+        all_namespaces: flags.all_namespaces,
+        service_account: flags.sa.clone(),
+    };
+    let place = if flags.all_namespaces {
+        gather::Where::AllNamespaces
+    } else {
+        gather::Where::Namespace(namespace.clone())
+    };
+
+    let cluster = Cluster::connect(source.config.clone())?;
+    let started = Instant::now();
+    let spinner = ui.spinner(&format!(
+        "Reading ServiceAccounts, Roles, bindings and token Secret metadata ({}) from {}",
+        output::scope_text(&Scope {
+            service_account: None,
+            ..scope.clone()
+        }),
+        cluster.server()
+    ));
+    let gathered = match gather::gather(&cluster, &place).await {
+        Ok(g) => g,
+        Err(e) => {
+            spinner.fail();
+            return Err(e);
+        }
+    };
+    let elapsed = started.elapsed();
+    spinner.finish(&format!(
+        "Read {} objects in {} requests ({:.2} s)",
+        gathered.objects.len(),
+        gathered.requests,
+        elapsed.as_secs_f64()
+    ));
+    if flags.output != AuditFormat::Table {
+        // The table shows them at its top; data on stdout needs them said here too.
+        for gap in &gathered.gaps {
+            ui.warn(format!("not audited: {gap}"));
+        }
+    }
+
+    let taken_at = now_rfc3339();
+    let mut snapshot = snapshot::from_objects(&gathered.objects, &taken_at);
+    snapshot.gaps.extend(gathered.gaps.iter().cloned());
+
+    let options = analyze::Options {
+        ignores,
+        ..Default::default()
+    };
+    let mut findings = analyze::analyze(&snapshot, &scope, &options);
+    findings.sort_by(|a, b| {
+        (a.severity, &a.subject, &a.rule, &a.evidence).cmp(&(
+            b.severity,
+            &b.subject,
+            &b.rule,
+            &b.evidence,
+        ))
+    });
+    let summary = analyze::summarize(&findings);
+    let generated_by = match &gathered.identity {
+        Some(me) => me.username.clone(),
+        None => source
+            .user_name
+            .clone()
+            .map(|u| format!("{u} (kubeconfig user; the server does not serve SelfSubjectReview)"))
+            .unwrap_or_else(|| "unknown".into()),
+    };
+    let report = Report {
+        scope,
+        generated_at: taken_at,
+        generated_by,
+        cluster: source.cluster_name.clone(),
+        findings,
+        gaps: snapshot.gaps.clone(),
+        summary,
+    };
+    let matrix = flags
+        .sa
+        .as_ref()
+        .map(|sa| matrix::access_matrix(&snapshot, &namespace, sa));
+    if let Some(sa) = &flags.sa
+        && !snapshot
+            .service_accounts
+            .iter()
+            .any(|m| &m.name == sa && m.namespace.as_deref() == Some(namespace.as_str()))
+    {
+        ui.warn(format!(
+            "ServiceAccount {namespace}/{sa} was not found{}: the matrix shows what bindings to that name grant",
+            if gathered.counts.service_accounts.is_none() {
+                " (ServiceAccounts could not be listed)"
+            } else {
+                ""
+            }
+        ));
+    }
+
+    let fail_on = fail_on_severity(flags.fail_on);
+    let ctx = output::Context {
+        server: cluster.server(),
+        context: &source.context_name,
+        fail_on,
+        requests: gathered.requests,
+        matrix: matrix.as_ref(),
+    };
+    let text = match flags.output {
+        AuditFormat::Table => output::table::render(&report, &ctx, stdout_color()),
+        AuditFormat::Json => output::json::render(&report, &ctx),
+        AuditFormat::Sarif => output::sarif::render(&report, &ctx),
+        AuditFormat::Markdown => output::markdown::render(&report, &ctx),
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // A closed pipe (`| head`) is not worth a panic, but the report did not get out.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(Error::Terminal(format!("cannot write the report: {e}")));
+        }
+    }
+    drop(stdout);
+
+    let failing = output::failing(&report, fail_on);
+    if flags.output != AuditFormat::Table {
+        ui.say(output::gate_text(&report, fail_on));
+    }
+    Ok(if failing > 0 { EXIT_FINDINGS } else { 0 })
+}

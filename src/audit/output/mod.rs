@@ -1,0 +1,274 @@
+//! Rendering a [`Report`]: a table for people, JSON and SARIF for pipelines, Markdown for
+//! auditors, and the `--sa` access matrix. Pure functions from the report to text; `audit::run`
+//! decides where the text goes.
+
+pub mod json;
+pub mod markdown;
+pub mod matrix;
+pub mod sarif;
+pub mod table;
+
+use crate::audit::matrix::Matrix;
+use crate::audit::model::{Finding, Report, Scope, Severity, SubjectRef};
+
+/// Every severity, most severe first.
+pub const SEVERITIES: [Severity; 5] = [
+    Severity::Critical,
+    Severity::High,
+    Severity::Medium,
+    Severity::Low,
+    Severity::Info,
+];
+
+/// What the renderers need besides the report.
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    /// API server URL.
+    pub server: &'a str,
+    /// The kubeconfig context used.
+    pub context: &'a str,
+    /// `--fail-on`; `None` for `--fail-on none`.
+    pub fail_on: Option<Severity>,
+    /// Requests sent to the API server.
+    pub requests: usize,
+    /// `--sa`: the identity's access matrix.
+    pub matrix: Option<&'a Matrix>,
+}
+
+/// The tool's name and version, for reports.
+pub const TOOL_NAME: &str = env!("CARGO_PKG_NAME");
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Where the rules are documented.
+pub const RULES_DOC: &str = concat!(
+    env!("CARGO_PKG_REPOSITORY"),
+    "/blob/main/docs/audit-rules.md"
+);
+
+pub use crate::audit::rules::severity_name;
+
+/// Does this finding fail the run at `fail_on`? Accepted findings never do.
+pub fn gates(f: &Finding, fail_on: Option<Severity>) -> bool {
+    f.accepted.is_none() && fail_on.is_some_and(|t| f.severity <= t)
+}
+
+/// Open findings at or above `--fail-on`.
+pub fn failing(report: &Report, fail_on: Option<Severity>) -> usize {
+    report.findings.iter().filter(|f| gates(f, fail_on)).count()
+}
+
+/// Open findings per severity, most severe first (all five, zeros included).
+pub fn open_counts(findings: &[Finding]) -> [(Severity, usize); 5] {
+    SEVERITIES.map(|s| {
+        (
+            s,
+            findings
+                .iter()
+                .filter(|f| f.accepted.is_none() && f.severity == s)
+                .count(),
+        )
+    })
+}
+
+/// `ServiceAccount team-a/ci`, `User alice`, `ClusterRole edit`.
+pub fn subject_text(s: &SubjectRef) -> String {
+    match &s.namespace {
+        Some(ns) => format!("{} {ns}/{}", s.kind, s.name),
+        None => format!("{} {}", s.kind, s.name),
+    }
+}
+
+/// `namespace team-a`, `all namespaces`, with `--sa` when given.
+pub fn scope_text(scope: &Scope) -> String {
+    let base = if scope.all_namespaces {
+        "all namespaces".to_string()
+    } else {
+        match scope.namespaces.as_slice() {
+            [one] => format!("namespace {one}"),
+            many => format!("namespaces {}", many.join(", ")),
+        }
+    };
+    match &scope.service_account {
+        Some(sa) => format!("{base}, ServiceAccount {sa}"),
+        None => base,
+    }
+}
+
+/// How a finding's rights reach its subject: `RoleBinding team-a/x → Role team-a/x; ...`.
+pub fn via_text(f: &Finding) -> String {
+    f.via
+        .iter()
+        .map(|v| format!("{} → {}", v.binding, v.role))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The rule's one-line title, why and fix from the catalogue (empty for an unknown id).
+pub fn rule_texts(id: &str) -> (&'static str, &'static str, &'static str) {
+    match crate::audit::rules::rule(id) {
+        Some(info) => (info.title, info.why, info.fix),
+        None => ("", "", ""),
+    }
+}
+
+/// Findings grouped by subject: subjects with the most severe open finding first, then by
+/// name; within a subject, open before accepted, most severe first, then by rule.
+pub fn by_subject(findings: &[Finding]) -> Vec<(&SubjectRef, Vec<&Finding>)> {
+    let mut groups: Vec<(&SubjectRef, Vec<&Finding>)> = Vec::new();
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    sorted.sort_by(|a, b| a.subject.cmp(&b.subject));
+    for f in sorted {
+        match groups.last_mut() {
+            Some((s, list)) if *s == &f.subject => list.push(f),
+            _ => groups.push((&f.subject, vec![f])),
+        }
+    }
+    for (_, list) in &mut groups {
+        list.sort_by(|a, b| {
+            (a.accepted.is_some(), a.severity, &a.rule, &a.evidence).cmp(&(
+                b.accepted.is_some(),
+                b.severity,
+                &b.rule,
+                &b.evidence,
+            ))
+        });
+    }
+    let worst = |list: &Vec<&Finding>| {
+        list.iter()
+            .map(|f| (f.accepted.is_some(), f.severity))
+            .min()
+            .unwrap_or((true, Severity::Info))
+    };
+    groups.sort_by(|a, b| worst(&a.1).cmp(&worst(&b.1)).then_with(|| a.0.cmp(b.0)));
+    groups
+}
+
+/// One sentence on the gate: `FAIL: 2 open findings at or above high (--fail-on high)`.
+pub fn gate_text(report: &Report, fail_on: Option<Severity>) -> String {
+    match fail_on {
+        None => "PASS: --fail-on none never fails on findings".to_string(),
+        Some(t) => {
+            let n = failing(report, fail_on);
+            let name = severity_name(t);
+            match n {
+                0 => format!("PASS: no open finding at or above {name} (--fail-on {name})"),
+                1 => format!("FAIL: 1 open finding at or above {name} (--fail-on {name})"),
+                n => format!("FAIL: {n} open findings at or above {name} (--fail-on {name})"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::audit::model::{Accepted, Summary, Via};
+
+    pub fn finding(rule: &str, sev: Severity, kind: &str, ns: Option<&str>, name: &str) -> Finding {
+        Finding {
+            rule: rule.into(),
+            severity: sev,
+            subject: SubjectRef {
+                kind: kind.into(),
+                name: name.into(),
+                namespace: ns.map(Into::into),
+            },
+            via: vec![Via {
+                binding: format!("RoleBinding {}/{name}", ns.unwrap_or("-")),
+                role: format!("Role {}/{name}", ns.unwrap_or("-")),
+            }],
+            evidence: format!("{name} has {rule}"),
+            remediation: format!("remove {rule} from {name}"),
+            accepted: None,
+        }
+    }
+
+    /// A small report: two ServiceAccounts, a user, an accepted finding, a gap.
+    pub fn sample() -> Report {
+        let mut accepted = finding(
+            "wildcard",
+            Severity::High,
+            "ServiceAccount",
+            Some("team-a"),
+            "ci",
+        );
+        accepted.accepted = Some(Accepted {
+            reason: "Helm needs it | for now".into(),
+            source: "--ignore wildcard:team-a/ci".into(),
+        });
+        let findings = vec![
+            finding(
+                "secrets-read",
+                Severity::High,
+                "ServiceAccount",
+                Some("team-a"),
+                "ci",
+            ),
+            accepted,
+            finding(
+                "cluster-admin-binding",
+                Severity::Critical,
+                "ServiceAccount",
+                Some("argocd"),
+                "argocd-application-controller",
+            ),
+            finding(
+                "unused-identity",
+                Severity::Low,
+                "ServiceAccount",
+                Some("team-a"),
+                "old",
+            ),
+            finding("rbac-write", Severity::Medium, "User", None, "bob"),
+        ];
+        Report {
+            scope: Scope {
+                namespaces: vec!["team-a".into()],
+                all_namespaces: false,
+                service_account: None,
+            },
+            generated_at: "2026-11-27T12:00:00Z".into(),
+            generated_by: "alice".into(),
+            cluster: "sandbox".into(),
+            findings,
+            gaps: vec!["clusterrolebindings: forbidden (no); rights granted cluster-wide by ClusterRoleBindings were not audited".into()],
+            summary: Summary {
+                by_severity: [("critical", 1), ("high", 1), ("medium", 1), ("low", 1)]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+                accepted: 1,
+                subjects: 4,
+            },
+        }
+    }
+
+    pub fn ctx() -> Context<'static> {
+        Context {
+            server: "https://127.0.0.1:6443",
+            context: "alice@sandbox",
+            fail_on: Some(Severity::High),
+            requests: 7,
+            matrix: None,
+        }
+    }
+
+    #[test]
+    fn the_gate_counts_open_findings_at_or_above_the_threshold() {
+        let r = sample();
+        assert_eq!(failing(&r, Some(Severity::Critical)), 1);
+        assert_eq!(failing(&r, Some(Severity::High)), 2);
+        assert_eq!(failing(&r, Some(Severity::Low)), 4);
+        assert_eq!(failing(&r, None), 0);
+        assert!(gate_text(&r, Some(Severity::High)).starts_with("FAIL: 2 open findings"));
+    }
+
+    #[test]
+    fn subjects_with_the_worst_open_finding_come_first() {
+        let r = sample();
+        let groups = by_subject(&r.findings);
+        let names: Vec<_> = groups.iter().map(|(s, _)| s.name.as_str()).collect();
+        assert_eq!(names, ["argocd-application-controller", "ci", "bob", "old"]);
+        let ci: Vec<_> = groups[1].1.iter().map(|f| f.rule.as_str()).collect();
+        assert_eq!(ci, ["secrets-read", "wildcard"], "accepted last");
+    }
+}

@@ -1,0 +1,220 @@
+//! The default output, for people: gaps first, then findings grouped by identity with a
+//! coloured severity, the evidence, the path that grants it, one line of why and one of fix;
+//! accepted findings shown as accepted with their reason; the summary and the gate last.
+
+use std::fmt::Write;
+
+use console::Style;
+
+use super::{
+    Context, by_subject, gate_text, open_counts, rule_texts, scope_text, severity_name,
+    subject_text, via_text,
+};
+use crate::audit::model::{Report, Severity};
+
+/// Colours, or none (`NO_COLOR`, not a terminal).
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn style(&self, s: Style) -> Style {
+        s.force_styling(self.color)
+    }
+
+    fn severity(&self, sev: Severity, text: &str) -> String {
+        let s = match sev {
+            Severity::Critical => Style::new().red().bold().reverse(),
+            Severity::High => Style::new().red().bold(),
+            Severity::Medium => Style::new().yellow(),
+            Severity::Low => Style::new().cyan(),
+            Severity::Info => Style::new().dim(),
+        };
+        self.style(s).apply_to(text).to_string()
+    }
+
+    fn accepted(&self, text: &str) -> String {
+        self.style(Style::new().green()).apply_to(text).to_string()
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.style(Style::new().bold()).apply_to(text).to_string()
+    }
+
+    fn dim(&self, text: &str) -> String {
+        self.style(Style::new().dim()).apply_to(text).to_string()
+    }
+
+    fn warn(&self, text: &str) -> String {
+        self.style(Style::new().yellow().bold())
+            .apply_to(text)
+            .to_string()
+    }
+}
+
+const LABEL_WIDTH: usize = 9;
+const INDENT: &str = "            ";
+
+/// Renders the table; `color` adds ANSI colours.
+pub fn render(report: &Report, ctx: &Context, color: bool) -> String {
+    let p = Paint { color };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}",
+        p.bold(&format!(
+            "RBAC audit of {} on {} ({}) as {}, {}",
+            scope_text(&report.scope),
+            report.cluster,
+            ctx.server,
+            report.generated_by,
+            report.generated_at
+        ))
+    );
+    if !report.scope.all_namespaces && report.scope.service_account.is_none() {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.dim("(with the cluster-wide bindings that reach into it; -A for every namespace)")
+        );
+    }
+    if !report.gaps.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}",
+            p.warn("Not audited: these could not be read, so findings there may be missing")
+        );
+        for gap in &report.gaps {
+            let _ = writeln!(out, "  ! {gap}");
+        }
+    }
+
+    if let Some(matrix) = ctx.matrix {
+        let _ = writeln!(out);
+        out.push_str(&super::matrix::render(matrix));
+    }
+
+    if report.findings.is_empty() {
+        let _ = writeln!(out, "\nNo findings.");
+    }
+    for (subject, findings) in by_subject(&report.findings) {
+        let _ = writeln!(out, "\n{}", p.bold(&subject_text(subject)));
+        for f in findings {
+            let (title, why, _fix) = rule_texts(&f.rule);
+            let label = match &f.accepted {
+                None => p.severity(
+                    f.severity,
+                    &format!("{:<LABEL_WIDTH$}", severity_name(f.severity).to_uppercase()),
+                ),
+                Some(_) => p.accepted(&format!("{:<LABEL_WIDTH$}", "ACCEPTED")),
+            };
+            let rule = match &f.accepted {
+                None => f.rule.clone(),
+                Some(_) => format!("{} ({})", f.rule, severity_name(f.severity)),
+            };
+            let headline = if title.is_empty() {
+                f.evidence.clone()
+            } else {
+                format!("{title}: {}", f.evidence)
+            };
+            let _ = writeln!(out, "  {label} {}  {headline}", p.bold(&rule));
+            if !f.via.is_empty() {
+                let _ = writeln!(out, "{INDENT}{}", p.dim(&format!("via {}", via_text(f))));
+            }
+            if let Some(a) = &f.accepted {
+                let _ = writeln!(
+                    out,
+                    "{INDENT}{} {} ({})",
+                    p.accepted("accepted:"),
+                    a.reason,
+                    a.source
+                );
+            }
+            if !why.is_empty() {
+                let _ = writeln!(out, "{INDENT}why: {why}");
+            }
+            let _ = writeln!(out, "{INDENT}fix: {}", f.remediation);
+        }
+    }
+
+    let counts = open_counts(&report.findings)
+        .iter()
+        .map(|(s, n)| {
+            let text = format!("{n} {}", severity_name(*s));
+            if *n > 0 { p.severity(*s, &text) } else { text }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let accepted = report
+        .findings
+        .iter()
+        .filter(|f| f.accepted.is_some())
+        .count();
+    let subjects = by_subject(&report.findings).len();
+    let _ = writeln!(
+        out,
+        "\n{} {counts} open; {accepted} accepted; {subjects} {}.",
+        p.bold("Summary:"),
+        if subjects == 1 {
+            "identity or object"
+        } else {
+            "identities and objects"
+        }
+    );
+    if !report.gaps.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.warn(&format!(
+                "Incomplete: {} collection(s) could not be read (see above).",
+                report.gaps.len()
+            ))
+        );
+    }
+    let _ = writeln!(out, "{}", gate_text(report, ctx.fail_on));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{ctx, sample};
+    use super::*;
+
+    #[test]
+    fn plain_text_has_gaps_first_groups_by_subject_and_ends_with_the_gate() {
+        let text = render(&sample(), &ctx(), false);
+        assert!(!text.contains('\u{1b}'), "no colour: {text}");
+        let gap = text.find("! clusterrolebindings: forbidden").expect(&text);
+        let argocd = text
+            .find("ServiceAccount argocd/argocd-application-controller")
+            .expect(&text);
+        let ci = text.find("ServiceAccount team-a/ci").expect(&text);
+        assert!(gap < argocd && argocd < ci, "{text}");
+        assert!(text.contains("  HIGH      secrets-read  "), "{text}");
+        assert!(text.contains("  ACCEPTED  wildcard (high)  "), "{text}");
+        assert!(
+            text.contains("accepted: Helm needs it | for now (--ignore wildcard:team-a/ci)"),
+            "{text}"
+        );
+        assert!(text.contains("fix: remove secrets-read from ci"), "{text}");
+        assert!(
+            text.contains("via RoleBinding team-a/ci → Role team-a/ci"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Summary: 1 critical, 1 high, 1 medium, 1 low, 0 info open; 1 accepted"),
+            "{text}"
+        );
+        assert!(
+            text.trim_end()
+                .ends_with("FAIL: 2 open findings at or above high (--fail-on high)"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn colour_only_when_asked() {
+        let text = render(&sample(), &ctx(), true);
+        assert!(text.contains('\u{1b}'), "{text}");
+    }
+}

@@ -1,0 +1,182 @@
+//! Read-only listing for `audit`: whole collections, page by page, counted, and with a
+//! refusal (403) reported as a gap instead of an error.
+//!
+//! Secrets are only ever listed through [`Cluster::list_metadata_pages`], kube's metadata-only
+//! list (`Accept: application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`): the server
+//! answers with names, labels and annotations, never with `data`.
+
+use std::fmt::Debug;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use kube::Resource;
+use kube::api::{Api, ListParams};
+use kube::core::PartialObjectMeta;
+use serde::de::DeserializeOwned;
+
+use super::Cluster;
+use crate::error::Result;
+
+/// Items per page: what kubectl asks for (`--chunk-size` 500).
+pub const PAGE_SIZE: u32 = 500;
+
+/// The answer to one listing.
+#[derive(Debug)]
+pub enum Listed<T> {
+    Items(Vec<T>),
+    /// The server refused (403) or does not serve the collection (404): its own words.
+    Denied {
+        code: u16,
+        message: String,
+    },
+}
+
+impl<T> Listed<T> {
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listed<U> {
+        match self {
+            Listed::Items(items) => Listed::Items(items.into_iter().map(f).collect()),
+            Listed::Denied { code, message } => Listed::Denied { code, message },
+        }
+    }
+}
+
+/// Counts the requests a run sends (each page is one).
+#[derive(Debug, Default)]
+pub struct RequestCounter(AtomicUsize);
+
+impl RequestCounter {
+    pub fn add(&self) {
+        self.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+fn params(field_selector: Option<&str>, continue_token: Option<String>) -> ListParams {
+    let mut lp = ListParams::default().limit(PAGE_SIZE);
+    if let Some(selector) = field_selector {
+        lp = lp.fields(selector);
+    }
+    lp.continue_token = continue_token;
+    lp
+}
+
+fn denied(err: &kube::Error) -> Option<(u16, String)> {
+    match err {
+        kube::Error::Api(s) if s.code == 403 || s.code == 404 => Some((
+            s.code,
+            if s.message.is_empty() {
+                format!("{} (HTTP {})", s.reason, s.code)
+            } else {
+                s.message.clone()
+            },
+        )),
+        _ => None,
+    }
+}
+
+impl Cluster {
+    /// Lists a whole collection through `api` (namespaced or all), following `continue`
+    /// tokens. `what` names the collection in error messages (`rolebindings in team-a`).
+    pub async fn list_pages<K>(
+        &self,
+        api: &Api<K>,
+        what: &str,
+        field_selector: Option<&str>,
+        counter: &RequestCounter,
+    ) -> Result<Listed<K>>
+    where
+        K: Resource + Clone + DeserializeOwned + Debug,
+    {
+        let mut items = Vec::new();
+        let mut token = None;
+        loop {
+            counter.add();
+            match api.list(&params(field_selector, token)).await {
+                Ok(page) => {
+                    items.extend(page.items);
+                    match page.metadata.continue_.filter(|c| !c.is_empty()) {
+                        Some(next) => token = Some(next),
+                        None => return Ok(Listed::Items(items)),
+                    }
+                }
+                Err(e) => {
+                    if let Some((code, message)) = denied(&e) {
+                        return Ok(Listed::Denied { code, message });
+                    }
+                    return Err(self.err(e, || format!("listing {what}")));
+                }
+            }
+        }
+    }
+
+    /// [`Cluster::list_pages`] with kube's metadata-only list: the server sends each object's
+    /// metadata and nothing else (`PartialObjectMetadataList`). The only way `audit` lists
+    /// Secrets.
+    pub async fn list_metadata_pages<K>(
+        &self,
+        api: &Api<K>,
+        what: &str,
+        field_selector: Option<&str>,
+        counter: &RequestCounter,
+    ) -> Result<Listed<PartialObjectMeta<K>>>
+    where
+        K: Resource + Clone + DeserializeOwned + Debug,
+    {
+        let mut items = Vec::new();
+        let mut token = None;
+        loop {
+            counter.add();
+            match api.list_metadata(&params(field_selector, token)).await {
+                Ok(page) => {
+                    items.extend(page.items);
+                    match page.metadata.continue_.filter(|c| !c.is_empty()) {
+                        Some(next) => token = Some(next),
+                        None => return Ok(Listed::Items(items)),
+                    }
+                }
+                Err(e) => {
+                    if let Some((code, message)) = denied(&e) {
+                        return Ok(Listed::Denied { code, message });
+                    }
+                    return Err(self.err(e, || format!("listing {what}")));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_ask_for_kubectls_chunk_size_and_carry_the_selector() {
+        let lp = params(
+            Some("type=kubernetes.io/service-account-token"),
+            Some("abc".into()),
+        );
+        assert_eq!(lp.limit, Some(PAGE_SIZE));
+        assert_eq!(
+            lp.field_selector.as_deref(),
+            Some("type=kubernetes.io/service-account-token")
+        );
+        assert_eq!(lp.continue_token.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn forbidden_and_not_found_are_gaps_other_errors_are_not() {
+        let status = |code: u16, message: &str| {
+            kube::Error::Api(
+                kube::core::Status::failure(message, "Forbidden")
+                    .with_code(code)
+                    .boxed(),
+            )
+        };
+        assert_eq!(denied(&status(403, "no")), Some((403, "no".to_string())));
+        assert!(denied(&status(404, "gone")).is_some());
+        assert!(denied(&status(401, "who")).is_none());
+        assert!(denied(&status(500, "boom")).is_none());
+    }
+}

@@ -1,0 +1,199 @@
+//! The life of an identity after `init`: `list` the identities, `rotate` a token, `delete`
+//! an identity. All three find the objects `init` made by its labels
+//! (`app.kubernetes.io/managed-by=kubectl-cicd`, `kubectl-cicd.io/identity=<name>`) and never
+//! touch an object without them; token Secrets are read as metadata only.
+
+pub mod delete;
+pub mod list;
+pub mod rotate;
+
+use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::core::PartialObjectMeta;
+
+use crate::cluster::Cluster;
+use crate::cluster::managed::Scope;
+use crate::error::Result;
+use crate::init::objects::{IDENTITY_LABEL, MANAGED_BY, MANAGED_BY_LABEL, SA_NAME_ANNOTATION};
+
+/// The label selector of everything kubectl-cicd made, or of one identity.
+pub fn selector(identity: Option<&str>) -> String {
+    match identity {
+        None => format!("{MANAGED_BY_LABEL}={MANAGED_BY}"),
+        Some(name) => format!("{MANAGED_BY_LABEL}={MANAGED_BY},{IDENTITY_LABEL}={name}"),
+    }
+}
+
+/// Whether `meta` carries our labels (and, given `identity`, that identity's).
+pub fn is_ours(meta: &ObjectMeta, identity: Option<&str>) -> bool {
+    let Some(labels) = meta.labels.as_ref() else {
+        return false;
+    };
+    labels.get(MANAGED_BY_LABEL).map(String::as_str) == Some(MANAGED_BY)
+        && match identity {
+            None => labels.contains_key(IDENTITY_LABEL),
+            Some(name) => labels.get(IDENTITY_LABEL).map(String::as_str) == Some(name),
+        }
+}
+
+/// The identity an object belongs to: `(namespace, name)`.
+pub fn identity_of(meta: &ObjectMeta) -> Option<(String, String)> {
+    let name = meta.labels.as_ref()?.get(IDENTITY_LABEL)?.clone();
+    Some((meta.namespace.clone().unwrap_or_default(), name))
+}
+
+/// The objects of kubectl-cicd identities, found by label (four list requests).
+#[derive(Debug, Default)]
+pub struct Found {
+    pub service_accounts: Vec<PartialObjectMeta<ServiceAccount>>,
+    /// Whole Roles: their rules say what the identity may do.
+    pub roles: Vec<Role>,
+    pub role_bindings: Vec<PartialObjectMeta<RoleBinding>>,
+    /// Token Secrets, metadata only (never their data).
+    pub token_secrets: Vec<PartialObjectMeta<Secret>>,
+}
+
+impl Found {
+    pub fn is_empty(&self) -> bool {
+        self.service_accounts.is_empty()
+            && self.roles.is_empty()
+            && self.role_bindings.is_empty()
+            && self.token_secrets.is_empty()
+    }
+}
+
+/// Lists the objects carrying our labels (of every identity, or of `identity`) in `scope`.
+/// The label selector does the filtering on the server; [`is_ours`] checks again here.
+pub async fn find(cluster: &Cluster, scope: Scope<'_>, identity: Option<&str>) -> Result<Found> {
+    let sel = selector(identity);
+    let keep = |meta: &ObjectMeta| is_ours(meta, identity);
+    let service_accounts: Vec<PartialObjectMeta<ServiceAccount>> =
+        cluster.list_labelled_metadata(scope, &sel).await?;
+    let roles: Vec<Role> = cluster.list_labelled(scope, &sel).await?;
+    let role_bindings: Vec<PartialObjectMeta<RoleBinding>> =
+        cluster.list_labelled_metadata(scope, &sel).await?;
+    let secrets: Vec<PartialObjectMeta<Secret>> =
+        cluster.list_labelled_metadata(scope, &sel).await?;
+    Ok(Found {
+        service_accounts: service_accounts
+            .into_iter()
+            .filter(|o| keep(&o.metadata))
+            .collect(),
+        roles: roles.into_iter().filter(|o| keep(&o.metadata)).collect(),
+        role_bindings: role_bindings
+            .into_iter()
+            .filter(|o| keep(&o.metadata))
+            .collect(),
+        token_secrets: secrets
+            .into_iter()
+            .filter(|o| keep(&o.metadata) && is_token_secret_of_its_identity(&o.metadata))
+            .collect(),
+    })
+}
+
+/// A Secret of ours that names its identity's ServiceAccount as the token's owner.
+fn is_token_secret_of_its_identity(meta: &ObjectMeta) -> bool {
+    let Some((_, identity)) = identity_of(meta) else {
+        return false;
+    };
+    meta.annotations
+        .as_ref()
+        .and_then(|a| a.get(SA_NAME_ANNOTATION))
+        .is_some_and(|sa| *sa == identity)
+}
+
+/// Objects by name, sorted by creation (oldest first).
+pub fn by_creation<T>(items: &mut [T], meta: impl Fn(&T) -> &ObjectMeta) {
+    items.sort_by(|a, b| {
+        let (a, b) = (meta(a), meta(b));
+        (a.creation_timestamp.as_ref().map(|t| t.0), &a.name)
+            .cmp(&(b.creation_timestamp.as_ref().map(|t| t.0), &b.name))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn meta(labels: &[(&str, &str)]) -> ObjectMeta {
+        ObjectMeta {
+            name: Some("ci-cd".into()),
+            namespace: Some("team-a".into()),
+            labels: Some(
+                labels
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<BTreeMap<_, _>>(),
+            ),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn selectors_and_ownership() {
+        assert_eq!(selector(None), "app.kubernetes.io/managed-by=kubectl-cicd");
+        assert_eq!(
+            selector(Some("ci-cd")),
+            "app.kubernetes.io/managed-by=kubectl-cicd,kubectl-cicd.io/identity=ci-cd"
+        );
+        let ours = meta(&[(MANAGED_BY_LABEL, MANAGED_BY), (IDENTITY_LABEL, "ci-cd")]);
+        assert!(is_ours(&ours, None));
+        assert!(is_ours(&ours, Some("ci-cd")));
+        assert!(!is_ours(&ours, Some("other")));
+        assert!(!is_ours(&meta(&[(MANAGED_BY_LABEL, MANAGED_BY)]), None));
+        assert!(!is_ours(
+            &meta(&[(MANAGED_BY_LABEL, "helm"), (IDENTITY_LABEL, "ci-cd")]),
+            None
+        ));
+        assert!(!is_ours(&ObjectMeta::default(), None));
+        assert_eq!(
+            identity_of(&ours),
+            Some(("team-a".to_string(), "ci-cd".to_string()))
+        );
+    }
+
+    #[test]
+    fn the_lifecycle_commands_parse() {
+        use crate::cli::{Cli, Command, ListFormat, TokenKind};
+        use clap::Parser;
+        let cli = Cli::try_parse_from(["kubectl-cicd", "list", "-A", "-o", "json"]).unwrap();
+        let Command::List(flags) = cli.command else {
+            panic!("list parses as list");
+        };
+        assert!(flags.all_namespaces);
+        assert_eq!(flags.output, ListFormat::Json);
+        assert!(Cli::try_parse_from(["kubectl-cicd", "list", "-A", "-n", "x"]).is_err());
+
+        let cli = Cli::try_parse_from([
+            "kubectl-cicd",
+            "rotate",
+            "ci-cd",
+            "--token",
+            "request",
+            "--token-duration",
+            "2h",
+            "--request-timeout",
+            "5s",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.global.request_timeout,
+            Some(std::time::Duration::from_secs(5))
+        );
+        let Command::Rotate(flags) = cli.command else {
+            panic!("rotate parses as rotate");
+        };
+        assert_eq!(flags.name, "ci-cd");
+        assert_eq!(flags.token, Some(TokenKind::Request));
+
+        let cli = Cli::try_parse_from(["kubectl-cicd", "delete", "ci-cd", "--yes"]).unwrap();
+        let Command::Delete(flags) = cli.command else {
+            panic!("delete parses as delete");
+        };
+        assert!(flags.yes);
+        let err = Cli::try_parse_from(["kubectl-cicd", "delete"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+}

@@ -1,0 +1,582 @@
+//! `kubectl cicd list`, `rotate` and `delete` end to end against the sandbox, and a test that
+//! the leak check every captured output goes through does catch a leak.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Env, Run, env, kubectl_wanted};
+use serde_json::{Value, json};
+
+fn init(env: &Env, args: &[&str]) -> Run {
+    let mut all = vec!["init", "--yes"];
+    all.extend_from_slice(args);
+    let run = env.plugin_as("alice", &all);
+    assert!(run.ok(), "{run:?}");
+    run
+}
+
+fn list_json(env: &Env, user: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["list", "-o", "json"];
+    args.extend_from_slice(extra);
+    let run = env.plugin_as(user, &args);
+    assert!(run.ok(), "{run:?}");
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run:?}"))
+}
+
+fn token_secrets(env: &Env, ns: &str, identity: &str) -> Vec<String> {
+    let mut names: Vec<String> = env
+        .sandbox
+        .objects("", "secrets")
+        .into_iter()
+        .filter(|s| s["metadata"]["namespace"] == ns)
+        .filter(|s| s["metadata"]["labels"]["kubectl-cicd.io/identity"] == identity)
+        .map(|s| s["metadata"]["name"].as_str().unwrap().to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+fn sa_annotation(env: &Env, name: &str, key: &str) -> Value {
+    env.sandbox
+        .object("", "serviceaccounts", "team-a", name)
+        .expect("service account")["metadata"]["annotations"][key]
+        .clone()
+}
+
+/// Whether the token in `kubeconfig` still authenticates, asked through the plugin itself: a
+/// robot may not list ServiceAccounts (403, so the token works), a revoked token gets 401.
+fn authenticates(env: &Env, kubeconfig: &Path) -> bool {
+    let run = env.plugin(kubeconfig, &["list"]);
+    assert!(!run.ok(), "a robot may not list ServiceAccounts: {run:?}");
+    if run.stderr.contains("401 Unauthorized") {
+        return false;
+    }
+    assert!(run.stderr.contains("forbidden"), "{run:?}");
+    true
+}
+
+#[test]
+fn list_shows_each_identity_its_kinds_token_and_maker_reading_secrets_as_metadata_only() {
+    let env = env();
+    init(
+        &env,
+        &["--preset", "web-app", "--read-only-kinds", "services"],
+    );
+    init(
+        &env,
+        &[
+            "--name",
+            "deployer",
+            "--kinds",
+            "deployments.apps",
+            "--token",
+            "request",
+            "--token-duration",
+            "2h",
+            "--output",
+            "deployer.yaml",
+        ],
+    );
+    // Something that is not ours stays out of the list.
+    env.sandbox
+        .seed(vec![json!({
+            "apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": "hand-made", "namespace": "team-a"},
+        })])
+        .unwrap();
+    // Using the Secret token makes the API server stamp its last use.
+    assert!(authenticates(&env, &env.path("kubeconfig_ci_cd.yaml")));
+
+    env.sandbox.clear_request_log();
+    let table = env.plugin_as("alice", &["list"]);
+    assert!(table.ok(), "{table:?}");
+    let log = env.sandbox.request_log();
+    assert_eq!(log.len(), 4, "four lists: {log:?}");
+    assert!(
+        log.iter().all(|e| !e.secret_data && !e.changed),
+        "list reads no Secret data and changes nothing: {log:?}"
+    );
+    let secrets_list = log
+        .iter()
+        .find(|e| e.path.starts_with("/api/v1/namespaces/team-a/secrets"))
+        .expect("secrets listed");
+    assert!(
+        secrets_list.accept.contains("as=PartialObjectMetadataList"),
+        "{secrets_list:?}"
+    );
+    assert!(
+        secrets_list
+            .path
+            .contains("labelSelector=app.kubernetes.io%2Fmanaged-by%3Dkubectl-cicd"),
+        "{secrets_list:?}"
+    );
+
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{table:?}");
+    assert!(
+        lines[0].starts_with("NAMESPACE   NAME       KINDS"),
+        "{table:?}"
+    );
+    let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
+    let ci = lines.iter().find(|l| l.contains(" ci-cd ")).unwrap();
+    assert!(ci.contains("services(ro)"), "{ci}");
+    assert!(ci.contains("deployments.apps"), "{ci}");
+    assert!(ci.contains(" secret "), "{ci}");
+    assert!(ci.contains("never"), "{ci}");
+    assert!(ci.contains(&today), "last used today: {ci}");
+    assert!(ci.contains("alice"), "{ci}");
+    let deployer = lines.iter().find(|l| l.contains(" deployer ")).unwrap();
+    assert!(deployer.contains(" request "), "{deployer}");
+    assert!(
+        ["in 2h", "in 1h", "in 119m"]
+            .iter()
+            .any(|t| deployer.contains(t)),
+        "expires in two hours: {deployer}"
+    );
+    assert!(!table.stdout.contains("hand-made"));
+
+    let json = list_json(&env, "alice", &[]);
+    assert_eq!(json["kind"], "IdentityList");
+    let items = json["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    let ci = &items[0];
+    assert_eq!(ci["name"], "ci-cd");
+    assert_eq!(ci["namespace"], "team-a");
+    assert_eq!(ci["createdBy"], "alice");
+    assert_eq!(ci["token"]["kind"], "secret");
+    assert_eq!(ci["token"]["secrets"], json!(["ci-cd-token"]));
+    assert_eq!(ci["token"]["expiresAt"], Value::Null);
+    assert_eq!(ci["token"]["lastUsed"], today.as_str());
+    assert_eq!(
+        ci["objects"],
+        json!({"serviceAccount": true, "role": true, "roleBinding": true})
+    );
+    assert_eq!(ci["problems"], json!([]));
+    let services = ci["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["resource"] == "services")
+        .unwrap();
+    assert_eq!(services["verbs"], json!(["get", "list", "watch"]));
+    let deployer = &items[1];
+    assert_eq!(deployer["token"]["kind"], "request");
+    let expires: jiff::Timestamp = deployer["token"]["expiresAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let in_two_hours = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(2);
+    assert!((expires.as_second() - in_two_hours.as_second()).abs() < 120);
+    assert_eq!(
+        deployer["token"]["expiresAt"],
+        sa_annotation(&env, "deployer", "kubectl-cicd.io/token-expires-at"),
+        "init records the expiry on the ServiceAccount"
+    );
+
+    // All namespaces: alice may not list cluster-wide; the administrator may.
+    let denied = env.plugin_as("alice", &["list", "-A"]);
+    assert_eq!(denied.code, Some(1), "{denied:?}");
+    assert!(denied.stderr.contains("at the cluster scope"), "{denied:?}");
+    assert!(
+        denied.stderr.contains("kubectl cicd list -n NAMESPACE"),
+        "{denied:?}"
+    );
+    let all = list_json(&env, "admin", &["-A"]);
+    assert_eq!(all["items"].as_array().unwrap().len(), 2);
+    let none = env.plugin_as("admin", &["list"]);
+    assert!(none.ok() && none.stdout.is_empty(), "{none:?}");
+    assert!(
+        none.stderr
+            .contains("No identities made by kubectl-cicd in namespace demo")
+    );
+}
+
+#[test]
+fn list_points_at_half_made_identities() {
+    let env = env();
+    // As if init had stopped after the ServiceAccount, plus a second token Secret.
+    env.sandbox
+        .seed(vec![json!({
+            "apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": "half", "namespace": "team-a",
+                "labels": {"app.kubernetes.io/managed-by": "kubectl-cicd", "kubectl-cicd.io/identity": "half"},
+                "annotations": {"kubectl-cicd.io/token": "secret", "kubectl-cicd.io/created-by": "alice"}},
+        })])
+        .unwrap();
+    let json = list_json(&env, "alice", &[]);
+    let half = &json["items"][0];
+    assert_eq!(half["name"], "half");
+    let problems = half["problems"].to_string();
+    assert!(problems.contains("Role half is missing"), "{problems}");
+    assert!(
+        problems.contains("RoleBinding half is missing"),
+        "{problems}"
+    );
+    assert!(problems.contains("token Secret is missing"), "{problems}");
+    let table = env.plugin_as("alice", &["list"]);
+    assert!(
+        table
+            .stderr
+            .contains("warning: team-a/half: Role half is missing: run kubectl cicd init again"),
+        "{table:?}"
+    );
+}
+
+#[test]
+fn rotating_a_secret_token_revokes_the_old_kubeconfig_and_init_keeps_the_new_secret() {
+    let env = env();
+    init(&env, &["--preset", "web-app"]);
+    let first = env.path("kubeconfig_ci_cd.yaml");
+    let old = env.path("old.yaml");
+    std::fs::copy(&first, &old).unwrap();
+
+    // Without --force the existing kubeconfig is kept, before any request.
+    env.sandbox.clear_request_log();
+    let refused = env.plugin_as("alice", &["rotate", "ci-cd"]);
+    assert_eq!(refused.code, Some(1), "{refused:?}");
+    assert!(
+        refused.stderr.contains("already exists: pass --force"),
+        "{refused:?}"
+    );
+    assert!(env.sandbox.request_log().is_empty());
+
+    let run = env.plugin_as("alice", &["rotate", "ci-cd", "--force"]);
+    assert!(run.ok(), "{run:?}");
+    assert!(
+        run.stderr.contains("Verified with the new token"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("Revoked the old token: deleted token Secret ci-cd-token"),
+        "{run:?}"
+    );
+    let secrets = token_secrets(&env, "team-a", "ci-cd");
+    assert_eq!(secrets.len(), 1, "{secrets:?}");
+    let new_secret = secrets[0].clone();
+    assert!(new_secret.starts_with("ci-cd-token-"), "{new_secret}");
+    assert_eq!(
+        sa_annotation(&env, "ci-cd", "kubectl-cicd.io/token-secret"),
+        new_secret.as_str()
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("Token Secret {new_secret} is filled")),
+        "{run:?}"
+    );
+    let text = std::fs::read_to_string(&first).unwrap();
+    assert_ne!(text, std::fs::read_to_string(&old).unwrap());
+    assert!(text.contains("current-context: ci-cd@sandbox"), "{text}");
+    assert!(text.contains("namespace: team-a"), "{text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&first).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // The old kubeconfig stops working, the new one works.
+    assert!(!authenticates(&env, &old));
+    assert!(authenticates(&env, &first));
+    if kubectl_wanted() {
+        let stale = env.kubectl(&old, &["get", "deployments"], None);
+        assert_eq!(stale.code, Some(1), "{stale:?}");
+        assert!(
+            stale
+                .stderr
+                .contains("error: You must be logged in to the server"),
+            "{stale:?}"
+        );
+        let fresh = env.kubectl(&first, &["auth", "can-i", "create", "deployments"], None);
+        assert_eq!(fresh.stdout.trim(), "yes", "{fresh:?}");
+    }
+
+    // init again with the same answers keeps the rotated Secret (no second token appears).
+    let again = env.plugin_as(
+        "alice",
+        &["init", "--preset", "web-app", "--yes", "--force"],
+    );
+    assert!(again.ok(), "{again:?}");
+    assert!(
+        again
+            .stderr
+            .contains(&format!("Token Secret {new_secret} is filled")),
+        "{again:?}"
+    );
+    assert_eq!(token_secrets(&env, "team-a", "ci-cd"), vec![new_secret]);
+    assert!(authenticates(&env, &first));
+}
+
+#[test]
+fn rotating_request_tokens_records_the_expiry_and_says_what_cannot_be_revoked() {
+    let env = env();
+    init(
+        &env,
+        &[
+            "--preset",
+            "web-app",
+            "--token",
+            "request",
+            "--token-duration",
+            "1h",
+        ],
+    );
+    let before = sa_annotation(&env, "ci-cd", "kubectl-cicd.io/token-expires-at");
+    assert!(before.is_string(), "init records the expiry");
+    let old = env.path("old.yaml");
+    std::fs::copy(env.path("kubeconfig_ci_cd.yaml"), &old).unwrap();
+
+    let run = env.plugin_as(
+        "alice",
+        &["rotate", "ci-cd", "--token-duration", "3h", "--force"],
+    );
+    assert!(run.ok(), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("the previous TokenRequest token cannot be revoked on its own"),
+        "{run:?}"
+    );
+    assert!(run.stderr.contains("kubectl cicd delete ci-cd"), "{run:?}");
+    let after = sa_annotation(&env, "ci-cd", "kubectl-cicd.io/token-expires-at");
+    let after_t: jiff::Timestamp = after.as_str().unwrap().parse().unwrap();
+    let in_three = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(3);
+    assert!(
+        (after_t.as_second() - in_three.as_second()).abs() < 120,
+        "{after}"
+    );
+    assert_eq!(
+        sa_annotation(&env, "ci-cd", "kubectl-cicd.io/token"),
+        "request"
+    );
+    // As said: the old TokenRequest token still works until it expires.
+    assert!(authenticates(&env, &old));
+    assert!(authenticates(&env, &env.path("kubeconfig_ci_cd.yaml")));
+
+    // Switching to a Secret token; then back to request tokens, which deletes the Secret.
+    let to_secret = env.plugin_as(
+        "alice",
+        &["rotate", "ci-cd", "--token", "secret", "--force"],
+    );
+    assert!(to_secret.ok(), "{to_secret:?}");
+    assert_eq!(token_secrets(&env, "team-a", "ci-cd").len(), 1);
+    assert_eq!(
+        sa_annotation(&env, "ci-cd", "kubectl-cicd.io/token"),
+        "secret"
+    );
+    assert!(sa_annotation(&env, "ci-cd", "kubectl-cicd.io/token-expires-at").is_null());
+    let secret_kubeconfig = env.path("secret.yaml");
+    std::fs::copy(env.path("kubeconfig_ci_cd.yaml"), &secret_kubeconfig).unwrap();
+    let to_request = env.plugin_as(
+        "alice",
+        &["rotate", "ci-cd", "--token", "request", "--force"],
+    );
+    assert!(to_request.ok(), "{to_request:?}");
+    assert!(token_secrets(&env, "team-a", "ci-cd").is_empty());
+    assert!(!authenticates(&env, &secret_kubeconfig));
+}
+
+#[test]
+fn rotate_refuses_what_it_cannot_rotate() {
+    let env = env();
+    env.sandbox
+        .seed(vec![json!({
+            "apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": "hand-made", "namespace": "team-a"},
+        })])
+        .unwrap();
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &["rotate", "nobody"],
+            1,
+            "no identity nobody in namespace team-a: there is no ServiceAccount nobody",
+        ),
+        (
+            &["rotate", "hand-made"],
+            1,
+            "ServiceAccount team-a/hand-made was not made by kubectl-cicd",
+        ),
+        (&["rotate", "Bad_Name"], 2, "invalid name \"Bad_Name\""),
+        (
+            &["rotate", "x", "--token", "secret", "--token-duration", "1h"],
+            2,
+            "--token-duration applies to --token request",
+        ),
+        (
+            &["rotate", "x", "--token-duration", "5m"],
+            2,
+            "less than 10 minutes",
+        ),
+    ];
+    for (args, code, message) in cases {
+        let run = env.plugin_as("alice", args);
+        assert_eq!(run.code, Some(*code), "{args:?}: {run:?}");
+        assert!(run.stderr.contains(message), "{args:?}: {run:?}");
+    }
+    assert!(env.sandbox.request_log().iter().all(|e| !e.changed));
+}
+
+#[test]
+fn delete_shows_what_goes_asks_and_revokes() {
+    let env = env();
+    init(&env, &["--preset", "web-app"]);
+    let kubeconfig = env.path("kubeconfig_ci_cd.yaml");
+
+    env.sandbox.clear_request_log();
+    let no_yes = env.plugin_as("alice", &["delete", "ci-cd"]);
+    assert_eq!(no_yes.code, Some(2), "{no_yes:?}");
+    assert!(no_yes.stderr.contains("pass --yes"), "{no_yes:?}");
+    assert!(
+        env.sandbox.request_log().is_empty(),
+        "asked nothing of the server"
+    );
+
+    let run = env.plugin_as("alice", &["delete", "ci-cd", "--yes"]);
+    assert!(run.ok(), "{run:?}");
+    let shown = run.stderr.find("  RoleBinding ci-cd").expect("shown");
+    let deleted = run
+        .stderr
+        .find("Deleted RoleBinding ci-cd")
+        .expect("deleted");
+    assert!(shown < deleted);
+    for line in [
+        "Deleted RoleBinding ci-cd",
+        "Deleted Role ci-cd",
+        "Deleted Secret ci-cd-token",
+        "Deleted ServiceAccount ci-cd",
+    ] {
+        assert!(run.stderr.contains(line), "{line}: {run:?}");
+    }
+    let order: Vec<String> = env
+        .sandbox
+        .request_log()
+        .into_iter()
+        .filter(|e| e.method == "DELETE")
+        .map(|e| e.path.split('/').rev().nth(1).unwrap().to_string())
+        .collect();
+    assert_eq!(
+        order,
+        vec!["rolebindings", "roles", "secrets", "serviceaccounts"]
+    );
+    for (group, resource) in [
+        ("", "serviceaccounts"),
+        ("rbac.authorization.k8s.io", "roles"),
+        ("rbac.authorization.k8s.io", "rolebindings"),
+    ] {
+        assert!(
+            env.sandbox
+                .object(group, resource, "team-a", "ci-cd")
+                .is_none()
+        );
+    }
+    assert!(token_secrets(&env, "team-a", "ci-cd").is_empty());
+    assert!(!authenticates(&env, &kubeconfig));
+
+    let gone = env.plugin_as("alice", &["delete", "ci-cd", "--yes"]);
+    assert_eq!(gone.code, Some(1), "{gone:?}");
+    assert!(
+        gone.stderr
+            .contains("no objects of identity ci-cd made by kubectl-cicd in namespace team-a"),
+        "{gone:?}"
+    );
+}
+
+#[test]
+fn delete_touches_nothing_without_our_labels() {
+    let env = env();
+    let ours = json!({"app.kubernetes.io/managed-by": "kubectl-cicd", "kubectl-cicd.io/identity": "ci-cd"});
+    env.sandbox
+        .seed(vec![
+            // Half an identity: init stopped after the ServiceAccount and its token Secret...
+            json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                   "metadata": {"name": "ci-cd", "namespace": "team-a", "labels": ours}}),
+            json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
+                   "metadata": {"name": "ci-cd-token", "namespace": "team-a", "labels": ours,
+                                "annotations": {"kubernetes.io/service-account.name": "ci-cd"}}}),
+            // ...and objects of the same names that someone else made.
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                   "metadata": {"name": "ci-cd", "namespace": "team-a"},
+                   "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]}),
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                   "metadata": {"name": "ci-cd", "namespace": "team-a",
+                                "labels": {"app.kubernetes.io/managed-by": "Helm"}},
+                   "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "ci-cd"},
+                   "subjects": [{"kind": "ServiceAccount", "name": "ci-cd", "namespace": "team-a"}]}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap",
+                   "metadata": {"name": "ci-cd", "namespace": "team-a", "labels": ours}}),
+            // The same identity's objects in another namespace.
+            json!({"apiVersion": "v1", "kind": "ServiceAccount",
+                   "metadata": {"name": "ci-cd", "namespace": "demo", "labels": ours}}),
+        ])
+        .unwrap();
+    let run = env.plugin_as("alice", &["delete", "ci-cd", "--yes"]);
+    assert!(run.ok(), "{run:?}");
+    assert!(!run.stderr.contains("Role ci-cd"), "{run:?}");
+    assert!(!run.stderr.contains("RoleBinding"), "{run:?}");
+    assert!(
+        env.sandbox
+            .object("", "serviceaccounts", "team-a", "ci-cd")
+            .is_none()
+    );
+    assert!(
+        env.sandbox
+            .object("", "secrets", "team-a", "ci-cd-token")
+            .is_none()
+    );
+    assert!(
+        env.sandbox
+            .object("rbac.authorization.k8s.io", "roles", "team-a", "ci-cd")
+            .is_some(),
+        "the unlabelled Role of the same name survives"
+    );
+    assert!(
+        env.sandbox
+            .object(
+                "rbac.authorization.k8s.io",
+                "rolebindings",
+                "team-a",
+                "ci-cd"
+            )
+            .is_some(),
+        "a RoleBinding managed by someone else survives"
+    );
+    assert!(
+        env.sandbox
+            .object("", "configmaps", "team-a", "ci-cd")
+            .is_some()
+    );
+    assert!(
+        env.sandbox
+            .object("", "serviceaccounts", "demo", "ci-cd")
+            .is_some()
+    );
+}
+
+#[test]
+fn the_leak_check_catches_a_leaked_token() {
+    let env = env();
+    init(&env, &["--preset", "web-app"]);
+    let minted = env.sandbox.minted_tokens();
+    assert!(!minted.is_empty(), "init minted a token");
+    // Clean text passes.
+    env.assert_no_token_in("nothing secret here");
+    // A minted token anywhere in captured text fails the test that captured it.
+    for token in &minted {
+        let leaked = format!("stderr line before\nAuthorization: Bearer {token}\nafter");
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            env.assert_no_token_in(&leaked)
+        }));
+        let message = caught.expect_err("the leak check must fire");
+        let text = message
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| message.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        assert!(text.contains("leaked into captured output"), "{text}");
+        assert!(
+            !text.contains(token.as_str()),
+            "the alarm does not repeat the token"
+        );
+    }
+}
