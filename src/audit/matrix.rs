@@ -15,19 +15,7 @@ use serde::Serialize;
 use super::model::{Snapshot, Via};
 use super::resolve::{self, Grant};
 use crate::rbac::rule::{WILDCARD, group_resource};
-use crate::rbac::{Request, Rule};
-
-/// The standard verb columns, in kubectl's order.
-pub const STANDARD_VERBS: &[&str] = &[
-    "get",
-    "list",
-    "watch",
-    "create",
-    "update",
-    "patch",
-    "delete",
-    "deletecollection",
-];
+use crate::rbac::{Request, Rule, STANDARD_VERBS};
 
 /// Rows always shown: (group, resource).
 pub const KNOWN_KINDS: &[(&str, &str)] = &[
@@ -372,105 +360,48 @@ pub fn symbol(access: &Access, unicode: bool) -> &'static str {
     }
 }
 
-/// A plain-text rendering: a header line, the table (tab-free, space-aligned), a legend,
-/// non-resource URLs, and the grants behind it.
-pub fn render_text(matrix: &Matrix, unicode: bool) -> String {
-    let mut out = format!(
-        "ServiceAccount {}/{}: effective permissions in namespace {} and cluster-wide{}\n",
-        matrix.namespace,
-        matrix.service_account,
-        matrix.namespace,
-        if matrix.exists {
-            ""
-        } else {
-            " (the ServiceAccount does not exist: what bindings to that name grant)"
-        }
-    );
-    let header: Vec<String> = std::iter::once("KIND".to_string())
-        .chain(matrix.verbs.iter().map(|v| v.to_uppercase()))
-        .collect();
-    let mut table: Vec<Vec<String>> = vec![header];
-    for row in &matrix.rows {
-        table.push(
-            std::iter::once(row.kind.clone())
-                .chain(row.cells.iter().map(|c| symbol(c, unicode).to_string()))
-                .collect(),
-        );
-    }
-    let widths: Vec<usize> = (0..table[0].len())
-        .map(|i| {
-            table
-                .iter()
-                .map(|r| r[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in &table {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    out.push_str(&format!(
-        "{} allowed in {}   {} allowed in every namespace (cluster-wide)   {} only named objects   {} not allowed\n",
-        symbol(&Access::Namespace, unicode),
-        matrix.namespace,
-        symbol(&Access::Cluster, unicode),
-        symbol(&Access::Names(vec![]), unicode),
-        symbol(&Access::None, unicode),
-    ));
-    let named: Vec<String> = matrix
-        .rows
-        .iter()
-        .flat_map(|row| {
-            row.cells
-                .iter()
-                .zip(&matrix.verbs)
-                .filter_map(move |(c, v)| match c {
-                    Access::Names(n) => Some(format!("{v} {}: {}", row.kind, n.join(", "))),
-                    _ => None,
-                })
-        })
-        .collect();
-    if !named.is_empty() {
-        out.push_str(&format!("Named objects only: {}\n", named.join("; ")));
-    }
-    if !matrix.non_resource.is_empty() {
-        out.push_str(&format!(
-            "Non-resource URLs: {}\n",
-            matrix.non_resource.join("; ")
-        ));
-    }
-    if matrix.grants.is_empty() {
-        out.push_str("Granted by: nothing\n");
-    } else {
-        out.push_str("Granted by:\n");
-        for g in &matrix.grants {
-            out.push_str(&format!(
-                "  {} to {} ({}{}{})\n",
-                g.via.binding,
-                g.via.role,
-                g.scope,
-                if g.builtin { ", built-in" } else { "" },
-                if g.missing_role {
-                    ", role missing: grants nothing"
-                } else {
-                    ""
-                }
-            ));
-        }
-    }
-    if !matrix.other_namespaces.is_empty() {
-        out.push_str(&format!(
-            "Also holds grants in other namespaces (not shown): {}\n",
-            matrix.other_namespaces.join(", ")
-        ));
-    }
-    out
+/// A ServiceAccount with namespace, named-object, wildcard-verb, cluster-wide, built-in and
+/// other-namespace grants: the matrix's test fixture, shared with its renderer's tests.
+#[cfg(test)]
+pub(crate) fn sample_snapshot() -> Snapshot {
+    use serde_json::json;
+    crate::audit::snapshot::from_objects(
+        &[
+            json!({"kind": "ServiceAccount", "metadata": {"name": "ci", "namespace": "a"}}),
+            json!({"kind": "Role", "metadata": {"name": "ci", "namespace": "a"}, "rules": [
+                {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "create"]},
+                {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["helm-state"]},
+                {"apiGroups": ["example.com"], "resources": ["widgets"], "verbs": ["*"]},
+                {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["bind"]}
+            ]}),
+            json!({"kind": "RoleBinding", "metadata": {"name": "ci", "namespace": "a"},
+                       "roleRef": {"kind": "Role", "name": "ci"},
+                       "subjects": [{"kind": "ServiceAccount", "name": "ci"}]}),
+            json!({"kind": "ClusterRole", "metadata": {"name": "node-reader"}, "rules": [
+                {"apiGroups": [""], "resources": ["nodes", "configmaps"], "verbs": ["get"]},
+                {"nonResourceURLs": ["/metrics"], "verbs": ["get"]}
+            ]}),
+            json!({"kind": "ClusterRoleBinding", "metadata": {"name": "ci-nodes"},
+                       "roleRef": {"kind": "ClusterRole", "name": "node-reader"},
+                       "subjects": [{"kind": "ServiceAccount", "name": "ci", "namespace": "a"}]}),
+            // a RoleBinding granting nodes (cluster-scoped) is inert
+            json!({"kind": "RoleBinding", "metadata": {"name": "inert", "namespace": "a"},
+                       "roleRef": {"kind": "ClusterRole", "name": "node-reader"},
+                       "subjects": [{"kind": "ServiceAccount", "name": "ci"}]}),
+            json!({"kind": "RoleBinding", "metadata": {"name": "elsewhere", "namespace": "b"},
+                       "roleRef": {"kind": "ClusterRole", "name": "node-reader"},
+                       "subjects": [{"kind": "ServiceAccount", "name": "ci", "namespace": "a"}]}),
+            json!({"kind": "ClusterRole", "metadata": {"name": "system:basic-user",
+                   "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}}, "rules": [
+                {"apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews"], "verbs": ["create"]}
+            ]}),
+            json!({"kind": "ClusterRoleBinding", "metadata": {"name": "system:basic-user",
+                       "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}},
+                       "roleRef": {"kind": "ClusterRole", "name": "system:basic-user"},
+                       "subjects": [{"kind": "Group", "name": "system:authenticated"}]}),
+        ],
+        "2026-11-27T00:00:00Z",
+    )
 }
 
 #[cfg(test)]
@@ -480,43 +411,7 @@ mod tests {
     use serde_json::json;
 
     fn snapshot() -> Snapshot {
-        from_objects(
-            &[
-                json!({"kind": "ServiceAccount", "metadata": {"name": "ci", "namespace": "a"}}),
-                json!({"kind": "Role", "metadata": {"name": "ci", "namespace": "a"}, "rules": [
-                    {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "create"]},
-                    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"], "resourceNames": ["helm-state"]},
-                    {"apiGroups": ["example.com"], "resources": ["widgets"], "verbs": ["*"]},
-                    {"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["bind"]}
-                ]}),
-                json!({"kind": "RoleBinding", "metadata": {"name": "ci", "namespace": "a"},
-                       "roleRef": {"kind": "Role", "name": "ci"},
-                       "subjects": [{"kind": "ServiceAccount", "name": "ci"}]}),
-                json!({"kind": "ClusterRole", "metadata": {"name": "node-reader"}, "rules": [
-                    {"apiGroups": [""], "resources": ["nodes", "configmaps"], "verbs": ["get"]},
-                    {"nonResourceURLs": ["/metrics"], "verbs": ["get"]}
-                ]}),
-                json!({"kind": "ClusterRoleBinding", "metadata": {"name": "ci-nodes"},
-                       "roleRef": {"kind": "ClusterRole", "name": "node-reader"},
-                       "subjects": [{"kind": "ServiceAccount", "name": "ci", "namespace": "a"}]}),
-                // a RoleBinding granting nodes (cluster-scoped) is inert
-                json!({"kind": "RoleBinding", "metadata": {"name": "inert", "namespace": "a"},
-                       "roleRef": {"kind": "ClusterRole", "name": "node-reader"},
-                       "subjects": [{"kind": "ServiceAccount", "name": "ci"}]}),
-                json!({"kind": "RoleBinding", "metadata": {"name": "elsewhere", "namespace": "b"},
-                       "roleRef": {"kind": "ClusterRole", "name": "node-reader"},
-                       "subjects": [{"kind": "ServiceAccount", "name": "ci", "namespace": "a"}]}),
-                json!({"kind": "ClusterRole", "metadata": {"name": "system:basic-user",
-                       "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}}, "rules": [
-                    {"apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews"], "verbs": ["create"]}
-                ]}),
-                json!({"kind": "ClusterRoleBinding", "metadata": {"name": "system:basic-user",
-                       "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}},
-                       "roleRef": {"kind": "ClusterRole", "name": "system:basic-user"},
-                       "subjects": [{"kind": "Group", "name": "system:authenticated"}]}),
-            ],
-            "2026-11-27T00:00:00Z",
-        )
+        sample_snapshot()
     }
 
     fn row<'a>(m: &'a Matrix, kind: &str) -> &'a MatrixRow {
@@ -623,50 +518,6 @@ mod tests {
         let nobody = access_matrix(&snap, "a", "nobody");
         assert!(nobody.grants.is_empty());
         assert_eq!(nobody.allowed_rows().count(), 0);
-        assert!(render_text(&nobody, false).contains("Granted by: nothing"));
-    }
-
-    #[test]
-    fn text_rendering() {
-        let m = access_matrix(&snapshot(), "a", "ci");
-        let text = render_text(&m, true);
-        let mut lines = text.lines();
-        assert_eq!(
-            lines.next().unwrap(),
-            "ServiceAccount a/ci: effective permissions in namespace a and cluster-wide"
-        );
-        let header = lines.next().unwrap();
-        assert!(
-            header.starts_with("KIND ") && header.ends_with("DELETECOLLECTION  BIND"),
-            "{header}"
-        );
-        let deploy = text
-            .lines()
-            .find(|l| l.starts_with("deployments.apps "))
-            .unwrap();
-        assert!(deploy.contains('✓') && deploy.contains('✗'), "{deploy}");
-        assert!(text.contains("✓* allowed in every namespace"));
-        assert!(text.contains("Named objects only: get secrets: helm-state"));
-        assert!(text.contains("Non-resource URLs: get /metrics"));
-        assert!(text.contains("RoleBinding a/ci to Role a/ci (namespace a)"));
-        assert!(text.contains("(cluster-wide, built-in)"));
-        assert!(text.contains("other namespaces (not shown): b"));
-        let ascii = render_text(&m, false);
-        assert!(ascii.is_ascii(), "{ascii}");
-        assert!(ascii.contains("yes*") && ascii.contains("names"));
-        // columns line up
-        let widths: BTreeSet<usize> = ascii
-            .lines()
-            .skip(1)
-            .take(3)
-            .map(|l| {
-                l.find("GET")
-                    .or_else(|| l.find("no"))
-                    .or_else(|| l.find("yes"))
-                    .unwrap()
-            })
-            .collect();
-        assert_eq!(widths.len(), 1, "{ascii}");
     }
 
     #[test]

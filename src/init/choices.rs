@@ -6,21 +6,9 @@ use std::path::PathBuf;
 use crate::cli::{InitFlags, PresetName, TokenKind};
 use crate::cluster::{ServedKind, resolve_kind};
 use crate::error::{Error, Result};
-use crate::rbac::{self, READ_ONLY_VERBS, ResolvedKind, Selection, Skipped};
+use crate::rbac::{self, READ_ONLY_VERBS, ResolvedKind, STANDARD_VERBS, Selection, Skipped};
 
 use super::plan::{Choices, DEFAULT_NAME, DEFAULT_OUTPUT, DEFAULT_REQUEST_DURATION, TokenPlan};
-
-/// Verbs `--verbs` accepts.
-pub const KNOWN_VERBS: &[&str] = &[
-    "get",
-    "list",
-    "watch",
-    "create",
-    "update",
-    "patch",
-    "delete",
-    "deletecollection",
-];
 
 pub fn preset_id(p: PresetName) -> &'static str {
     match p {
@@ -72,10 +60,10 @@ pub fn resolve_grantable(name: &str, served: &[ServedKind]) -> Result<ResolvedKi
 fn validate_verbs(verbs: &[String]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for v in verbs.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
-        if !KNOWN_VERBS.contains(&v) {
+        if !STANDARD_VERBS.contains(&v) {
             return Err(Error::Usage(format!(
                 "unknown verb {v:?} in --verbs: use some of {}",
-                KNOWN_VERBS.join(", ")
+                STANDARD_VERBS.join(", ")
             )));
         }
         if !out.iter().any(|o| o == v) {

@@ -202,20 +202,10 @@ pub fn validate_namespace(namespace: &str) -> Result<()> {
 mod tests {
     use super::*;
     use crate::rbac::ResolvedKind;
-
-    const ALL: &[&str] = &[
-        "create",
-        "delete",
-        "deletecollection",
-        "get",
-        "list",
-        "patch",
-        "update",
-        "watch",
-    ];
+    use crate::rbac::STANDARD_VERBS;
 
     fn kind(group: &str, resource: &str, kind: &str) -> ResolvedKind {
-        ResolvedKind::new(group, "v1", resource, kind, true, ALL)
+        ResolvedKind::new(group, "v1", resource, kind, true, STANDARD_VERBS)
     }
 
     fn choices(selections: Vec<Selection>) -> Choices {

@@ -198,21 +198,18 @@ pub fn build_role(selections: &[Selection]) -> BuiltRole {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rbac::STANDARD_VERBS;
     use crate::rbac::matching::{Request, rules_allow};
 
-    const RW8: &[&str] = &[
-        "create",
-        "delete",
-        "deletecollection",
-        "get",
-        "list",
-        "patch",
-        "update",
-        "watch",
-    ];
-
     fn deploy() -> ResolvedKind {
-        ResolvedKind::new("apps", "v1", "deployments", "Deployment", true, RW8)
+        ResolvedKind::new(
+            "apps",
+            "v1",
+            "deployments",
+            "Deployment",
+            true,
+            STANDARD_VERBS,
+        )
     }
     fn services() -> ResolvedKind {
         ResolvedKind::new(
@@ -227,7 +224,7 @@ mod tests {
         )
     }
     fn configmaps() -> ResolvedKind {
-        ResolvedKind::new("", "v1", "configmaps", "ConfigMap", true, RW8)
+        ResolvedKind::new("", "v1", "configmaps", "ConfigMap", true, STANDARD_VERBS)
     }
     fn pod_metrics() -> ResolvedKind {
         ResolvedKind::new(
@@ -393,7 +390,7 @@ mod tests {
 
     #[test]
     fn cluster_scoped_kinds_are_dropped() {
-        let ns = ResolvedKind::new("", "v1", "namespaces", "Namespace", false, RW8);
+        let ns = ResolvedKind::new("", "v1", "namespaces", "Namespace", false, STANDARD_VERBS);
         let built = build_role(&[Selection::with_verbs(ns, &["get"])]);
         assert!(built.rules.is_empty());
         assert_eq!(built.dropped[0].reason, DropReason::ClusterScoped);
@@ -411,7 +408,7 @@ mod tests {
             "roles",
             "Role",
             true,
-            RW8,
+            STANDARD_VERBS,
         );
         let built = build_role(&[Selection::with_verbs(roles, &["escalate", "bind", "get"])]);
         assert_eq!(built.rules[0].verbs, ["get"]);

@@ -56,6 +56,18 @@ pub use rule::{Rule, rules_from_review};
 pub use table::render_can_i_list;
 pub use verify::{CheckRow, Verification, verify};
 
+/// The eight verbs a fully served resource lists in discovery, in kubectl's order.
+pub const STANDARD_VERBS: &[&str] = &[
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+];
+
 /// Verbs a CI/CD robot gets on a kind by default.
 pub const READ_WRITE_VERBS: &[&str] = &[
     "get", "list", "watch", "create", "update", "patch", "delete",

@@ -153,4 +153,26 @@ mod tests {
         assert!(text.contains("RoleBinding a/ci"), "{text}");
         assert!(to_json(&m)["serviceAccount"] == "ci");
     }
+
+    #[test]
+    fn named_objects_urls_grants_and_other_namespaces_are_spelled_out() {
+        let m = access_matrix(&crate::audit::matrix::sample_snapshot(), "a", "ci");
+        let text = render(&m);
+        let header = text.lines().nth(1).unwrap();
+        assert!(
+            header.trim_start().starts_with("KIND ") && header.contains("DELETECOLLECTION"),
+            "{header}"
+        );
+        assert!(
+            text.contains("Named objects only: get secrets: helm-state"),
+            "{text}"
+        );
+        assert!(text.contains("Non-resource URLs: get /metrics"), "{text}");
+        assert!(
+            text.contains("RoleBinding a/ci → Role a/ci (namespace a)"),
+            "{text}"
+        );
+        assert!(text.contains("(cluster-wide, built-in)"), "{text}");
+        assert!(text.contains("other namespaces (not shown): b"), "{text}");
+    }
 }
