@@ -665,57 +665,15 @@ pub fn render(ci: &CiKubeconfig) -> String {
 /// created 0600 (never readable by others, not even for an instant), written, synced, then
 /// renamed over `path` (`force`) or linked to it only if `path` does not exist yet.
 pub fn write_private_file(path: &Path, contents: &str, force: bool) -> Result<()> {
-    let write_err = |detail: String| Error::Write {
-        path: path.to_path_buf(),
-        detail,
-    };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| write_err("that is not a file name".into()))?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if !dir.is_dir() {
-        return Err(write_err(format!(
-            "the folder {} does not exist: create it first or choose another --output",
-            dir.display()
-        )));
-    }
-    if path.is_dir() {
-        return Err(write_err(
-            "it is a folder: give a file name with --output".into(),
-        ));
-    }
-    if !force && path.symlink_metadata().is_ok() {
-        return Err(Error::OutputExists {
-            path: path.to_path_buf(),
-        });
-    }
-
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}-{}",
-        file_name.to_string_lossy(),
-        std::process::id(),
-        unique_suffix()
-    ));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(&tmp)
-        .map_err(|e| write_err(io_detail(&e, &dir)))?;
+    let dir = output_folder(path, force)?;
+    let (tmp, mut file) = create_private_beside(path, &dir, "tmp")?;
     let written = file
         .write_all(contents.as_bytes())
         .and_then(|()| file.sync_all());
     drop(file);
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
-        return Err(write_err(io_detail(&e, &dir)));
+        return Err(write_error(path, io_detail(&e, &dir)));
     }
 
     let placed = if force {
@@ -739,7 +697,7 @@ pub fn write_private_file(path: &Path, contents: &str, force: bool) -> Result<()
                 path: path.to_path_buf(),
             });
         }
-        return Err(write_err(io_detail(&e, &dir)));
+        return Err(write_error(path, io_detail(&e, &dir)));
     }
     #[cfg(unix)]
     if let Ok(d) = std::fs::File::open(&dir) {
@@ -753,25 +711,42 @@ pub fn write_private_file(path: &Path, contents: &str, force: bool) -> Result<()
 /// folder exists and takes a new file (a probe file is created and removed), `path` is not a
 /// folder, and it does not exist unless `force`.
 pub fn check_private_file(path: &Path, force: bool) -> Result<()> {
-    let write_err = |detail: String| Error::Write {
+    let dir = output_folder(path, force)?;
+    let (probe, file) = create_private_beside(path, &dir, "probe")?;
+    drop(file);
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+fn write_error(path: &Path, detail: String) -> Error {
+    Error::Write {
         path: path.to_path_buf(),
         detail,
-    };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| write_err("that is not a file name".into()))?;
+    }
+}
+
+/// The folder `path` goes into, once it is clear a file may be put there: the folder exists,
+/// `path` is not a folder, and it does not exist yet unless `force`.
+fn output_folder(path: &Path, force: bool) -> Result<PathBuf> {
+    if path.file_name().is_none() {
+        return Err(write_error(path, "that is not a file name".into()));
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     if !dir.is_dir() {
-        return Err(write_err(format!(
-            "the folder {} does not exist: create it first or choose another --output",
-            dir.display()
-        )));
+        return Err(write_error(
+            path,
+            format!(
+                "the folder {} does not exist: create it first or choose another --output",
+                dir.display()
+            ),
+        ));
     }
     if path.is_dir() {
-        return Err(write_err(
+        return Err(write_error(
+            path,
             "it is a folder: give a file name with --output".into(),
         ));
     }
@@ -780,9 +755,19 @@ pub fn check_private_file(path: &Path, force: bool) -> Result<()> {
             path: path.to_path_buf(),
         });
     }
-    let probe = dir.join(format!(
-        ".{}.probe-{}-{}",
-        file_name.to_string_lossy(),
+    Ok(dir)
+}
+
+/// A new, empty file next to `path` (`.<name>.<purpose>-<pid>-<unique>`), created with mode
+/// 0600 and never over an existing one.
+fn create_private_beside(
+    path: &Path,
+    dir: &Path,
+    purpose: &str,
+) -> Result<(PathBuf, std::fs::File)> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let beside = dir.join(format!(
+        ".{name}.{purpose}-{}-{}",
         std::process::id(),
         unique_suffix()
     ));
@@ -793,14 +778,10 @@ pub fn check_private_file(path: &Path, force: bool) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    match options.open(&probe) {
-        Ok(file) => {
-            drop(file);
-            let _ = std::fs::remove_file(&probe);
-            Ok(())
-        }
-        Err(e) => Err(write_err(io_detail(&e, &dir))),
-    }
+    let file = options
+        .open(&beside)
+        .map_err(|e| write_error(path, io_detail(&e, dir)))?;
+    Ok((beside, file))
 }
 
 fn io_detail(e: &std::io::Error, dir: &Path) -> String {
