@@ -24,6 +24,7 @@ pub struct Cli {
 
 /// The flags every kubectl command understands.
 #[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = "Global Options")]
 pub struct GlobalFlags {
     /// Path to the kubeconfig file to use (default: $KUBECONFIG, else ~/.kube/config).
     #[arg(long, global = true, value_name = "PATH")]
@@ -56,6 +57,43 @@ pub enum Command {
     /// Delete an identity init made: its RoleBinding, Role, token Secrets and ServiceAccount.
     #[command(after_help = DELETE_EXAMPLES)]
     Delete(DeleteFlags),
+    /// Print a shell completion script, or the hook that lets kubectl's own completion complete kubectl cicd.
+    #[command(after_help = COMPLETION_EXAMPLES)]
+    Completion(CompletionFlags),
+}
+
+const COMPLETION_EXAMPLES: &str = "Examples:
+  # Complete `kubectl cicd ...` through kubectl's own completion (kubectl 1.26 or newer, with
+  # kubectl's completion set up): put the hook next to kubectl-cicd on PATH
+  dir=$(dirname \"$(command -v kubectl-cicd)\")
+  kubectl cicd completion kubectl-plugin > \"$dir/kubectl_complete-cicd\"
+  chmod +x \"$dir/kubectl_complete-cicd\"
+
+  # Complete the kubectl-cicd command itself, in bash (zsh, fish and powershell alike)
+  source <(kubectl cicd completion bash)
+
+See docs/completion.md for each shell.";
+
+/// `kubectl cicd completion` flags.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionFlags {
+    /// The shell, or kubectl-plugin for the kubectl_complete-cicd hook that kubectl calls.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: CompletionShell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    /// A bash script completing the kubectl-cicd command.
+    Bash,
+    /// A zsh script completing the kubectl-cicd command.
+    Zsh,
+    /// A fish script completing the kubectl-cicd command.
+    Fish,
+    /// A PowerShell script completing the kubectl-cicd command.
+    Powershell,
+    /// The executable kubectl_complete-cicd (a POSIX sh script) that kubectl 1.26+ runs to complete kubectl cicd.
+    KubectlPlugin,
 }
 
 const INIT_EXAMPLES: &str = "Examples:

@@ -285,14 +285,26 @@ pub fn next_steps(ui: &Ui, path: &Path, note: &TokenNote) {
         "Wrote {file} (mode 0600). It holds a token: treat it as a password, never commit it."
     ));
     ui.say(format!(
-        "\n  GitHub Actions: store it as a secret (repository or environment):\n\
-         \x20     gh secret set KUBECONFIG_FILE < {file}\n\
-         \x20   and in the deploy job, before kubectl or helm:\n\
-         \x20     echo \"${{{{ secrets.KUBECONFIG_FILE }}}}\" > \"$RUNNER_TEMP/kubeconfig\"\n\
-         \x20     export KUBECONFIG=\"$RUNNER_TEMP/kubeconfig\"\n\
-         \n  GitLab CI: Settings > CI/CD > Variables > Add variable: type File, key KUBECONFIG,\n\
-         \x20   the file's content as value, Protected (only protected branches and tags deploy).\n\
-         \x20   kubectl and helm in the job then find it through $KUBECONFIG.\n"
+        "\n  GitHub Actions: store it as an environment secret,\n\
+         \x20     gh secret set KUBECONFIG_FILE --env production < {file}\n\
+         \x20   and hand it to the deploy job in a step before kubectl or helm:"
+    ));
+    // The secret reaches the shell as an environment variable, never pasted into the script,
+    // and $GITHUB_ENV carries KUBECONFIG to the later steps (docs/github-actions.md).
+    ui.say(
+        "      - env:\n\
+         \x20         KUBECONFIG_FILE: ${{ secrets.KUBECONFIG_FILE }}\n\
+         \x20       run: |\n\
+         \x20         umask 077\n\
+         \x20         printenv KUBECONFIG_FILE > \"$RUNNER_TEMP/kubeconfig\"\n\
+         \x20         printf 'KUBECONFIG=%s\\n' \"$RUNNER_TEMP/kubeconfig\" >> \"$GITHUB_ENV\"\n\
+         \n  GitLab CI: Settings > CI/CD > Variables: type File, key KUBECONFIG, the file's content as\n\
+         \x20   value, Protected, environment scope production. kubectl and helm in the job find it\n\
+         \x20   through $KUBECONFIG; never copy $KUBECONFIG in a variables: block (that copies the token).\n",
+    );
+    ui.say(format!(
+        "  Whole examples: docs/github-actions.md and docs/gitlab-ci.md in {}\n",
+        env!("CARGO_PKG_REPOSITORY")
     ));
     match note {
         TokenNote::Request {

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod cli;
 pub mod cluster;
+pub mod completion;
 pub mod error;
 pub mod identity;
 pub mod init;

@@ -8,7 +8,29 @@ use kubectl_cicd::cli::{Cli, Command};
 use kubectl_cicd::error::Error;
 
 fn main() -> ExitCode {
+    // kubectl's plugin completion, through the kubectl_complete-cicd hook: not a command.
+    let mut args = std::env::args_os().skip(1);
+    if args
+        .next()
+        .is_some_and(|a| a == kubectl_cicd::completion::COMPLETE_ARG)
+    {
+        let words: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
+        for line in kubectl_cicd::completion::kubectl_answers(&words) {
+            println!("{line}");
+        }
+        return ExitCode::SUCCESS;
+    }
     let cli = Cli::parse();
+    if let Command::Completion(flags) = &cli.command {
+        let mut stdout = std::io::stdout().lock();
+        return match kubectl_cicd::completion::write_script(flags.shell, &mut stdout) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: cannot write the completion script: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -34,6 +56,7 @@ fn main() -> ExitCode {
         match &cli.command {
             Command::Init(flags) => kubectl_cicd::init::run(&cli.global, flags).await,
             Command::Audit(_) => unreachable!("audit returned above"),
+            Command::Completion(_) => unreachable!("completion returned above"),
             Command::List(flags) => kubectl_cicd::lifecycle::list::run(&cli.global, flags).await,
             Command::Rotate(flags) => {
                 kubectl_cicd::lifecycle::rotate::run(&cli.global, flags).await

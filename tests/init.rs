@@ -32,6 +32,28 @@ fn alice_gets_a_working_least_privilege_kubeconfig_from_the_web_app_preset() {
     assert!(!text.contains("insecure-skip-tls-verify"));
     assert!(text.contains("namespace: team-a"));
 
+    // The next steps show docs/github-actions.md's pattern: the secret reaches the shell
+    // through env: and printenv (never pasted into the script), and $GITHUB_ENV carries
+    // KUBECONFIG to the later steps (an export would not).
+    let github_actions = include_str!("../docs/github-actions.md");
+    for line in [
+        "KUBECONFIG_FILE: ${{ secrets.KUBECONFIG_FILE }}",
+        "printenv KUBECONFIG_FILE > \"$RUNNER_TEMP/kubeconfig\"",
+        "printf 'KUBECONFIG=%s\\n' \"$RUNNER_TEMP/kubeconfig\" >> \"$GITHUB_ENV\"",
+    ] {
+        assert!(
+            run.stderr.contains(line),
+            "next steps lack {line:?}: {run:?}"
+        );
+        assert!(
+            github_actions.contains(line),
+            "docs/github-actions.md lacks {line:?}"
+        );
+    }
+    assert!(run.stderr.contains("type File, key KUBECONFIG"), "{run:?}");
+    assert!(!run.stderr.contains("echo \"${{"), "{run:?}");
+    assert!(!run.stderr.contains("export KUBECONFIG"), "{run:?}");
+
     // The objects carry the labels and annotations audit, rotate and delete rely on.
     let role = env
         .sandbox

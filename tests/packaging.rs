@@ -1,6 +1,8 @@
 //! Packaging: the krew archive and manifest that `krew/build-release.sh` makes, installed the
-//! way krew installs a plugin; the committed `plugin-manifest/cicd.yaml`; and kubectl finding
-//! the binary on PATH.
+//! way krew installs a plugin; the committed `plugin-manifest/cicd.yaml`; kubectl finding
+//! the binary on PATH; the binary speaking as `kubectl cicd` (help, version); and shell
+//! completion (the scripts of `kubectl cicd completion`, bash's run in bash, and kubectl's own
+//! completion through the `kubectl_complete-cicd` hook).
 //!
 //! The script packs the test build of the binary (`CARGO_BIN_EXE_kubectl-cicd`, given with
 //! `--binary`), so no release build runs here. Archives are unpacked with the system `tar`.
@@ -695,4 +697,233 @@ fn kubectl_plugin_list_finds_the_binary_on_path() {
         help.contains("kubectl cicd"),
         "kubectl cicd --help:\n{help}"
     );
+}
+
+/// `kubectl-cicd ARGS` with no terminal and no kubeconfig: (exit code, stdout, stderr).
+fn plugin(args: &[&str]) -> (Option<i32>, String, String) {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(binary())
+        .args(args)
+        .env("HOME", home.path())
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("kubectl-cicd runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const SUBCOMMANDS: [&str; 5] = ["init", "audit", "list", "rotate", "delete"];
+
+#[test]
+fn help_and_version_speak_as_kubectl_cicd() {
+    let (code, help, _) = plugin(&["--help"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        help.contains("Usage: kubectl cicd [OPTIONS] <COMMAND>"),
+        "{help}"
+    );
+    for sub in SUBCOMMANDS.iter().chain(&["completion"]) {
+        assert!(
+            help.lines().any(|l| l.starts_with(&format!("  {sub} "))),
+            "kubectl cicd --help does not list {sub}:\n{help}"
+        );
+    }
+    // kubectl's global flags, spelt as kubectl spells them.
+    for flag in [
+        "      --kubeconfig <PATH>",
+        "      --context <NAME>",
+        "  -n, --namespace <NS>",
+        "      --request-timeout <DURATION>",
+    ] {
+        assert!(
+            help.lines().any(|l| l == flag),
+            "kubectl cicd --help lacks {flag:?}:\n{help}"
+        );
+    }
+    assert!(!help.contains("kubectl-cicd "), "{help}");
+
+    for sub in SUBCOMMANDS.iter().chain(&["completion"]) {
+        for args in [vec![*sub, "--help"], vec!["help", *sub]] {
+            let (code, text, _) = plugin(&args);
+            assert_eq!(code, Some(0), "{args:?}");
+            assert!(
+                text.contains(&format!("Usage: kubectl cicd {sub} ")),
+                "{args:?}:\n{text}"
+            );
+            assert!(
+                text.contains("--kubeconfig <PATH>") && text.contains("-n, --namespace <NS>"),
+                "{args:?} lacks the global flags:\n{text}"
+            );
+        }
+    }
+
+    let (code, version, _) = plugin(&["--version"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        version,
+        format!("kubectl cicd {}\n", env!("CARGO_PKG_VERSION"))
+    );
+
+    // Usage errors say it the same way.
+    let (code, _, err) = plugin(&["rotate"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("Usage: kubectl cicd rotate"), "{err}");
+}
+
+#[test]
+fn completion_scripts_generate_for_every_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let (code, script, err) = plugin(&["completion", shell]);
+        assert_eq!(code, Some(0), "completion {shell}: {err}");
+        assert!(!script.trim().is_empty(), "completion {shell} is empty");
+        assert!(
+            script.contains("kubectl-cicd"),
+            "completion {shell} does not complete kubectl-cicd"
+        );
+        for sub in SUBCOMMANDS {
+            assert!(script.contains(sub), "completion {shell} lacks {sub}");
+        }
+    }
+    let (code, hook, _) = plugin(&["completion", "kubectl-plugin"]);
+    assert_eq!(code, Some(0));
+    assert!(hook.starts_with("#!/bin/sh\n"), "{hook}");
+    assert!(
+        hook.contains("exec kubectl-cicd __complete \"$@\""),
+        "{hook}"
+    );
+
+    let (code, _, err) = plugin(&["completion", "tcsh"]);
+    assert_eq!(code, Some(2), "{err}");
+}
+
+/// The bash script, sourced into bash, completes `kubectl-cicd WORDS<TAB>`.
+#[cfg(unix)]
+#[test]
+fn bash_completion_completes_commands_flags_and_values() {
+    if Command::new("bash").arg("-c").arg("true").output().is_err() {
+        eprintln!("no bash: skipping");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("kubectl-cicd.bash");
+    let (_, text, _) = plugin(&["completion", "bash"]);
+    std::fs::write(&script, text).unwrap();
+    let complete = |words: &[&str]| -> Vec<String> {
+        // What bash does on TAB: COMP_WORDS, COMP_CWORD, then the function with
+        // (command, word being completed, word before it).
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        let program = format!(
+            "source '{}'\n\
+             COMP_WORDS=(kubectl-cicd {})\n\
+             COMP_CWORD={}\n\
+             fn=$(complete -p kubectl-cicd | sed 's/.*-F \\([^ ]*\\) .*/\\1/')\n\
+             \"$fn\" kubectl-cicd '{}' '{}'\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display(),
+            quoted.join(" "),
+            words.len(),
+            words.last().unwrap(),
+            if words.len() > 1 {
+                words[words.len() - 2]
+            } else {
+                "kubectl-cicd"
+            },
+        );
+        let out = Command::new("bash")
+            .arg("--norc")
+            .arg("-c")
+            .arg(&program)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "bash failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let subs = complete(&[""]);
+    for sub in SUBCOMMANDS {
+        assert!(subs.iter().any(|s| s == sub), "{sub} in {subs:?}");
+    }
+    assert_eq!(complete(&["ro"]), vec!["rotate"]);
+    assert_eq!(complete(&["init", "--pre"]), vec!["--preset"]);
+    assert_eq!(
+        complete(&["audit", "-o", ""]),
+        vec!["table", "json", "sarif", "markdown"]
+    );
+    assert_eq!(
+        complete(&["-n", "shop", "rotate", "--token", "r"]),
+        vec!["request"]
+    );
+}
+
+/// kubectl 1.26+ completes `kubectl cicd ...` itself once `kubectl_complete-cicd` is on PATH:
+/// every shell's kubectl completion asks `kubectl __complete cicd WORDS`, which runs the hook.
+#[cfg(unix)]
+#[test]
+fn kubectl_completes_kubectl_cicd_through_the_hook() {
+    if !common::kubectl_wanted() {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(binary(), dir.path().join("kubectl-cicd")).unwrap();
+    let (_, hook, _) = plugin(&["completion", "kubectl-plugin"]);
+    let hook_path = dir.path().join("kubectl_complete-cicd");
+    std::fs::write(&hook_path, hook).unwrap();
+    for file in ["kubectl-cicd", "kubectl_complete-cicd"] {
+        std::fs::set_permissions(
+            dir.path().join(file),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    let path = std::env::join_paths([dir.path().to_path_buf(), kubectl_dir()]).unwrap();
+    let complete = |words: &[&str]| -> (Vec<String>, String) {
+        let out = Command::new("kubectl")
+            .arg("__complete")
+            .args(words)
+            .env("PATH", &path)
+            .env("HOME", dir.path())
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("kubectl runs");
+        assert!(out.status.success(), "kubectl __complete {words:?}");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut values: Vec<String> = stdout
+            .lines()
+            .map(|l| l.split('\t').next().unwrap().to_string())
+            .collect();
+        let directive = values.pop().unwrap_or_default();
+        (values, directive)
+    };
+
+    // kubectl offers the plugin, then asks the hook for the rest.
+    let (values, _) = complete(&["ci"]);
+    assert!(values.iter().any(|v| v == "cicd"), "{values:?}");
+    let (values, directive) = complete(&["cicd", ""]);
+    for sub in SUBCOMMANDS {
+        assert!(values.iter().any(|v| v == sub), "{sub} in {values:?}");
+    }
+    assert_eq!(directive, ":4", "no file names where a command is expected");
+    let (values, _) = complete(&["cicd", "audit", "--fail-on", ""]);
+    assert_eq!(values, ["critical", "high", "medium", "low", "none"]);
+    let (values, _) = complete(&["cicd", "init", "-n", "shop", "--tok"]);
+    assert_eq!(values, ["--token", "--token-duration"]);
+    // A path: the shell's file completion (directive 0).
+    let (values, directive) = complete(&["cicd", "rotate", "ci-cd", "--output", ""]);
+    assert!(values.is_empty(), "{values:?}");
+    assert_eq!(directive, ":0");
 }
