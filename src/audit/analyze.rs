@@ -327,20 +327,54 @@ fn probe_table() -> &'static [ProbeReq] {
     })
 }
 
+/// The probes of each API group, as indices into [`probe_table`] in table order.
+fn probes_by_group() -> &'static HashMap<&'static str, Vec<usize>> {
+    static INDEX: std::sync::OnceLock<HashMap<&'static str, Vec<usize>>> =
+        std::sync::OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index: HashMap<&'static str, Vec<usize>> = HashMap::new();
+        for (i, p) in probe_table().iter().enumerate() {
+            index.entry(p.group).or_default().push(i);
+        }
+        index
+    })
+}
+
+/// The distinct strings a list field of the rules names.
+fn named(rules: &[Rule], list: fn(&Rule) -> &Vec<String>) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for x in rules.iter().flat_map(list) {
+        if !out.contains(&x.as_str()) {
+            out.push(x);
+        }
+    }
+    out
+}
+
 fn profile(rules: &[Rule]) -> Profile {
+    let table = probe_table();
     let mut hits: Vec<Vec<Hit>> = vec![Vec::new(); rules::permission_checks().len()];
-    // Cheap prefilter: the groups and verbs the rules name at all.
-    let any_group = rules
-        .iter()
-        .any(|r| r.api_groups.iter().any(|g| g == WILDCARD));
-    let any_verb = rules.iter().any(|r| r.verbs.iter().any(|v| v == WILDCARD));
-    let named = |list: fn(&Rule) -> &Vec<String>, x: &str| {
-        rules.iter().any(|r| list(r).iter().any(|y| y == x))
+    // Only probes of the groups and verbs the rules name at all can be allowed: look those up
+    // instead of trying every probe against every rule (roles are many, probes hundreds).
+    let groups = named(rules, |r| &r.api_groups);
+    let verbs = named(rules, |r| &r.verbs);
+    let any_verb = verbs.contains(&WILDCARD);
+    let candidates: Vec<usize> = if groups.contains(&WILDCARD) {
+        (0..table.len()).collect()
+    } else {
+        let index = probes_by_group();
+        let mut c: Vec<usize> = groups
+            .iter()
+            .filter_map(|g| index.get(g))
+            .flatten()
+            .copied()
+            .collect();
+        // Table order, so that hits come out as before.
+        c.sort_unstable();
+        c
     };
-    for p in probe_table() {
-        if (!any_group && !named(|r| &r.api_groups, p.group))
-            || (!any_verb && !named(|r| &r.verbs, p.verb))
-        {
+    for p in candidates.into_iter().map(|i| &table[i]) {
+        if !any_verb && !verbs.contains(&p.verb) {
             continue;
         }
         let mut any_name = false;

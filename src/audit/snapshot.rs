@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::model::{
@@ -90,15 +91,18 @@ fn str_field(v: &Value, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Stands in for a missing field (read by reference: objects are never copied here).
+static NULL: Value = Value::Null;
+
 fn meta(obj: &Value) -> Meta {
-    let m = obj.get("metadata").cloned().unwrap_or(Value::Null);
+    let m = obj.get("metadata").unwrap_or(&NULL);
     Meta {
-        name: str_field(&m, "name").unwrap_or_default(),
-        namespace: str_field(&m, "namespace"),
-        uid: str_field(&m, "uid").unwrap_or_default(),
+        name: str_field(m, "name").unwrap_or_default(),
+        namespace: str_field(m, "namespace"),
+        uid: str_field(m, "uid").unwrap_or_default(),
         labels: string_map(m.get("labels")),
         annotations: string_map(m.get("annotations")),
-        created: str_field(&m, "creationTimestamp"),
+        created: str_field(m, "creationTimestamp"),
     }
 }
 
@@ -108,7 +112,7 @@ fn rules(obj: &Value) -> Vec<Rule> {
         .and_then(Value::as_array)
         .map(|list| {
             list.iter()
-                .filter_map(|r| serde_json::from_value::<Rule>(r.clone()).ok())
+                .filter_map(|r| Rule::deserialize(r).ok())
                 .collect()
         })
         .unwrap_or_default()
@@ -124,7 +128,7 @@ fn role(obj: &Value) -> RoleData {
 
 fn binding(obj: &Value) -> BindingData {
     let meta = meta(obj);
-    let role_ref = obj.get("roleRef").cloned().unwrap_or(Value::Null);
+    let role_ref = obj.get("roleRef").unwrap_or(&NULL);
     let subjects = obj
         .get("subjects")
         .and_then(Value::as_array)
@@ -148,8 +152,8 @@ fn binding(obj: &Value) -> BindingData {
     BindingData {
         meta,
         role_ref: RoleRefData {
-            kind: str_field(&role_ref, "kind").unwrap_or_default(),
-            name: str_field(&role_ref, "name").unwrap_or_default(),
+            kind: str_field(role_ref, "kind").unwrap_or_default(),
+            name: str_field(role_ref, "name").unwrap_or_default(),
         },
         subjects,
     }

@@ -288,6 +288,9 @@ fn authorize_create(st: &mut State, call: &Call, name: &str) -> Result<(), ApiEr
         name: name.to_string(),
         path: String::new(),
     };
+    if call.user.is_superuser() {
+        return Ok(());
+    }
     let snapshot = st.rbac();
     let decision = rbac::authorize(&snapshot, call.user, &attrs);
     if decision.allowed {
@@ -364,7 +367,7 @@ fn admit(
             }
             let stored = st.store.insert_new(&call.key(), call.namespace, name, obj);
             after_create(st, call.t, &stored);
-            after_write(st, call.t);
+            after_write(st, call.t, &[&stored]);
             Ok((201, stored))
         }
         Some(old) => {
@@ -395,7 +398,7 @@ fn admit(
                 return Ok((200, obj));
             }
             let stored = st.store.replace(&call.key(), call.namespace, name, obj);
-            after_write(st, call.t);
+            after_write(st, call.t, &[old, &stored]);
             Ok((200, stored))
         }
     }
@@ -409,7 +412,9 @@ fn prevent_escalation(
     old: Option<&Value>,
     obj: &Value,
 ) -> Result<(), ApiError> {
-    if call.t.group != RBAC_GROUP {
+    // system:masters passes every check below before any rule is read (the real storages
+    // short-circuit there too): no snapshot to build, which keeps bulk seeding linear.
+    if call.t.group != RBAC_GROUP || call.user.is_superuser() {
         return Ok(());
     }
     let snapshot = st.rbac();
@@ -551,11 +556,16 @@ fn after_create(st: &mut State, t: &ResourceType, obj: &Value) {
 }
 
 /// The ClusterRole aggregation controller: aggregated roles follow the roles they select.
-fn after_write(st: &mut State, t: &ResourceType) {
+/// `touched`: the written object, old and new. Writes that cannot change an aggregated
+/// role ([`rbac::aggregation_affected`]) skip the controller.
+fn after_write(st: &mut State, t: &ResourceType, touched: &[&Value]) {
     if !(t.group == RBAC_GROUP && t.resource == "clusterroles") {
         return;
     }
     let key = type_key(RBAC_GROUP, "clusterroles");
+    if !rbac::aggregation_affected(&st.store.list(&key, None), touched) {
+        return;
+    }
     let before = st.store.list_cloned(RBAC_GROUP, "clusterroles");
     let mut after = before.clone();
     if !rbac::aggregate_cluster_roles(&mut after) {
@@ -649,7 +659,7 @@ fn remove(st: &mut State, call: &Call, name: &str) -> Result<Value, ApiError> {
         }
         _ => {}
     }
-    after_write(st, call.t);
+    after_write(st, call.t, &[&obj]);
     Ok(obj)
 }
 
@@ -693,6 +703,68 @@ pub fn render_list(
     }
 }
 
+/// The reply body of a list in the plain or metadata-only form, written straight from the
+/// stored objects: the same JSON as [`render_list`] gives (keys in the same order), without
+/// first copying every object into a new `Value` (10,000 RoleBindings are answered in about
+/// half the time so, metadata-only lists in a third). `None` for the other forms (Table).
+pub fn list_json(
+    t: &ResourceType,
+    items: &[&Value],
+    rv: u64,
+    repr: crate::request::Representation,
+) -> Option<Vec<u8>> {
+    use crate::request::Representation;
+    use serde::Serialize;
+
+    // Field order: the keys' order in a serialized `Value` map (sorted).
+    #[derive(Serialize)]
+    struct ListMeta {
+        #[serde(rename = "resourceVersion")]
+        resource_version: String,
+    }
+    #[derive(Serialize)]
+    struct List<'a, I: Serialize> {
+        #[serde(rename = "apiVersion")]
+        api_version: &'a str,
+        items: I,
+        kind: &'a str,
+        metadata: ListMeta,
+    }
+    #[derive(Serialize)]
+    struct Partial<'a> {
+        #[serde(rename = "apiVersion")]
+        api_version: &'static str,
+        kind: &'static str,
+        metadata: &'a Value,
+    }
+    let metadata = ListMeta {
+        resource_version: rv.to_string(),
+    };
+    let bytes = match repr {
+        Representation::Table => return None,
+        Representation::PartialObjectMetadata => serde_json::to_vec(&List {
+            api_version: "meta.k8s.io/v1",
+            items: items
+                .iter()
+                .map(|o| Partial {
+                    api_version: "meta.k8s.io/v1",
+                    kind: "PartialObjectMetadata",
+                    metadata: &o["metadata"],
+                })
+                .collect::<Vec<_>>(),
+            kind: "PartialObjectMetadataList",
+            metadata,
+        }),
+        Representation::Plain | Representation::AggregatedDiscovery => serde_json::to_vec(&List {
+            api_version: &t.api_version(),
+            items,
+            kind: &format!("{}List", t.kind),
+            metadata,
+        }),
+    };
+    Some(bytes.expect("JSON values serialize"))
+}
+
 pub fn render_one(
     t: &ResourceType,
     obj: &Value,
@@ -711,4 +783,34 @@ pub fn render_one(
 pub fn secret_value(secret: &Value, key: &str) -> Option<String> {
     let raw = secret["data"][key].as_str()?;
     B64.decode(raw).ok().and_then(|b| String::from_utf8(b).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::Registry;
+    use crate::request::Representation;
+
+    #[test]
+    fn lists_written_directly_equal_the_rendered_ones_byte_for_byte() {
+        let registry = Registry::standard();
+        let secrets = registry.find("", "v1", "secrets").unwrap();
+        let a = json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": "a", "namespace": "x", "labels": {"k": "v"},
+                         "managedFields": [{"manager": "m"}]},
+            "data": {"p": "cHc="}});
+        let b = json!({"metadata": {"name": "b \"quoted\" ü", "namespace": "y"}});
+        let items = [&a, &b];
+        for repr in [Representation::Plain, Representation::PartialObjectMetadata] {
+            let direct = list_json(secrets, &items, 42, repr).unwrap();
+            let rendered = render_list(secrets, &items, 42, repr).to_string();
+            assert_eq!(String::from_utf8(direct).unwrap(), rendered, "{repr:?}");
+        }
+        assert!(list_json(secrets, &items, 42, Representation::Table).is_none());
+        let empty = list_json(secrets, &[], 1, Representation::Plain).unwrap();
+        assert_eq!(
+            String::from_utf8(empty).unwrap(),
+            render_list(secrets, &[], 1, Representation::Plain).to_string()
+        );
+    }
 }

@@ -140,8 +140,15 @@ impl UserInfo {
         }
     }
 
-    fn in_group(&self, group: &str) -> bool {
+    pub fn in_group(&self, group: &str) -> bool {
         self.groups.iter().any(|g| g == group)
+    }
+
+    /// A member of `system:masters`: authorization and the escalation checks let it through
+    /// without looking at RBAC (the privileged-groups authorizer, and the `IsSuperuser` /
+    /// `EscalationAllowed` short cuts of the policybased storages).
+    pub fn is_superuser(&self) -> bool {
+        self.in_group(SYSTEM_MASTERS)
     }
 }
 
@@ -1374,6 +1381,28 @@ pub fn label_selector_matches(selector: &Value, labels: &BTreeMap<String, String
     true
 }
 
+fn has_aggregation_rule(obj: &Value) -> bool {
+    obj.get("aggregationRule").is_some_and(|a| !a.is_null())
+}
+
+/// Whether a write of ClusterRoles (`touched`: the old and the new versions) can change what
+/// [`aggregate_cluster_roles`] computes over `cluster_roles` (the stored ones): only when a
+/// touched role has an `aggregationRule`, or carries labels some aggregating role selects.
+/// Every other write leaves the aggregation where it was (storage is kept at its fixed
+/// point), so the controller need not run: that keeps writing many ClusterRoles linear.
+pub fn aggregation_affected(cluster_roles: &[&Value], touched: &[&Value]) -> bool {
+    if touched.iter().any(|o| has_aggregation_rule(o)) {
+        return true;
+    }
+    let labels: Vec<BTreeMap<String, String>> = touched.iter().map(|o| labels_of(o)).collect();
+    cluster_roles
+        .iter()
+        .filter(|r| has_aggregation_rule(r))
+        .filter_map(|r| r["aggregationRule"]["clusterRoleSelectors"].as_array())
+        .flatten()
+        .any(|sel| labels.iter().any(|l| label_selector_matches(sel, l)))
+}
+
 /// Fill the `rules` of every ClusterRole that has an `aggregationRule` as the
 /// clusterrole-aggregation controller leaves them: for each selector in order, the
 /// matching ClusterRoles sorted by name (itself excluded), their rules appended unless
@@ -2444,5 +2473,29 @@ mod tests {
             &json!({"matchExpressions": [{"key": "a", "operator": "NotIn", "values": ["1"]}]}),
             &labels
         ));
+    }
+
+    #[test]
+    fn the_aggregation_controller_runs_only_for_writes_it_can_see() {
+        let stored = [
+            json!({"metadata": {"name": "top"}, "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"agg": "top"}}]}}),
+            json!({"metadata": {"name": "plain"}, "rules": []}),
+        ];
+        let stored: Vec<&Value> = stored.iter().collect();
+        let labelled = json!({"metadata": {"name": "x", "labels": {"agg": "top"}}});
+        let unlabelled = json!({"metadata": {"name": "x", "labels": {"agg": "other"}}});
+        let aggregating = json!({"metadata": {"name": "y"}, "aggregationRule": {}});
+        assert!(aggregation_affected(&stored, &[&labelled]));
+        assert!(!aggregation_affected(&stored, &[&unlabelled]));
+        // A role losing the label (old and new both touched), or gaining an aggregationRule.
+        assert!(aggregation_affected(&stored, &[&labelled, &unlabelled]));
+        assert!(aggregation_affected(&stored, &[&unlabelled, &aggregating]));
+        // An empty selector selects every role.
+        let everything = [
+            json!({"metadata": {"name": "all"}, "aggregationRule": {"clusterRoleSelectors": [{}]}}),
+        ];
+        let everything: Vec<&Value> = everything.iter().collect();
+        assert!(aggregation_affected(&everything, &[&unlabelled]));
+        assert!(!aggregation_affected(&[], &[&unlabelled]));
     }
 }

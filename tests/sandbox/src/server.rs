@@ -287,23 +287,27 @@ fn attributes(info: &RequestInfo) -> Attributes {
 
 fn authorize_and_route(shared: &Shared, st: &mut State, ctx: Ctx) -> Reply {
     let attrs = attributes(ctx.info);
-    let snapshot = st.rbac();
-    let decision = rbac::authorize(&snapshot, ctx.user, &attrs);
-    if !decision.allowed {
-        let message = rbac::forbidden_message_with_reason(ctx.user, &attrs, &decision.reason);
-        let e = if ctx.info.resource_request {
-            ApiError::forbidden(
-                Target {
-                    group: &ctx.info.group,
-                    kind: &ctx.info.resource,
-                    name: &ctx.info.name,
-                },
-                message,
-            )
-        } else {
-            ApiError::new(403, "Forbidden", message, Some(json!({})))
-        };
-        return Reply::error(e);
+    // system:masters is allowed before RBAC is consulted (the privileged-groups authorizer):
+    // no snapshot to build for it.
+    if !ctx.user.is_superuser() {
+        let snapshot = st.rbac();
+        let decision = rbac::authorize(&snapshot, ctx.user, &attrs);
+        if !decision.allowed {
+            let message = rbac::forbidden_message_with_reason(ctx.user, &attrs, &decision.reason);
+            let e = if ctx.info.resource_request {
+                ApiError::forbidden(
+                    Target {
+                        group: &ctx.info.group,
+                        kind: &ctx.info.resource,
+                        name: &ctx.info.name,
+                    },
+                    message,
+                )
+            } else {
+                ApiError::new(403, "Forbidden", message, Some(json!({})))
+            };
+            return Reply::error(e);
+        }
     }
     if ctx.info.resource_request {
         match resource_request(shared, st, &ctx) {
@@ -430,6 +434,22 @@ fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply,
             };
             let scope = if t.namespaced { scope } else { Some("") };
             let items = objects::select(st, &t, scope, q("labelSelector"), q("fieldSelector"))?;
+            if let Some(body) = objects::list_json(&t, &items, rv, ctx.repr) {
+                // Metadata-only items never carry data; plain ones as they are stored.
+                let secret_data = ctx.repr != Representation::PartialObjectMetadata
+                    && crate::state::list_items_carry_secret_data(
+                        &format!("{}List", t.kind),
+                        items.iter().copied(),
+                    );
+                return Ok(Reply {
+                    code: 200,
+                    secret_data,
+                    body: Bytes::from(body),
+                    content_type: "application/json",
+                    retry_after: None,
+                    warnings: Vec::new(),
+                });
+            }
             (200, objects::render_list(&t, &items, rv, ctx.repr))
         }
         "watch" => return Ok(Reply::error(ApiError::method_not_allowed())),

@@ -139,15 +139,29 @@ impl State {
             .unwrap_or_else(|_| crate::util::now())
     }
 
-    /// The RBAC objects as the oracle sees them, rebuilt only when storage changed.
+    /// The RBAC objects as the oracle sees them, rebuilt only when one of them changed
+    /// (writes of other types, such as the token controller filling Secrets, keep it).
+    /// Rebuilding reads every RBAC object: callers that do not need it (system:masters,
+    /// whom authorization and escalation checks let through) should not ask.
     pub fn rbac(&mut self) -> Arc<RbacSnapshot> {
-        let rv = self.store.resource_version();
+        let g = "rbac.authorization.k8s.io";
+        // Resource versions only grow, so the newest change of the four types identifies
+        // their contents.
+        let rv = [
+            "roles",
+            "rolebindings",
+            "clusterroles",
+            "clusterrolebindings",
+        ]
+        .iter()
+        .map(|r| self.store.type_version(&crate::store::type_key(g, r)))
+        .max()
+        .unwrap_or(0);
         if let Some((cached_rv, snap)) = &self.rbac_cache
             && *cached_rv == rv
         {
             return snap.clone();
         }
-        let g = "rbac.authorization.k8s.io";
         let snap = Arc::new(RbacSnapshot::from_objects(
             &self.store.list_cloned(g, "roles"),
             &self.store.list_cloned(g, "rolebindings"),
@@ -194,10 +208,18 @@ pub fn carries_secret_data(body: &Value) -> bool {
         return true;
     }
     body["items"].as_array().is_some_and(|items| {
-        items.iter().any(|i| {
-            i.get("data").is_some_and(|d| !d.is_null())
-                && (i["kind"] == "Secret" || body["kind"] == "SecretList")
-        })
+        list_items_carry_secret_data(body["kind"].as_str().unwrap_or(""), items.iter())
+    })
+}
+
+/// [`carries_secret_data`] for the items of a list of kind `list_kind`.
+pub fn list_items_carry_secret_data<'a>(
+    list_kind: &str,
+    mut items: impl Iterator<Item = &'a Value>,
+) -> bool {
+    items.any(|i| {
+        i.get("data").is_some_and(|d| !d.is_null())
+            && (i["kind"] == "Secret" || list_kind == "SecretList")
     })
 }
 
@@ -221,6 +243,34 @@ mod tests {
             "/api/v1/namespaces/x/pods"
         ));
         assert!(glob_match("/version", "/version"));
+    }
+
+    #[test]
+    fn the_rbac_snapshot_is_rebuilt_only_when_rbac_objects_change() {
+        let mut st = State::new(Registry::standard(), crate::seed::default_users());
+        crate::seed::seed_defaults(&mut st).unwrap();
+        // Seeding as system:masters never needed the snapshot.
+        assert!(st.rbac_cache.is_none());
+        let first = st.rbac();
+        st.store.insert_new(
+            &crate::store::type_key("", "configmaps"),
+            "team-a",
+            "c",
+            serde_json::json!({"metadata": {}}),
+        );
+        assert!(
+            Arc::ptr_eq(&first, &st.rbac()),
+            "a ConfigMap write keeps it"
+        );
+        st.store.insert_new(
+            &crate::store::type_key("rbac.authorization.k8s.io", "roles"),
+            "team-a",
+            "r",
+            serde_json::json!({"metadata": {"name": "r", "namespace": "team-a"}, "rules": []}),
+        );
+        let second = st.rbac();
+        assert!(!Arc::ptr_eq(&first, &second), "a Role write rebuilds it");
+        assert!(Arc::ptr_eq(&second, &st.rbac()));
     }
 
     #[test]

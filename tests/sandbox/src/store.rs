@@ -14,6 +14,9 @@ pub type TypeKey = (String, String);
 pub struct Store {
     objects: BTreeMap<TypeKey, BTreeMap<(String, String), Value>>,
     resource_version: u64,
+    /// The resourceVersion of the last change to each type, so that caches derived from
+    /// some types (the RBAC snapshot) survive writes of others (token Secrets).
+    type_versions: std::collections::HashMap<TypeKey, u64>,
     /// Exact creation instants by uid: creationTimestamp has whole seconds only.
     created: std::collections::HashMap<String, std::time::Instant>,
 }
@@ -25,6 +28,22 @@ pub fn type_key(group: &str, resource: &str) -> TypeKey {
 impl Store {
     pub fn resource_version(&self) -> u64 {
         self.resource_version
+    }
+
+    /// The resourceVersion of the last create, replace or remove of an object of this type
+    /// (0: never changed). Equal values mean the type's objects are unchanged.
+    pub fn type_version(&self, key: &TypeKey) -> u64 {
+        self.type_versions.get(key).copied().unwrap_or(0)
+    }
+
+    fn touch(&mut self, key: &TypeKey) {
+        match self.type_versions.get_mut(key) {
+            Some(v) => *v = self.resource_version,
+            None => {
+                self.type_versions
+                    .insert(key.clone(), self.resource_version);
+            }
+        }
     }
 
     pub fn get(&self, key: &TypeKey, namespace: &str, name: &str) -> Option<&Value> {
@@ -67,6 +86,7 @@ impl Store {
         mut obj: Value,
     ) -> Value {
         let rv = self.next_rv();
+        self.touch(key);
         let uid = random_uid();
         self.created.insert(uid.clone(), std::time::Instant::now());
         let meta = meta_mut(&mut obj);
@@ -89,6 +109,7 @@ impl Store {
     /// Replaces a stored object with a new revision (new resourceVersion; identity kept).
     pub fn replace(&mut self, key: &TypeKey, namespace: &str, name: &str, mut obj: Value) -> Value {
         let rv = self.next_rv();
+        self.touch(key);
         meta_mut(&mut obj).insert("resourceVersion".into(), json!(rv));
         self.objects
             .entry(key.clone())
@@ -109,16 +130,25 @@ impl Store {
             .remove(&(namespace.to_string(), name.to_string()));
         if removed.is_some() {
             self.next_rv();
+            self.touch(key);
         }
         removed
     }
 
     /// Removes every namespaced object of a namespace (namespace deletion).
     pub fn remove_namespace_contents(&mut self, namespace: &str) {
-        for objects in self.objects.values_mut() {
-            objects.retain(|(ns, _), _| ns != namespace);
-        }
         self.next_rv();
+        let mut touched = Vec::new();
+        for (key, objects) in self.objects.iter_mut() {
+            let before = objects.len();
+            objects.retain(|(ns, _), _| ns != namespace);
+            if objects.len() != before {
+                touched.push(key.clone());
+            }
+        }
+        for key in &touched {
+            self.touch(key);
+        }
     }
 }
 
@@ -337,5 +367,26 @@ mod tests {
         assert!(s.list(&key, Some("b")).is_empty());
         assert!(s.remove(&key, "a", "c").is_some());
         assert!(s.get(&key, "a", "c").is_none());
+    }
+
+    #[test]
+    fn type_versions_follow_the_writes_of_each_type() {
+        let mut s = Store::default();
+        let cm = type_key("", "configmaps");
+        let roles = type_key("rbac.authorization.k8s.io", "roles");
+        assert_eq!(s.type_version(&roles), 0);
+        s.insert_new(&roles, "a", "r", json!({"metadata": {}}));
+        let after_role = s.type_version(&roles);
+        assert_eq!(after_role, s.resource_version());
+        s.insert_new(&cm, "a", "c", json!({"metadata": {}}));
+        s.replace(&cm, "a", "c", json!({"metadata": {}}));
+        assert!(s.remove(&cm, "a", "missing").is_none());
+        assert_eq!(s.type_version(&roles), after_role, "other types' writes");
+        assert_eq!(s.type_version(&cm), s.resource_version());
+        s.insert_new(&roles, "b", "r", json!({"metadata": {}}));
+        let before = s.type_version(&cm);
+        s.remove_namespace_contents("b");
+        assert_eq!(s.type_version(&roles), s.resource_version());
+        assert_eq!(s.type_version(&cm), before, "nothing of the type was in b");
     }
 }
