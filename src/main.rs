@@ -22,14 +22,7 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     if let Command::Completion(flags) = &cli.command {
-        let mut stdout = std::io::stdout().lock();
-        return match kubectl_cicd::completion::write_script(flags.shell, &mut stdout) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: cannot write the completion script: {e}");
-                ExitCode::from(1)
-            }
-        };
+        return print_completion(flags);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -42,30 +35,43 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if let Command::Audit(flags) = &cli.command {
-        // audit: 0 clean, 1 findings at or above --fail-on, 2 could not audit (any error).
-        return match runtime.block_on(kubectl_cicd::audit::run(&cli.global, flags)) {
-            Ok(code) => ExitCode::from(code),
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(kubectl_cicd::audit::EXIT_CANNOT_AUDIT)
-            }
-        };
-    }
-    let result = runtime.block_on(async {
+    runtime.block_on(async {
+        let global = &cli.global;
         match &cli.command {
-            Command::Init(flags) => kubectl_cicd::init::run(&cli.global, flags).await,
-            Command::Audit(_) => unreachable!("audit returned above"),
-            Command::Completion(_) => unreachable!("completion returned above"),
-            Command::List(flags) => kubectl_cicd::lifecycle::list::run(&cli.global, flags).await,
+            // audit: 0 clean, 1 findings at or above --fail-on, 2 could not audit (any error).
+            Command::Audit(flags) => match kubectl_cicd::audit::run(global, flags).await {
+                Ok(code) => ExitCode::from(code),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(kubectl_cicd::audit::EXIT_CANNOT_AUDIT)
+                }
+            },
+            Command::Init(flags) => finish(kubectl_cicd::init::run(global, flags).await),
+            Command::List(flags) => finish(kubectl_cicd::lifecycle::list::run(global, flags).await),
             Command::Rotate(flags) => {
-                kubectl_cicd::lifecycle::rotate::run(&cli.global, flags).await
+                finish(kubectl_cicd::lifecycle::rotate::run(global, flags).await)
             }
             Command::Delete(flags) => {
-                kubectl_cicd::lifecycle::delete::run(&cli.global, flags).await
+                finish(kubectl_cicd::lifecycle::delete::run(global, flags).await)
             }
+            Command::Completion(flags) => print_completion(flags),
         }
-    });
+    })
+}
+
+fn print_completion(flags: &kubectl_cicd::cli::CompletionFlags) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match kubectl_cicd::completion::write_script(flags.shell, &mut stdout) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write the completion script: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Prints the error, if any, and gives the exit code it calls for.
+fn finish(result: Result<(), Error>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Cancelled) => {
