@@ -9,7 +9,7 @@ use std::fmt::Debug;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kube::Resource;
-use kube::api::{Api, ListParams};
+use kube::api::{Api, ListParams, ObjectList};
 use kube::core::PartialObjectMeta;
 use serde::de::DeserializeOwned;
 
@@ -76,6 +76,25 @@ fn denied(err: &kube::Error) -> Option<(u16, String)> {
     }
 }
 
+/// Follows `continue` tokens until the list is complete.
+pub(super) async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, kube::Error>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<ObjectList<T>, kube::Error>>,
+    T: Clone,
+{
+    let mut items = Vec::new();
+    let mut token = None;
+    loop {
+        let list = fetch(token).await?;
+        items.extend(list.items);
+        match list.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(next) => token = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
 impl Cluster {
     /// Lists a whole collection through `api` (namespaced or all), following `continue`
     /// tokens. `what` names the collection in error messages (`rolebindings in team-a`).
@@ -89,26 +108,13 @@ impl Cluster {
     where
         K: Resource + Clone + DeserializeOwned + Debug,
     {
-        let mut items = Vec::new();
-        let mut token = None;
-        loop {
+        let pages = all_pages(|token| {
             counter.add();
-            match api.list(&params(field_selector, token)).await {
-                Ok(page) => {
-                    items.extend(page.items);
-                    match page.metadata.continue_.filter(|c| !c.is_empty()) {
-                        Some(next) => token = Some(next),
-                        None => return Ok(Listed::Items(items)),
-                    }
-                }
-                Err(e) => {
-                    if let Some((code, message)) = denied(&e) {
-                        return Ok(Listed::Denied { code, message });
-                    }
-                    return Err(self.err(e, || format!("listing {what}")));
-                }
-            }
-        }
+            let (api, lp) = (api.clone(), params(field_selector, token));
+            async move { api.list(&lp).await }
+        })
+        .await;
+        self.listed(pages, what)
     }
 
     /// [`Cluster::list_pages`] with kube's metadata-only list: the server sends each object's
@@ -124,25 +130,23 @@ impl Cluster {
     where
         K: Resource + Clone + DeserializeOwned + Debug,
     {
-        let mut items = Vec::new();
-        let mut token = None;
-        loop {
+        let pages = all_pages(|token| {
             counter.add();
-            match api.list_metadata(&params(field_selector, token)).await {
-                Ok(page) => {
-                    items.extend(page.items);
-                    match page.metadata.continue_.filter(|c| !c.is_empty()) {
-                        Some(next) => token = Some(next),
-                        None => return Ok(Listed::Items(items)),
-                    }
-                }
-                Err(e) => {
-                    if let Some((code, message)) = denied(&e) {
-                        return Ok(Listed::Denied { code, message });
-                    }
-                    return Err(self.err(e, || format!("listing {what}")));
-                }
-            }
+            let (api, lp) = (api.clone(), params(field_selector, token));
+            async move { api.list_metadata(&lp).await }
+        })
+        .await;
+        self.listed(pages, what)
+    }
+
+    /// A refusal (403) or an unserved collection (404) is a gap to report, not an error.
+    fn listed<T>(&self, pages: Result<Vec<T>, kube::Error>, what: &str) -> Result<Listed<T>> {
+        match pages {
+            Ok(items) => Ok(Listed::Items(items)),
+            Err(e) => match denied(&e) {
+                Some((code, message)) => Ok(Listed::Denied { code, message }),
+                None => Err(self.err(e, || format!("listing {what}"))),
+            },
         }
     }
 }

@@ -8,15 +8,13 @@ use std::fmt::Debug;
 
 use k8s_openapi::NamespaceResourceScope;
 use kube::Resource;
-use kube::api::{Api, DeleteParams, ListParams, ObjectList, Preconditions};
+use kube::api::{Api, DeleteParams, ListParams, Preconditions};
 use kube::core::PartialObjectMeta;
 use serde::de::DeserializeOwned;
 
 use super::Cluster;
+use super::lists::{PAGE_SIZE, all_pages};
 use crate::error::Result;
-
-/// Items per page: what kubectl asks for (`--chunk-size` 500).
-const PAGE_SIZE: u32 = 500;
 
 /// Where to look.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,25 +46,6 @@ fn page(selector: &str, continue_token: Option<String>) -> ListParams {
     let mut lp = ListParams::default().labels(selector).limit(PAGE_SIZE);
     lp.continue_token = continue_token;
     lp
-}
-
-/// Follows `continue` tokens until the list is complete.
-async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, kube::Error>
-where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: std::future::Future<Output = Result<ObjectList<T>, kube::Error>>,
-    T: Clone,
-{
-    let mut items = Vec::new();
-    let mut token = None;
-    loop {
-        let list = fetch(token).await?;
-        items.extend(list.items);
-        match list.metadata.continue_.filter(|c| !c.is_empty()) {
-            Some(next) => token = Some(next),
-            None => return Ok(items),
-        }
-    }
 }
 
 impl Cluster {
