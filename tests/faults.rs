@@ -56,10 +56,10 @@ fn fresh() -> Env {
 /// matching that method and path prefix has been logged (to reach a later request on a path
 /// an earlier step also uses).
 fn run_faulted(env: &Env, args: &[&str], fault: Fault, inject_after: Option<(&str, &str)>) -> Run {
-    env.sandbox.clear_request_log();
+    env.sandbox().clear_request_log();
     match inject_after {
         None => {
-            env.sandbox.inject_fault(fault);
+            env.sandbox().inject_fault(fault);
             env.plugin_as("alice", args)
         }
         Some((method, prefix)) => std::thread::scope(|s| {
@@ -67,12 +67,12 @@ fn run_faulted(env: &Env, args: &[&str], fault: Fault, inject_after: Option<(&st
             let started = Instant::now();
             loop {
                 let seen = env
-                    .sandbox
+                    .sandbox()
                     .request_log()
                     .iter()
                     .any(|e| e.method == method && e.path.starts_with(prefix));
                 if seen {
-                    env.sandbox.inject_fault(fault);
+                    env.sandbox().inject_fault(fault);
                     break;
                 }
                 assert!(
@@ -117,7 +117,7 @@ fn faulted_status(action: &FaultAction) -> u16 {
 
 /// The fault reached the request it was meant for (`path` may end in `*`).
 fn assert_fault_hit(env: &Env, method: &str, path: &str, action: &FaultAction, step: &str) {
-    let log = env.sandbox.request_log();
+    let log = env.sandbox().request_log();
     let matches = |p: &str| {
         let p = p.split('?').next().unwrap_or(p);
         match path.strip_suffix('*') {
@@ -326,7 +326,7 @@ fn init_step(index: usize, request_token: bool) {
         assert!(kubeconfig.exists());
         no_leftovers(env.dir.path());
         let secrets = env
-            .sandbox
+            .sandbox()
             .objects("", "secrets")
             .into_iter()
             .filter(|s| s["metadata"]["labels"]["kubectl-cicd.io/identity"] == "ci-cd")
@@ -401,7 +401,7 @@ fn init_fault_at_verification_of_a_request_token() {
 }
 
 fn identity_secrets(env: &Env) -> Vec<String> {
-    env.sandbox
+    env.sandbox()
         .objects("", "secrets")
         .into_iter()
         .filter(|s| s["metadata"]["labels"]["kubectl-cicd.io/identity"] == "ci-cd")
@@ -477,7 +477,7 @@ fn rotate_recovers_or_says_how_to_finish() {
             assert_eq!(secrets.len(), 1, "{name} / {fault_name}: {secrets:?}");
             assert!(secrets[0].starts_with("ci-cd-token-"), "{secrets:?}");
             let sa = env
-                .sandbox
+                .sandbox()
                 .object("", "serviceaccounts", "team-a", "ci-cd")
                 .unwrap();
             assert_eq!(
@@ -542,7 +542,7 @@ fn delete_recovers_or_says_how_to_finish() {
                 ("rbac.authorization.k8s.io", "rolebindings"),
             ] {
                 assert!(
-                    env.sandbox
+                    env.sandbox()
                         .object(group, resource, "team-a", "ci-cd")
                         .is_none(),
                     "{name} / {fault_name}: {resource} left"

@@ -1,18 +1,19 @@
-//! `kubectl cicd init` end to end against the sandbox, judged with the real kubectl. Bad input
-//! (names, kinds, kubeconfigs, outputs, durations, unreachable servers) is in `bad_input.rs`.
+//! `kubectl cicd init` end to end, on the sandbox and on the real control plane, judged with the
+//! real kubectl. Bad input (names, kinds, kubeconfigs, outputs, durations, unreachable servers)
+//! is in `bad_input.rs`.
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
 
 use cicd_sandbox::Config;
-use common::{env, env_with, kubectl_wanted};
+use common::{env_with, kubectl_wanted};
 
 const WRITE_VERBS: &[&str] = &["create", "update", "patch", "delete", "deletecollection"];
 
-#[test]
-fn alice_gets_a_working_least_privilege_kubeconfig_from_the_web_app_preset() {
-    let env = env();
+on_both_servers! {
+fn alice_gets_a_working_least_privilege_kubeconfig_from_the_web_app_preset(env) {
     let run = env.plugin_as("alice", &["init", "--preset", "web-app", "--yes"]);
     assert!(run.ok(), "{run:?}");
     assert!(run.stdout.is_empty(), "human text goes to stderr: {run:?}");
@@ -30,7 +31,7 @@ fn alice_gets_a_working_least_privilege_kubeconfig_from_the_web_app_preset() {
         "the CA is embedded"
     );
     assert!(!text.contains("insecure-skip-tls-verify"));
-    assert!(text.contains("namespace: team-a"));
+    assert!(text.contains(&format!("namespace: {}", env.ns())));
 
     // The next steps show docs/github-actions.md's pattern: the secret reaches the shell
     // through env: and printenv (never pasted into the script), and $GITHUB_ENV carries
@@ -56,8 +57,7 @@ fn alice_gets_a_working_least_privilege_kubeconfig_from_the_web_app_preset() {
 
     // The objects carry the labels and annotations audit, rotate and delete rely on.
     let role = env
-        .sandbox
-        .object("rbac.authorization.k8s.io", "roles", "team-a", "ci-cd")
+        .object("rbac.authorization.k8s.io", "roles", env.ns(), "ci-cd")
         .expect("role");
     assert_eq!(
         role["metadata"]["labels"]["app.kubernetes.io/managed-by"],
@@ -88,14 +88,17 @@ fn alice_gets_a_working_least_privilege_kubeconfig_from_the_web_app_preset() {
     let secrets = env.kubectl(&written, &["get", "secrets"], None);
     assert_eq!(
         secrets.stderr.trim(),
-        "Error from server (Forbidden): secrets is forbidden: User \"system:serviceaccount:team-a:ci-cd\" cannot list resource \"secrets\" in API group \"\" in the namespace \"team-a\""
+        format!(
+            "Error from server (Forbidden): secrets is forbidden: User \"system:serviceaccount:{ns}:ci-cd\" cannot list resource \"secrets\" in API group \"\" in the namespace \"{ns}\"",
+            ns = env.ns()
+        )
     );
 }
+}
 
-#[test]
-fn bob_is_stopped_before_any_write_with_the_servers_words() {
-    let env = env();
-    env.sandbox.clear_request_log();
+on_both_servers! {
+fn bob_is_stopped_before_any_write_with_the_servers_words(env) {
+    env.clear_request_log();
     let run = env.plugin_as(
         "bob",
         &[
@@ -112,52 +115,46 @@ fn bob_is_stopped_before_any_write_with_the_servers_words() {
         "{run:?}"
     );
     assert!(run.stderr.contains("Nothing was created"), "{run:?}");
-    let writes: Vec<_> = env
-        .sandbox
-        .request_log()
-        .into_iter()
-        .filter(|e| {
-            (WRITE_VERBS.contains(&e.verb.as_str()) && !e.path.contains("reviews")) || e.changed
-        })
+    let log = env.request_log();
+    let writes: Vec<_> = log
+        .iter()
+        .filter(|e| WRITE_VERBS.contains(&e.verb.as_str()) && !e.path.contains("reviews"))
         .collect();
     assert!(writes.is_empty(), "bob's run wrote: {writes:?}");
+    let changed = env.changed_objects();
+    assert!(changed.is_empty(), "bob's run changed: {changed:?}");
     assert!(
-        !env.sandbox.request_log().is_empty(),
-        "bob's run did ask the server what he holds"
+        log.iter().any(|e| e.user == "bob" && e.path.contains("selfsubjectrulesreviews")),
+        "bob's run did ask the server what he holds: {log:?}"
     );
     assert!(!env.path("kubeconfig_ci_cd.yaml").exists());
 }
+}
 
-#[test]
-fn a_second_identical_run_changes_nothing_and_still_verifies() {
-    let env = env();
+on_both_servers! {
+fn a_second_identical_run_changes_nothing_and_still_verifies(env) {
     let args = ["init", "--preset", "web-app", "--yes", "--force"];
     let first = env.plugin_as("alice", &args);
     assert!(first.ok(), "{first:?}");
-    env.sandbox.clear_request_log();
+    env.clear_request_log();
     let second = env.plugin_as("alice", &args);
     assert!(second.ok(), "{second:?}");
     assert!(second.stderr.contains("unchanged"), "{second:?}");
     assert!(second.stderr.contains("Verified"), "{second:?}");
-    let changed: Vec<_> = env
-        .sandbox
-        .request_log()
-        .into_iter()
-        .filter(|e| e.changed)
-        .collect();
+    let changed = env.changed_objects();
     assert!(changed.is_empty(), "the second run changed: {changed:?}");
 }
+}
 
-#[test]
-fn the_non_interactive_path_stays_within_fifteen_requests() {
-    let env = env();
-    env.sandbox.clear_request_log();
+on_both_servers! {
+fn the_non_interactive_path_stays_within_fifteen_requests(env) {
+    env.clear_request_log();
     let run = env.plugin_as("alice", &["init", "--preset", "web-app", "--yes"]);
     assert!(run.ok(), "{run:?}");
-    let log = env.sandbox.request_log();
+    let log = env.request_log();
     let lines: Vec<String> = log
         .iter()
-        .map(|e| format!("{} {} {}", e.method, e.path, e.status))
+        .map(|e| format!("{} {} {}", e.verb, e.path, e.status))
         .collect();
     eprintln!(
         "init made {} API requests:\n{}",
@@ -172,13 +169,14 @@ fn the_non_interactive_path_stays_within_fifteen_requests() {
     );
     let discovery: Vec<&String> = lines
         .iter()
-        .filter(|l| l.starts_with("GET /api") && !l.contains("/namespaces/"))
+        .filter(|l| l.starts_with("get /api") && !l.contains("/namespaces/"))
         .collect();
     assert_eq!(
         discovery.len(),
         2,
         "aggregated discovery only: {discovery:?}"
     );
+}
 }
 
 #[test]
@@ -191,9 +189,8 @@ fn without_aggregated_discovery_init_falls_back_to_legacy_discovery() {
     assert!(run.ok(), "{run:?}");
 }
 
-#[test]
-fn dry_run_prints_yaml_that_kubectl_applies() {
-    let env = env();
+on_both_servers! {
+fn dry_run_prints_yaml_that_kubectl_applies(env) {
     let run = env.plugin_as(
         "alice",
         &["init", "--preset", "web-app", "--dry-run", "--yes"],
@@ -201,9 +198,7 @@ fn dry_run_prints_yaml_that_kubectl_applies() {
     assert!(run.ok(), "{run:?}");
     assert!(run.stdout.starts_with("---\n"), "{run:?}");
     assert!(
-        env.sandbox
-            .object("", "serviceaccounts", "team-a", "ci-cd")
-            .is_none(),
+        env.object("", "serviceaccounts", env.ns(), "ci-cd").is_none(),
         "dry run created nothing"
     );
     assert!(!env.path("kubeconfig_ci_cd.yaml").exists());
@@ -226,6 +221,7 @@ fn dry_run_prints_yaml_that_kubectl_applies() {
             "{applied:?}"
         );
     }
+}
 }
 
 #[test]
@@ -266,30 +262,23 @@ fn request_tokens_show_the_expiry_the_server_granted() {
         "shown {shown}, cap ends near {expiry}"
     );
     assert!(
-        env.sandbox
-            .object("", "secrets", "team-a", "ci-cd-token")
-            .is_none(),
+        env.object("", "secrets", env.ns(), "ci-cd-token").is_none(),
         "no token Secret for request tokens"
     );
 }
 
-#[test]
-fn risky_kinds_need_allow_risky() {
-    let env = env();
+on_both_servers! {
+fn risky_kinds_need_allow_risky(env) {
     let run = env.plugin_as("alice", &["init", "--kinds", "deploy,secrets", "--yes"]);
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(run.stderr.contains("--allow-risky"), "{run:?}");
-    assert!(
-        env.sandbox
-            .object("", "serviceaccounts", "team-a", "ci-cd")
-            .is_none()
-    );
+    assert!(env.object("", "serviceaccounts", env.ns(), "ci-cd").is_none());
+}
 }
 
-#[test]
-fn an_exec_credential_plugin_source_works() {
-    let env = env();
-    let token = env.sandbox.user_token("alice").unwrap();
+on_both_servers! {
+fn an_exec_credential_plugin_source_works(env) {
+    let token = env.user_token("alice");
     let script = env.path("fake-kubelogin.sh");
     std::fs::write(
         &script,
@@ -316,54 +305,44 @@ fn an_exec_credential_plugin_source_works() {
     assert!(run.ok(), "{run:?}");
     assert!(run.stderr.contains("exec plugin"), "{run:?}");
 }
+}
 
-#[test]
-fn a_binding_with_another_role_ref_is_replaced() {
-    let env = env();
-    env.sandbox
-        .seed(vec![serde_json::json!({
-            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-            "metadata": {"name": "ci-cd", "namespace": "team-a"},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
-            "subjects": [{"kind": "ServiceAccount", "name": "ci-cd", "namespace": "team-a"}],
-        })])
-        .unwrap();
+on_both_servers! {
+fn a_binding_with_another_role_ref_is_replaced(env) {
+    env.seed(vec![serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "ci-cd", "namespace": env.ns()},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+        "subjects": [{"kind": "ServiceAccount", "name": "ci-cd", "namespace": env.ns()}],
+    })]);
     let run = env.plugin_as("alice", &["init", "--preset", "web-app", "--yes"]);
     assert!(run.ok(), "{run:?}");
     assert!(run.stderr.contains("RoleBinding ci-cd replaced"), "{run:?}");
     let binding = env
-        .sandbox
-        .object(
-            "rbac.authorization.k8s.io",
-            "rolebindings",
-            "team-a",
-            "ci-cd",
-        )
+        .object("rbac.authorization.k8s.io", "rolebindings", env.ns(), "ci-cd")
         .unwrap();
     assert_eq!(binding["roleRef"]["kind"], "Role");
     assert_eq!(binding["roleRef"]["name"], "ci-cd");
 }
+}
 
-#[test]
-fn verification_refuses_an_identity_that_can_do_more_than_asked() {
-    let env = env();
-    // Someone granted every ServiceAccount of team-a read access to secrets: the new
+on_both_servers! {
+fn verification_refuses_an_identity_that_can_do_more_than_asked(env) {
+    // Someone granted every ServiceAccount of the namespace read access to secrets: the new
     // identity would hold a risky permission nobody asked for.
-    env.sandbox
-        .seed(vec![
-            serde_json::json!({
-                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-                "metadata": {"name": "leaky", "namespace": "team-a"},
-                "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}],
-            }),
-            serde_json::json!({
-                "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-                "metadata": {"name": "leaky", "namespace": "team-a"},
-                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "leaky"},
-                "subjects": [{"kind": "Group", "name": "system:serviceaccounts:team-a"}],
-            }),
-        ])
-        .unwrap();
+    env.seed(vec![
+        serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "leaky", "namespace": env.ns()},
+            "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get", "list"]}],
+        }),
+        serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "leaky", "namespace": env.ns()},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "leaky"},
+            "subjects": [{"kind": "Group", "name": format!("system:serviceaccounts:{}", env.ns())}],
+        }),
+    ]);
     let run = env.plugin_as("alice", &["init", "--preset", "web-app", "--yes"]);
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(
@@ -374,10 +353,10 @@ fn verification_refuses_an_identity_that_can_do_more_than_asked() {
     assert!(run.stderr.contains("secrets"), "{run:?}");
     assert!(!env.path("kubeconfig_ci_cd.yaml").exists());
 }
+}
 
-#[test]
-fn server_override_goes_into_the_kubeconfig() {
-    let env = env();
+on_both_servers! {
+fn server_override_goes_into_the_kubeconfig(env) {
     let run = env.plugin_as(
         "alice",
         &[
@@ -397,5 +376,30 @@ fn server_override_goes_into_the_kubeconfig() {
         text.contains("server: https://api.example.org:6443"),
         "{text}"
     );
-    assert!(text.contains("current-context: ci-cd@sandbox"), "{text}");
+    assert!(
+        text.contains(&format!("current-context: ci-cd@{}", env.cluster_name())),
+        "{text}"
+    );
+}
+}
+
+/// An auditor reading the API server's audit log can tell the plugin's requests apart.
+#[test]
+fn the_audit_log_names_the_plugin_as_the_client() {
+    let Some(env) = common::real_env() else {
+        return;
+    };
+    let run = env.plugin_as("alice", &["init", "--preset", "web-app", "--yes"]);
+    assert!(run.ok(), "{run:?}");
+    let log = env.request_log();
+    let by_alice: Vec<_> = log.iter().filter(|e| e.user == "alice").collect();
+    assert!(by_alice.len() >= 10, "{log:#?}");
+    let version = env!("CARGO_PKG_VERSION");
+    for e in by_alice {
+        let agent = e.user_agent.as_deref().unwrap_or_default();
+        assert!(
+            agent.starts_with(&format!("kubectl-cicd/v{version} (")),
+            "{e:?}"
+        );
+    }
 }

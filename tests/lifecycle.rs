@@ -1,11 +1,12 @@
-//! `kubectl cicd list`, `rotate` and `delete` end to end against the sandbox, and a test that
-//! the leak check every captured output goes through does catch a leak.
+//! `kubectl cicd list`, `rotate` and `delete` end to end, on the sandbox and on the real control
+//! plane, and a test that the leak check every captured output goes through does catch a leak.
 
+#[macro_use]
 mod common;
 
 use std::path::Path;
 
-use common::{Env, Run, env, kubectl_wanted};
+use common::{Env, Run, kubectl_wanted};
 use serde_json::{Value, json};
 
 fn init(env: &Env, args: &[&str]) -> Run {
@@ -26,10 +27,8 @@ fn list_json(env: &Env, user: &str, extra: &[&str]) -> Value {
 
 fn token_secrets(env: &Env, ns: &str, identity: &str) -> Vec<String> {
     let mut names: Vec<String> = env
-        .sandbox
-        .objects("", "secrets")
+        .objects("", "secrets", ns)
         .into_iter()
-        .filter(|s| s["metadata"]["namespace"] == ns)
         .filter(|s| s["metadata"]["labels"]["kubectl-cicd.io/identity"] == identity)
         .map(|s| s["metadata"]["name"].as_str().unwrap().to_string())
         .collect();
@@ -38,10 +37,23 @@ fn token_secrets(env: &Env, ns: &str, identity: &str) -> Vec<String> {
 }
 
 fn sa_annotation(env: &Env, name: &str, key: &str) -> Value {
-    env.sandbox
-        .object("", "serviceaccounts", "team-a", name)
+    env.object("", "serviceaccounts", env.ns(), name)
         .expect("service account")["metadata"]["annotations"][key]
         .clone()
+}
+
+/// Whether the token in `kubeconfig` is refused (401) within the API server's authentication
+/// cache time: kube-apiserver keeps a successful token authentication for 10 s, so a token
+/// revoked a moment ago is still accepted that long (the sandbox refuses it at once).
+fn revoked(env: &Env, kubeconfig: &Path) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while authenticates(env, kubeconfig) {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    true
 }
 
 /// Whether the token in `kubeconfig` still authenticates, asked through the plugin itself: a
@@ -56,9 +68,8 @@ fn authenticates(env: &Env, kubeconfig: &Path) -> bool {
     true
 }
 
-#[test]
-fn list_shows_each_identity_its_kinds_token_and_maker_reading_secrets_as_metadata_only() {
-    let env = env();
+on_both_servers! {
+fn list_shows_each_identity_its_kinds_token_and_maker_reading_secrets_as_metadata_only(env) {
     init(
         &env,
         &["--preset", "web-app", "--read-only-kinds", "services"],
@@ -79,32 +90,29 @@ fn list_shows_each_identity_its_kinds_token_and_maker_reading_secrets_as_metadat
         ],
     );
     // Something that is not ours stays out of the list.
-    env.sandbox
-        .seed(vec![json!({
+    env.seed(vec![json!({
             "apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": {"name": "hand-made", "namespace": "team-a"},
-        })])
-        .unwrap();
+            "metadata": {"name": "hand-made", "namespace": env.ns()},
+        })]);
     // Using the Secret token makes the API server stamp its last use.
     assert!(authenticates(&env, &env.path("kubeconfig_ci_cd.yaml")));
 
-    env.sandbox.clear_request_log();
+    env.clear_request_log();
     let table = env.plugin_as("alice", &["list"]);
     assert!(table.ok(), "{table:?}");
-    let log = env.sandbox.request_log();
+    let log = env.request_log();
     assert_eq!(log.len(), 4, "four lists: {log:?}");
     assert!(
-        log.iter().all(|e| !e.secret_data && !e.changed),
-        "list reads no Secret data and changes nothing: {log:?}"
+        log.iter().all(|e| !e.secret_data),
+        "list reads no Secret data: {log:?}"
     );
+    let changed = env.changed_objects();
+    assert!(changed.is_empty(), "list changes nothing: {changed:?}");
     let secrets_list = log
         .iter()
-        .find(|e| e.path.starts_with("/api/v1/namespaces/team-a/secrets"))
+        .find(|e| e.path.starts_with(&format!("/api/v1/namespaces/{}/secrets", env.ns())))
         .expect("secrets listed");
-    assert!(
-        secrets_list.accept.contains("as=PartialObjectMetadataList"),
-        "{secrets_list:?}"
-    );
+    assert!(secrets_list.metadata_only, "{secrets_list:?}");
     assert!(
         secrets_list
             .path
@@ -142,7 +150,7 @@ fn list_shows_each_identity_its_kinds_token_and_maker_reading_secrets_as_metadat
     assert_eq!(items.len(), 2);
     let ci = &items[0];
     assert_eq!(ci["name"], "ci-cd");
-    assert_eq!(ci["namespace"], "team-a");
+    assert_eq!(ci["namespace"], env.ns());
     assert_eq!(ci["createdBy"], "alice");
     assert_eq!(ci["token"]["kind"], "secret");
     assert_eq!(ci["token"]["secrets"], json!(["ci-cd-token"]));
@@ -184,27 +192,31 @@ fn list_shows_each_identity_its_kinds_token_and_maker_reading_secrets_as_metadat
         "{denied:?}"
     );
     let all = list_json(&env, "admin", &["-A"]);
-    assert_eq!(all["items"].as_array().unwrap().len(), 2);
+    let here = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["namespace"] == env.ns())
+        .count();
+    assert_eq!(here, 2, "{all}");
     let none = env.plugin_as("admin", &["list"]);
     assert!(none.ok() && none.stdout.is_empty(), "{none:?}");
     assert!(
         none.stderr
-            .contains("No identities made by kubectl-cicd in namespace demo")
+            .contains(&format!("No identities made by kubectl-cicd in namespace {}", env.other_ns()))
     );
 }
+}
 
-#[test]
-fn list_points_at_half_made_identities() {
-    let env = env();
+on_both_servers! {
+fn list_points_at_half_made_identities(env) {
     // As if init had stopped after the ServiceAccount, plus a second token Secret.
-    env.sandbox
-        .seed(vec![json!({
+    env.seed(vec![json!({
             "apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": {"name": "half", "namespace": "team-a",
+            "metadata": {"name": "half", "namespace": env.ns(),
                 "labels": {"app.kubernetes.io/managed-by": "kubectl-cicd", "kubectl-cicd.io/identity": "half"},
                 "annotations": {"kubectl-cicd.io/token": "secret", "kubectl-cicd.io/created-by": "alice"}},
-        })])
-        .unwrap();
+        })]);
     let json = list_json(&env, "alice", &[]);
     let half = &json["items"][0];
     assert_eq!(half["name"], "half");
@@ -219,28 +231,28 @@ fn list_points_at_half_made_identities() {
     assert!(
         table
             .stderr
-            .contains("warning: team-a/half: Role half is missing: run kubectl cicd init again"),
+            .contains(&format!("warning: {}/half: Role half is missing: run kubectl cicd init again", env.ns())),
         "{table:?}"
     );
 }
+}
 
-#[test]
-fn rotating_a_secret_token_revokes_the_old_kubeconfig_and_init_keeps_the_new_secret() {
-    let env = env();
+on_both_servers! {
+fn rotating_a_secret_token_revokes_the_old_kubeconfig_and_init_keeps_the_new_secret(env) {
     init(&env, &["--preset", "web-app"]);
     let first = env.path("kubeconfig_ci_cd.yaml");
     let old = env.path("old.yaml");
     std::fs::copy(&first, &old).unwrap();
 
     // Without --force the existing kubeconfig is kept, before any request.
-    env.sandbox.clear_request_log();
+    env.clear_request_log();
     let refused = env.plugin_as("alice", &["rotate", "ci-cd"]);
     assert_eq!(refused.code, Some(1), "{refused:?}");
     assert!(
         refused.stderr.contains("already exists: pass --force"),
         "{refused:?}"
     );
-    assert!(env.sandbox.request_log().is_empty());
+    assert!(env.request_log().is_empty());
 
     let run = env.plugin_as("alice", &["rotate", "ci-cd", "--force"]);
     assert!(run.ok(), "{run:?}");
@@ -253,7 +265,11 @@ fn rotating_a_secret_token_revokes_the_old_kubeconfig_and_init_keeps_the_new_sec
             .contains("Revoked the old token: deleted token Secret ci-cd-token"),
         "{run:?}"
     );
-    let secrets = token_secrets(&env, "team-a", "ci-cd");
+    assert!(
+        run.stderr.contains("may still accept the old token for up to 10 seconds"),
+        "{run:?}"
+    );
+    let secrets = token_secrets(&env, env.ns(), "ci-cd");
     assert_eq!(secrets.len(), 1, "{secrets:?}");
     let new_secret = secrets[0].clone();
     assert!(new_secret.starts_with("ci-cd-token-"), "{new_secret}");
@@ -268,8 +284,11 @@ fn rotating_a_secret_token_revokes_the_old_kubeconfig_and_init_keeps_the_new_sec
     );
     let text = std::fs::read_to_string(&first).unwrap();
     assert_ne!(text, std::fs::read_to_string(&old).unwrap());
-    assert!(text.contains("current-context: ci-cd@sandbox"), "{text}");
-    assert!(text.contains("namespace: team-a"), "{text}");
+    assert!(
+        text.contains(&format!("current-context: ci-cd@{}", env.cluster_name())),
+        "{text}"
+    );
+    assert!(text.contains(&format!("namespace: {}", env.ns())), "{text}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -278,7 +297,7 @@ fn rotating_a_secret_token_revokes_the_old_kubeconfig_and_init_keeps_the_new_sec
     }
 
     // The old kubeconfig stops working, the new one works.
-    assert!(!authenticates(&env, &old));
+    assert!(revoked(&env, &old));
     assert!(authenticates(&env, &first));
     if kubectl_wanted() {
         let stale = env.kubectl(&old, &["get", "deployments"], None);
@@ -305,13 +324,13 @@ fn rotating_a_secret_token_revokes_the_old_kubeconfig_and_init_keeps_the_new_sec
             .contains(&format!("Token Secret {new_secret} is filled")),
         "{again:?}"
     );
-    assert_eq!(token_secrets(&env, "team-a", "ci-cd"), vec![new_secret]);
+    assert_eq!(token_secrets(&env, env.ns(), "ci-cd"), vec![new_secret]);
     assert!(authenticates(&env, &first));
 }
+}
 
-#[test]
-fn rotating_request_tokens_records_the_expiry_and_says_what_cannot_be_revoked() {
-    let env = env();
+on_both_servers! {
+fn rotating_request_tokens_records_the_expiry_and_says_what_cannot_be_revoked(env) {
     init(
         &env,
         &[
@@ -360,7 +379,7 @@ fn rotating_request_tokens_records_the_expiry_and_says_what_cannot_be_revoked() 
         &["rotate", "ci-cd", "--token", "secret", "--force"],
     );
     assert!(to_secret.ok(), "{to_secret:?}");
-    assert_eq!(token_secrets(&env, "team-a", "ci-cd").len(), 1);
+    assert_eq!(token_secrets(&env, env.ns(), "ci-cd").len(), 1);
     assert_eq!(
         sa_annotation(&env, "ci-cd", "kubectl-cicd.io/token"),
         "secret"
@@ -373,30 +392,28 @@ fn rotating_request_tokens_records_the_expiry_and_says_what_cannot_be_revoked() 
         &["rotate", "ci-cd", "--token", "request", "--force"],
     );
     assert!(to_request.ok(), "{to_request:?}");
-    assert!(token_secrets(&env, "team-a", "ci-cd").is_empty());
-    assert!(!authenticates(&env, &secret_kubeconfig));
+    assert!(token_secrets(&env, env.ns(), "ci-cd").is_empty());
+    assert!(revoked(&env, &secret_kubeconfig));
+}
 }
 
-#[test]
-fn rotate_refuses_what_it_cannot_rotate() {
-    let env = env();
-    env.sandbox
-        .seed(vec![json!({
+on_both_servers! {
+fn rotate_refuses_what_it_cannot_rotate(env) {
+    env.seed(vec![json!({
             "apiVersion": "v1", "kind": "ServiceAccount",
-            "metadata": {"name": "hand-made", "namespace": "team-a"},
-        })])
-        .unwrap();
+            "metadata": {"name": "hand-made", "namespace": env.ns()},
+        })]);
+    let nobody = format!(
+        "no identity nobody in namespace {}: there is no ServiceAccount nobody",
+        env.ns()
+    );
+    let hand_made = format!(
+        "ServiceAccount {}/hand-made was not made by kubectl-cicd",
+        env.ns()
+    );
     let cases: &[(&[&str], i32, &str)] = &[
-        (
-            &["rotate", "nobody"],
-            1,
-            "no identity nobody in namespace team-a: there is no ServiceAccount nobody",
-        ),
-        (
-            &["rotate", "hand-made"],
-            1,
-            "ServiceAccount team-a/hand-made was not made by kubectl-cicd",
-        ),
+        (&["rotate", "nobody"], 1, &nobody),
+        (&["rotate", "hand-made"], 1, &hand_made),
         (&["rotate", "Bad_Name"], 2, "invalid name \"Bad_Name\""),
         (
             &["rotate", "x", "--token", "secret", "--token-duration", "1h"],
@@ -414,21 +431,21 @@ fn rotate_refuses_what_it_cannot_rotate() {
         assert_eq!(run.code, Some(*code), "{args:?}: {run:?}");
         assert!(run.stderr.contains(message), "{args:?}: {run:?}");
     }
-    assert!(env.sandbox.request_log().iter().all(|e| !e.changed));
+    assert!(env.changed_objects().is_empty());
+}
 }
 
-#[test]
-fn delete_shows_what_goes_asks_and_revokes() {
-    let env = env();
+on_both_servers! {
+fn delete_shows_what_goes_asks_and_revokes(env) {
     init(&env, &["--preset", "web-app"]);
     let kubeconfig = env.path("kubeconfig_ci_cd.yaml");
 
-    env.sandbox.clear_request_log();
+    env.clear_request_log();
     let no_yes = env.plugin_as("alice", &["delete", "ci-cd"]);
     assert_eq!(no_yes.code, Some(2), "{no_yes:?}");
     assert!(no_yes.stderr.contains("pass --yes"), "{no_yes:?}");
     assert!(
-        env.sandbox.request_log().is_empty(),
+        env.request_log().is_empty(),
         "asked nothing of the server"
     );
 
@@ -448,11 +465,9 @@ fn delete_shows_what_goes_asks_and_revokes() {
     ] {
         assert!(run.stderr.contains(line), "{line}: {run:?}");
     }
-    let order: Vec<String> = env
-        .sandbox
-        .request_log()
+    let order: Vec<String> = env.request_log()
         .into_iter()
-        .filter(|e| e.method == "DELETE")
+        .filter(|e| e.verb == "delete")
         .map(|e| e.path.split('/').rev().nth(1).unwrap().to_string())
         .collect();
     assert_eq!(
@@ -465,99 +480,90 @@ fn delete_shows_what_goes_asks_and_revokes() {
         ("rbac.authorization.k8s.io", "rolebindings"),
     ] {
         assert!(
-            env.sandbox
-                .object(group, resource, "team-a", "ci-cd")
+            env.object(group, resource, env.ns(), "ci-cd")
                 .is_none()
         );
     }
-    assert!(token_secrets(&env, "team-a", "ci-cd").is_empty());
-    assert!(!authenticates(&env, &kubeconfig));
+    assert!(token_secrets(&env, env.ns(), "ci-cd").is_empty());
+    assert!(revoked(&env, &kubeconfig));
 
     let gone = env.plugin_as("alice", &["delete", "ci-cd", "--yes"]);
     assert_eq!(gone.code, Some(1), "{gone:?}");
     assert!(
         gone.stderr
-            .contains("no objects of identity ci-cd made by kubectl-cicd in namespace team-a"),
+            .contains(&format!("no objects of identity ci-cd made by kubectl-cicd in namespace {}", env.ns())),
         "{gone:?}"
     );
 }
+}
 
-#[test]
-fn delete_touches_nothing_without_our_labels() {
-    let env = env();
+on_both_servers! {
+fn delete_touches_nothing_without_our_labels(env) {
     let ours = json!({"app.kubernetes.io/managed-by": "kubectl-cicd", "kubectl-cicd.io/identity": "ci-cd"});
-    env.sandbox
-        .seed(vec![
+    env.seed(vec![
             // Half an identity: init stopped after the ServiceAccount and its token Secret...
             json!({"apiVersion": "v1", "kind": "ServiceAccount",
-                   "metadata": {"name": "ci-cd", "namespace": "team-a", "labels": ours}}),
+                   "metadata": {"name": "ci-cd", "namespace": env.ns(), "labels": ours}}),
             json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
-                   "metadata": {"name": "ci-cd-token", "namespace": "team-a", "labels": ours,
+                   "metadata": {"name": "ci-cd-token", "namespace": env.ns(), "labels": ours,
                                 "annotations": {"kubernetes.io/service-account.name": "ci-cd"}}}),
             // ...and objects of the same names that someone else made.
             json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-                   "metadata": {"name": "ci-cd", "namespace": "team-a"},
+                   "metadata": {"name": "ci-cd", "namespace": env.ns()},
                    "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]}),
             json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-                   "metadata": {"name": "ci-cd", "namespace": "team-a",
+                   "metadata": {"name": "ci-cd", "namespace": env.ns(),
                                 "labels": {"app.kubernetes.io/managed-by": "Helm"}},
                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "ci-cd"},
-                   "subjects": [{"kind": "ServiceAccount", "name": "ci-cd", "namespace": "team-a"}]}),
+                   "subjects": [{"kind": "ServiceAccount", "name": "ci-cd", "namespace": env.ns()}]}),
             json!({"apiVersion": "v1", "kind": "ConfigMap",
-                   "metadata": {"name": "ci-cd", "namespace": "team-a", "labels": ours}}),
+                   "metadata": {"name": "ci-cd", "namespace": env.ns(), "labels": ours}}),
             // The same identity's objects in another namespace.
             json!({"apiVersion": "v1", "kind": "ServiceAccount",
-                   "metadata": {"name": "ci-cd", "namespace": "demo", "labels": ours}}),
-        ])
-        .unwrap();
+                   "metadata": {"name": "ci-cd", "namespace": env.other_ns(), "labels": ours}}),
+        ]);
     let run = env.plugin_as("alice", &["delete", "ci-cd", "--yes"]);
     assert!(run.ok(), "{run:?}");
     assert!(!run.stderr.contains("Role ci-cd"), "{run:?}");
     assert!(!run.stderr.contains("RoleBinding"), "{run:?}");
     assert!(
-        env.sandbox
-            .object("", "serviceaccounts", "team-a", "ci-cd")
+        env.object("", "serviceaccounts", env.ns(), "ci-cd")
             .is_none()
     );
     assert!(
-        env.sandbox
-            .object("", "secrets", "team-a", "ci-cd-token")
+        env.object("", "secrets", env.ns(), "ci-cd-token")
             .is_none()
     );
     assert!(
-        env.sandbox
-            .object("rbac.authorization.k8s.io", "roles", "team-a", "ci-cd")
+        env.object("rbac.authorization.k8s.io", "roles", env.ns(), "ci-cd")
             .is_some(),
         "the unlabelled Role of the same name survives"
     );
     assert!(
-        env.sandbox
-            .object(
+        env.object(
                 "rbac.authorization.k8s.io",
                 "rolebindings",
-                "team-a",
+                env.ns(),
                 "ci-cd"
             )
             .is_some(),
         "a RoleBinding managed by someone else survives"
     );
     assert!(
-        env.sandbox
-            .object("", "configmaps", "team-a", "ci-cd")
+        env.object("", "configmaps", env.ns(), "ci-cd")
             .is_some()
     );
     assert!(
-        env.sandbox
-            .object("", "serviceaccounts", "demo", "ci-cd")
+        env.object("", "serviceaccounts", env.other_ns(), "ci-cd")
             .is_some()
     );
 }
+}
 
-#[test]
-fn the_leak_check_catches_a_leaked_token() {
-    let env = env();
+on_both_servers! {
+fn the_leak_check_catches_a_leaked_token(env) {
     init(&env, &["--preset", "web-app"]);
-    let minted = env.sandbox.minted_tokens();
+    let minted = env.minted_tokens();
     assert!(!minted.is_empty(), "init minted a token");
     // Clean text passes.
     env.assert_no_token_in("nothing secret here");
@@ -579,4 +585,5 @@ fn the_leak_check_catches_a_leaked_token() {
             "the alarm does not repeat the token"
         );
     }
+}
 }

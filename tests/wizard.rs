@@ -76,7 +76,7 @@ fn the_wizard_walks_through_and_writes_a_working_kubeconfig() {
     env.assert_no_token_in(&seen);
 
     let role = env
-        .sandbox
+        .sandbox()
         .object("rbac.authorization.k8s.io", "roles", "team-a", "deployer")
         .expect("role created");
     let text = role["rules"].to_string();

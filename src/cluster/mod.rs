@@ -46,6 +46,16 @@ impl std::fmt::Debug for Cluster {
     }
 }
 
+/// `kubectl-cicd/vVERSION (OS/ARCH)`, in the shape kubectl gives its own.
+pub fn user_agent() -> String {
+    format!(
+        "kubectl-cicd/v{} ({}/{})",
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::OS,
+        std::env::consts::ARCH
+    )
+}
+
 impl Cluster {
     /// Builds the run's client with the default [`RetrySettings`]. Must be called inside a
     /// Tokio runtime (the client spawns its request buffer there). Runs the exec credential
@@ -76,6 +86,12 @@ impl Cluster {
             // connection went idle.
             config.reset_reader_on_write = true;
         }
+        // The API server's audit log records the User-Agent: an auditor reading it sees which
+        // requests kubectl-cicd made, as kubectl's own carry `kubectl/VERSION`.
+        config.headers.push((
+            http::header::USER_AGENT,
+            http::HeaderValue::from_str(&user_agent()).expect("a header-safe user agent"),
+        ));
         let user = user_label(&config);
         let builder = kube::client::ClientBuilder::try_from(config)
             .map_err(|e| errors::build_error(e, &server, &user))?;

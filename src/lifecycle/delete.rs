@@ -134,6 +134,12 @@ async fn run_with(
     ui.say(format!(
         "Identity {name} is gone from namespace {ns}. Remove its kubeconfig from your pipeline's secrets too."
     ));
+    if doomed
+        .iter()
+        .any(|d| matches!(d.kind, Kind::Secret | Kind::ServiceAccount))
+    {
+        ui.dim(format!("({})", super::AUTH_CACHE_NOTE));
+    }
     Ok(())
 }
 

@@ -18,6 +18,11 @@ use crate::error::Result;
 use crate::init::objects::{IDENTITY_LABEL, MANAGED_BY, MANAGED_BY_LABEL, SA_NAME_ANNOTATION};
 
 /// The label selector of everything kubectl-cicd made, or of one identity.
+/// kube-apiserver keeps a successful token authentication for 10 seconds
+/// (`TokenSuccessCacheTTL`, not configurable), so a token whose Secret or ServiceAccount was
+/// just deleted is still accepted for that long.
+pub const AUTH_CACHE_NOTE: &str = "the API server may still accept the old token for up to 10 seconds: it keeps successful authentications that long";
+
 pub fn selector(identity: Option<&str>) -> String {
     match identity {
         None => format!("{MANAGED_BY_LABEL}={MANAGED_BY}"),

@@ -238,6 +238,7 @@ async fn run_with(
             "Revoked the old token: deleted token Secret {}",
             revoked.join(", ")
         ));
+        ui.dim(format!("  ({})", super::AUTH_CACHE_NOTE));
     }
     if before.kind.as_deref() == Some("request") {
         let until = before

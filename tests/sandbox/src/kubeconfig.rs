@@ -8,12 +8,24 @@ pub const CLUSTER_NAME: &str = "sandbox";
 
 /// A kubeconfig (YAML) for `user` with `token`, defaulting to `namespace`.
 pub fn render(server: &str, ca_pem: &str, user: &str, token: &str, namespace: &str) -> String {
+    render_for(CLUSTER_NAME, server, ca_pem, user, token, namespace)
+}
+
+/// The same for a test server of another name (the real control plane's launcher uses it too).
+pub fn render_for(
+    cluster: &str,
+    server: &str,
+    ca_pem: &str,
+    user: &str,
+    token: &str,
+    namespace: &str,
+) -> String {
     let ca = B64.encode(ca_pem);
     format!(
         "apiVersion: v1
 kind: Config
 clusters:
-- name: {CLUSTER_NAME}
+- name: {cluster}
   cluster:
     server: {server}
     certificate-authority-data: {ca}
@@ -22,12 +34,12 @@ users:
   user:
     token: {token}
 contexts:
-- name: {user}@{CLUSTER_NAME}
+- name: {user}@{cluster}
   context:
-    cluster: {CLUSTER_NAME}
+    cluster: {cluster}
     user: {user}
     namespace: {namespace}
-current-context: {user}@{CLUSTER_NAME}
+current-context: {user}@{cluster}
 preferences: {{}}
 "
     )

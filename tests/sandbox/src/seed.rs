@@ -42,7 +42,8 @@ fn system_admin() -> UserInfo {
     }
 }
 
-fn team_a_rbac() -> Vec<Value> {
+/// alice as `admin` of team-a, and bob's limited Role there: the grants every test server seeds.
+pub fn team_a_rbac() -> Vec<Value> {
     let rbac = "rbac.authorization.k8s.io/v1";
     vec![
         json!({
