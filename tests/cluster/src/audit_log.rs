@@ -115,3 +115,54 @@ fn secret_token(secret: &Value) -> Option<String> {
         .ok()?;
     String::from_utf8(raw).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn log(lines: &[Value]) -> tempfile::NamedTempFile {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        std::fs::write(file.path(), text.join("\n") + "\n{\"half-writ").unwrap();
+        file
+    }
+
+    #[test]
+    fn completed_requests_are_read_and_secret_data_is_seen() {
+        let secret_list = serde_json::json!({
+            "kind": "Event", "stage": "ResponseComplete", "verb": "list",
+            "user": {"username": "alice"}, "requestURI": "/api/v1/namespaces/a/secrets?limit=500",
+            "objectRef": {"resource": "secrets", "namespace": "a"},
+            "responseStatus": {"code": 200}, "userAgent": "kubectl-cicd/v0.1.0 (linux/amd64)",
+            "responseObject": {"kind": "SecretList", "items": [{"data": {"token": "dG9r"}}]},
+        });
+        let metadata_only = serde_json::json!({
+            "stage": "ResponseComplete", "verb": "list", "user": {"username": "alice"},
+            "requestURI": "/api/v1/secrets", "responseStatus": {"code": 200},
+            "responseObject": {"kind": "PartialObjectMetadataList", "items": [{"metadata": {}}]},
+        });
+        let started = serde_json::json!({"stage": "ResponseStarted", "verb": "watch"});
+        let file = log(&[secret_list, metadata_only, started]);
+        let events = read(file.path());
+        assert_eq!(events.len(), 2, "{events:?}");
+        assert!(events[0].secret_data);
+        assert_eq!(events[0].user_agent, "kubectl-cicd/v0.1.0 (linux/amd64)");
+        assert_eq!(events[0].code, 200);
+        assert!(!events[1].secret_data);
+        assert_eq!(events[1].response_kind, "PartialObjectMetadataList");
+        assert_eq!(minted_tokens(file.path()), vec!["tok".to_string()]);
+    }
+
+    #[test]
+    fn issued_tokens_are_collected_for_the_leak_check() {
+        let issued = serde_json::json!({
+            "stage": "ResponseComplete", "verb": "create",
+            "responseObject": {"kind": "TokenRequest", "status": {"token": "eyJhbGciOi.x.y"}},
+        });
+        let file = log(&[issued.clone(), issued]);
+        assert_eq!(
+            minted_tokens(file.path()),
+            vec!["eyJhbGciOi.x.y".to_string()]
+        );
+    }
+}

@@ -166,3 +166,36 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_comes_from_go_mod_and_stamps_both_version_packages() {
+        let version = kubernetes_version(&module_dir()).unwrap();
+        assert!(version.starts_with("v1."), "{version}");
+        let flags = ldflags("v1.37.2");
+        for want in [
+            "-X k8s.io/component-base/version.gitVersion=v1.37.2",
+            "-X k8s.io/client-go/pkg/version.gitVersion=v1.37.2",
+            "-X k8s.io/component-base/version.gitMajor=1",
+            "-X k8s.io/component-base/version.gitMinor=37",
+        ] {
+            assert!(flags.contains(want), "{flags}");
+        }
+    }
+
+    #[test]
+    fn the_cache_key_changes_with_the_flags() {
+        let module = module_dir();
+        assert_ne!(
+            source_key(&module, "-s -w").unwrap(),
+            source_key(&module, "-s").unwrap()
+        );
+        assert_eq!(
+            source_key(&module, "-s").unwrap(),
+            source_key(&module, "-s").unwrap()
+        );
+    }
+}

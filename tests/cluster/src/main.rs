@@ -22,6 +22,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Build the control-plane binary from the Go modules if its sources changed, and print its
+    /// path (the first build takes several minutes; later ones reuse it).
+    Build,
     /// Serve until Ctrl-C, writing admin/alice/bob kubeconfigs into --dir.
     Serve {
         #[command(flatten)]
@@ -82,6 +85,10 @@ fn start(args: &ServerArgs) -> Result<Cluster, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Build => cicd_cluster::binary::ensure_built().map(|path| {
+            println!("{}", path.display());
+            ExitCode::SUCCESS
+        }),
         Command::Serve { server } => serve(&server),
         Command::Run {
             server,
