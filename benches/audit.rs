@@ -962,6 +962,7 @@ fn main() {
         "target: analysis near-linear (2x the data, at most {TARGET_SCALING}x the time): {}",
         verdict(scaling <= TARGET_SCALING)
     );
+    both_servers(&objects, reps, kubectl);
 }
 
 /// The audit's steps in this process, median of `reps` runs each: reading the cluster
@@ -1119,4 +1120,254 @@ fn analysis_times(sets: [&[Value]; 2], taken_at: &str, reps: usize) -> [(Duratio
     }
     let [one, two] = times;
     [(median(one), findings[0]), (median(two), findings[1])]
+}
+
+// ---------------------------------------------------------------------------------------
+// End to end on both servers: the sandbox and the real control plane (kube-apiserver 1.37
+// from tests/cluster), each holding the 1x and then the 2x synthetic cluster, created through
+// the API on the real one.
+
+enum Server {
+    Sandbox(Sandbox),
+    Real(Box<cicd_cluster::Cluster>),
+}
+
+impl Server {
+    /// Requests the administrator's clients sent so far (the launcher's own left out).
+    fn requests(&self) -> usize {
+        match self {
+            Server::Sandbox(s) => s.request_log().len(),
+            Server::Real(c) => c
+                .audit_events()
+                .iter()
+                .filter(|e| e.user == "admin" && !e.user_agent.starts_with("cicd-cluster"))
+                .count(),
+        }
+    }
+
+    fn write_kubeconfigs(&self, dir: &std::path::Path) -> Vec<PathBuf> {
+        match self {
+            Server::Sandbox(s) => s.write_kubeconfigs(dir),
+            Server::Real(c) => c.write_kubeconfigs(dir),
+        }
+        .expect("kubeconfigs")
+    }
+
+    /// Token Secrets the token controller has not filled yet.
+    fn unfilled_tokens(&self) -> usize {
+        let secrets = match self {
+            Server::Sandbox(s) => s.objects("", "secrets"),
+            Server::Real(c) => c
+                .get_json(
+                    "/api/v1/secrets?fieldSelector=type%3Dkubernetes.io%2Fservice-account-token",
+                )
+                .and_then(|l| l["items"].as_array().cloned())
+                .unwrap_or_default(),
+        };
+        secrets
+            .iter()
+            .filter(|s| {
+                s["type"] == "kubernetes.io/service-account-token" && s["data"]["token"].is_null()
+            })
+            .count()
+    }
+}
+
+struct EndToEnd {
+    seeding: Duration,
+    objects: usize,
+    audit: Vec<Duration>,
+    audit_requests: usize,
+    kubectl: Vec<Duration>,
+    kubectl_requests: usize,
+}
+
+/// Starts a server, fills it with `objects` (timed), waits for its token controller, then times
+/// `audit -A -o json` and kubectl's raw fetch, alternating, `reps` times each.
+fn end_to_end(real: bool, objects: Vec<Value>, reps: usize, kubectl: bool) -> EndToEnd {
+    let count = objects.len();
+    let started;
+    let server = if real {
+        let cluster = cicd_cluster::Cluster::start(cicd_cluster::Options::default())
+            .expect("the real control plane starts");
+        started = Instant::now();
+        cluster
+            .create_many(objects)
+            .expect("the synthetic cluster is created through the API");
+        Server::Real(Box::new(cluster))
+    } else {
+        let sandbox = Sandbox::start(Config {
+            token_controller_delay: Duration::ZERO,
+            ..Config::default()
+        })
+        .expect("sandbox starts");
+        started = Instant::now();
+        sandbox.seed(objects).expect("the synthetic cluster seeds");
+        Server::Sandbox(sandbox)
+    };
+    let seeding = started.elapsed();
+    let waiting = Instant::now();
+    while server.unfilled_tokens() > 0 {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(600),
+            "token Secrets still unfilled after 10 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = server
+        .write_kubeconfigs(dir.path())
+        .into_iter()
+        .find(|p| p.ends_with("admin.kubeconfig"))
+        .expect("admin kubeconfig");
+    let bench = |program: PathBuf, args: &[&str]| {
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .env("KUBECONFIG", &kubeconfig)
+            .env("HOME", dir.path())
+            .env("NO_COLOR", "1");
+        cmd
+    };
+    let audit_cmd = || bench(plugin_binary(), &["audit", "-A", "-o", "json"]);
+    let kubectl_cmd = |args: &[&str]| {
+        let cache = dir.path().join("kube-cache");
+        let mut all = vec!["--cache-dir", cache.to_str().unwrap()];
+        all.extend_from_slice(args);
+        bench(PathBuf::from("kubectl"), &all)
+    };
+    // Warm-up, untimed (kubectl's discovery cache, the servers' caches).
+    let warm = run(audit_cmd());
+    assert!(
+        matches!(warm.code, Some(0 | 1)),
+        "audit failed: {}",
+        warm.stderr
+    );
+    if kubectl {
+        for args in kubectl_commands() {
+            let ran = run(kubectl_cmd(&args));
+            assert_eq!(ran.code, Some(0), "kubectl {args:?} failed: {}", ran.stderr);
+        }
+    }
+    let mut result = EndToEnd {
+        seeding,
+        objects: count,
+        audit: Vec::new(),
+        audit_requests: 0,
+        kubectl: Vec::new(),
+        kubectl_requests: 0,
+    };
+    for _ in 0..reps {
+        let from = server.requests();
+        let ran = run(audit_cmd());
+        assert!(
+            matches!(ran.code, Some(0 | 1)),
+            "audit failed: {}",
+            ran.stderr
+        );
+        result.audit.push(ran.took);
+        result.audit_requests = server.requests() - from;
+        if kubectl {
+            let from = server.requests();
+            let mut total = Duration::ZERO;
+            for args in kubectl_commands() {
+                let ran = run(kubectl_cmd(&args));
+                assert_eq!(ran.code, Some(0), "kubectl {args:?} failed: {}", ran.stderr);
+                total += ran.took;
+            }
+            result.kubectl.push(total);
+            result.kubectl_requests = server.requests() - from;
+        }
+    }
+    result
+}
+
+/// The end-to-end table: sandbox and real control plane, 1x and 2x, side by side.
+fn both_servers(one: &[Value], reps: usize, kubectl: bool) {
+    if std::env::var("CICD_SKIP_REAL").is_ok_and(|v| v == "1") {
+        println!(
+            "CICD_SKIP_REAL=1: the end-to-end comparison with the real control plane is skipped"
+        );
+        return;
+    }
+    println!();
+    println!("end to end on both servers (this takes several minutes: the real control plane");
+    println!("gets its objects through the API, 16 requests at a time)");
+    let two = generate(2);
+    let columns = [
+        ("sandbox 1x", false, one.to_vec()),
+        ("sandbox 2x", false, two.clone()),
+        ("real 1x", true, one.to_vec()),
+        ("real 2x", true, two),
+    ];
+    let mut results = Vec::new();
+    for (name, real, objects) in columns {
+        let r = end_to_end(real, objects, reps, kubectl);
+        println!(
+            "  {name}: {} objects in {} ({:.0}/s), audit median {}",
+            r.objects,
+            secs(r.seeding),
+            r.objects as f64 / r.seeding.as_secs_f64(),
+            secs(median(r.audit.clone()))
+        );
+        results.push((name, r));
+    }
+    let cell = |f: &dyn Fn(&EndToEnd) -> String| -> String {
+        results
+            .iter()
+            .map(|(_, r)| format!("{:>14}", f(r)))
+            .collect::<String>()
+    };
+    println!();
+    println!(
+        "{:<40}{}",
+        "end to end (median of runs)",
+        results
+            .iter()
+            .map(|(n, _)| format!("{n:>14}"))
+            .collect::<String>()
+    );
+    println!("{}", "-".repeat(96));
+    println!(
+        "{:<40}{}",
+        "objects created",
+        cell(&|r| r.objects.to_string())
+    );
+    println!("{:<40}{}", "creating them", cell(&|r| secs(r.seeding)));
+    println!(
+        "{:<40}{}",
+        "(a) audit -A -o json",
+        cell(&|r| secs(median(r.audit.clone())))
+    );
+    println!(
+        "{:<40}{}",
+        "    its requests",
+        cell(&|r| r.audit_requests.to_string())
+    );
+    if kubectl {
+        println!(
+            "{:<40}{}",
+            "(b) kubectl raw fetch (both commands)",
+            cell(&|r| secs(median(r.kubectl.clone())))
+        );
+        println!(
+            "{:<40}{}",
+            "    its requests",
+            cell(&|r| r.kubectl_requests.to_string())
+        );
+        println!(
+            "{:<40}{}",
+            format!("(c) ratio (a)/(b), target <= {TARGET_RATIO}"),
+            cell(&|r| format!(
+                "{:.3}x",
+                median(r.audit.clone()).as_secs_f64() / median(r.kubectl.clone()).as_secs_f64()
+            ))
+        );
+    }
+    println!("{}", "-".repeat(96));
+    let audit_of = |i: usize| median(results[i].1.audit.clone()).as_secs_f64();
+    println!(
+        "audit 2x / 1x end to end: sandbox {:.3}x, real control plane {:.3}x (target <= {TARGET_SCALING})",
+        audit_of(1) / audit_of(0),
+        audit_of(3) / audit_of(2)
+    );
 }
