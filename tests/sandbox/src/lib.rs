@@ -19,6 +19,7 @@ pub mod kubeconfig;
 mod objects;
 mod openapi;
 pub mod patch;
+mod protobuf;
 pub mod rbac;
 pub mod registry;
 mod request;

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::auth::anonymous;
 use crate::objects::{self, Call};
+use crate::protobuf;
 use crate::rbac::{self, Attributes, UserInfo};
 use crate::request::{self, Representation, RequestInfo};
 use crate::reviews;
@@ -379,9 +380,19 @@ fn field_manager(ctx: &Ctx) -> String {
     }
 }
 
-fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
+/// The request body as JSON, from JSON or (built-in kinds) protobuf.
+pub fn parse_body(ctx: &Ctx) -> Result<Value, ApiError> {
+    let body = ctx.body;
     if body.is_empty() {
         return Ok(json!({}));
+    }
+    let media = ctx.content_type.split(';').next().unwrap_or("").trim();
+    if media == protobuf::MEDIA_TYPE {
+        return protobuf::decode(body).map_err(|e| match e {
+            protobuf::DecodeError::Malformed(why) => ApiError::bad_request(why),
+            // Custom resources have no protobuf form: the real server refuses the media type.
+            protobuf::DecodeError::NoProtobufForm => ApiError::unsupported_body_media_type(),
+        });
     }
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("error decoding request body: {e}")))
@@ -453,8 +464,8 @@ fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply,
             (200, objects::render_list(&t, &items, rv, ctx.repr))
         }
         "watch" => return Ok(Reply::error(ApiError::method_not_allowed())),
-        "create" => objects::create(st, &call, parse_body(ctx.body)?)?,
-        "update" => objects::update(st, &call, &info.name, parse_body(ctx.body)?)?,
+        "create" => objects::create(st, &call, parse_body(ctx)?)?,
+        "update" => objects::update(st, &call, &info.name, parse_body(ctx)?)?,
         "patch" => {
             let media = ctx.content_type.split(';').next().unwrap_or("").trim();
             if media.starts_with("application/apply-patch") {
@@ -464,7 +475,7 @@ fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply,
                 objects::patch(st, &call, &info.name, media, ctx.body)?
             }
         }
-        "delete" => objects::delete(st, &call, &info.name, &parse_body(ctx.body)?)?,
+        "delete" => objects::delete(st, &call, &info.name, &parse_body(ctx)?)?,
         "deletecollection" => {
             objects::delete_collection(st, &call, q("labelSelector"), q("fieldSelector"))?
         }
@@ -482,7 +493,7 @@ fn virtual_kind(
     if ctx.info.verb != "create" {
         return Err(ApiError::method_not_allowed());
     }
-    let body = parse_body(ctx.body)?;
+    let body = parse_body(ctx)?;
     let reply = match (t.group.as_str(), t.resource.as_str()) {
         ("authentication.k8s.io", "selfsubjectreviews") => {
             reviews::self_subject_review(ctx.user, &body)

@@ -140,6 +140,17 @@ impl ApiError {
         )
     }
 
+    /// A create or update body in a media type the type cannot be read from
+    /// (`negotiation.NewUnsupportedMediaTypeError`): custom resources take no protobuf.
+    pub fn unsupported_body_media_type() -> Self {
+        ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",
+            None,
+        )
+    }
+
     /// The bare 404 the real server gives for a path it does not serve.
     pub fn path_not_found() -> Self {
         ApiError::new(
