@@ -18,6 +18,7 @@ mod controller;
 pub mod kubeconfig;
 mod objects;
 mod openapi;
+mod paging;
 pub mod patch;
 mod protobuf;
 pub mod rbac;

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 
 use crate::apply;
+use crate::paging::ListMeta;
 use crate::patch;
 use crate::rbac::{self, RbacDenial, UserInfo, rules_of};
 use crate::registry::ResourceType;
@@ -692,15 +693,18 @@ pub fn delete_collection(
 pub fn render_list(
     t: &ResourceType,
     items: &[&Value],
-    rv: u64,
+    meta: &ListMeta,
     repr: crate::request::Representation,
 ) -> Value {
     use crate::request::Representation;
-    match repr {
+    let rv = meta.resource_version;
+    let mut body = match repr {
         Representation::Table => table::table(t, items, rv),
         Representation::PartialObjectMetadata => table::partial_metadata_list(items, rv),
         _ => list_body(t, items, rv),
-    }
+    };
+    body["metadata"] = meta.to_json();
+    body
 }
 
 /// The reply body of a list in the plain or metadata-only form, written straight from the
@@ -710,7 +714,7 @@ pub fn render_list(
 pub fn list_json(
     t: &ResourceType,
     items: &[&Value],
-    rv: u64,
+    meta: &ListMeta,
     repr: crate::request::Representation,
 ) -> Option<Vec<u8>> {
     use crate::request::Representation;
@@ -718,7 +722,11 @@ pub fn list_json(
 
     // Field order: the keys' order in a serialized `Value` map (sorted).
     #[derive(Serialize)]
-    struct ListMeta {
+    struct Meta<'a> {
+        #[serde(rename = "continue", skip_serializing_if = "Option::is_none")]
+        continue_token: Option<&'a str>,
+        #[serde(rename = "remainingItemCount", skip_serializing_if = "Option::is_none")]
+        remaining_item_count: Option<i64>,
         #[serde(rename = "resourceVersion")]
         resource_version: String,
     }
@@ -728,7 +736,7 @@ pub fn list_json(
         api_version: &'a str,
         items: I,
         kind: &'a str,
-        metadata: ListMeta,
+        metadata: Meta<'a>,
     }
     #[derive(Serialize)]
     struct Partial<'a> {
@@ -737,8 +745,10 @@ pub fn list_json(
         kind: &'static str,
         metadata: &'a Value,
     }
-    let metadata = ListMeta {
-        resource_version: rv.to_string(),
+    let metadata = Meta {
+        continue_token: meta.continue_token.as_deref(),
+        remaining_item_count: meta.remaining_item_count,
+        resource_version: meta.resource_version.to_string(),
     };
     let bytes = match repr {
         Representation::Table => return None,
@@ -801,16 +811,24 @@ mod tests {
             "data": {"p": "cHc="}});
         let b = json!({"metadata": {"name": "b \"quoted\" ü", "namespace": "y"}});
         let items = [&a, &b];
-        for repr in [Representation::Plain, Representation::PartialObjectMetadata] {
-            let direct = list_json(secrets, &items, 42, repr).unwrap();
-            let rendered = render_list(secrets, &items, 42, repr).to_string();
-            assert_eq!(String::from_utf8(direct).unwrap(), rendered, "{repr:?}");
+        let paged = ListMeta {
+            resource_version: 42,
+            continue_token: Some("tok".into()),
+            remaining_item_count: Some(3),
+        };
+        for meta in [ListMeta::at(42), paged] {
+            for repr in [Representation::Plain, Representation::PartialObjectMetadata] {
+                let direct = list_json(secrets, &items, &meta, repr).unwrap();
+                let rendered = render_list(secrets, &items, &meta, repr).to_string();
+                assert_eq!(String::from_utf8(direct).unwrap(), rendered, "{repr:?}");
+            }
         }
-        assert!(list_json(secrets, &items, 42, Representation::Table).is_none());
-        let empty = list_json(secrets, &[], 1, Representation::Plain).unwrap();
+        let at_42 = ListMeta::at(42);
+        assert!(list_json(secrets, &items, &at_42, Representation::Table).is_none());
+        let empty = list_json(secrets, &[], &ListMeta::at(1), Representation::Plain).unwrap();
         assert_eq!(
             String::from_utf8(empty).unwrap(),
-            render_list(secrets, &[], 1, Representation::Plain).to_string()
+            render_list(secrets, &[], &ListMeta::at(1), Representation::Plain).to_string()
         );
     }
 }

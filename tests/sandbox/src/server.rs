@@ -444,8 +444,16 @@ fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply,
                 None
             };
             let scope = if t.namespaced { scope } else { Some("") };
-            let items = objects::select(st, &t, scope, q("labelSelector"), q("fieldSelector"))?;
-            if let Some(body) = objects::list_json(&t, &items, rv, ctx.repr) {
+            let request = crate::paging::ListRequest {
+                namespace: scope,
+                label_selector: q("labelSelector"),
+                field_selector: q("fieldSelector"),
+                limit: q("limit"),
+                continue_token: q("continue"),
+                resource_version: q("resourceVersion"),
+            };
+            let (items, meta) = crate::paging::list(st, &t, &request)?;
+            if let Some(body) = objects::list_json(&t, &items, &meta, ctx.repr) {
                 // Metadata-only items never carry data; plain ones as they are stored.
                 let secret_data = ctx.repr != Representation::PartialObjectMetadata
                     && crate::state::list_items_carry_secret_data(
@@ -461,7 +469,7 @@ fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply,
                     warnings: Vec::new(),
                 });
             }
-            (200, objects::render_list(&t, &items, rv, ctx.repr))
+            (200, objects::render_list(&t, &items, &meta, ctx.repr))
         }
         "watch" => return Ok(Reply::error(ApiError::method_not_allowed())),
         "create" => objects::create(st, &call, parse_body(ctx)?)?,

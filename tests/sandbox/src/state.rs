@@ -111,6 +111,8 @@ pub struct State {
     /// How far the sandbox's clock runs ahead of the real one (see [`State::now`]).
     pub clock_offset: Duration,
     rbac_cache: Option<(u64, Arc<RbacSnapshot>)>,
+    /// The copies paged lists keep for their continue tokens.
+    pub list_snapshots: crate::paging::Snapshots,
 }
 
 impl State {
@@ -127,6 +129,7 @@ impl State {
             minted_tokens: Vec::new(),
             clock_offset: Duration::ZERO,
             rbac_cache: None,
+            list_snapshots: Default::default(),
         }
     }
 
