@@ -166,6 +166,7 @@ pub async fn serve(
                         &mut st,
                         Ctx {
                             user: &user,
+                            accept: &accept,
                             info: &info,
                             query: &query,
                             repr: request::representation(&accept),
@@ -264,6 +265,7 @@ pub fn authenticate_token(shared: &Shared, st: &mut State, token: &str) -> Optio
 
 pub struct Ctx<'a> {
     pub user: &'a UserInfo,
+    pub accept: &'a str,
     pub info: &'a RequestInfo,
     pub query: &'a HashMap<String, String>,
     pub repr: Representation,
@@ -345,6 +347,15 @@ fn non_resource_request(shared: &Shared, st: &State, ctx: &Ctx) -> Reply {
         ["apis"] => Some(st.registry.api_group_list()),
         ["apis", group] => st.registry.api_group(group),
         ["apis", group, version] => st.registry.api_resource_list(group, version),
+        ["openapi", "v2"] | ["swagger-2.0.0.pb-v1"] => {
+            let (body, content_type) = crate::openapi::v2_document(
+                ctx.accept.contains("protobuf") || parts[0] != "openapi",
+            );
+            let mut r = Reply::text(200, "");
+            r.body = Bytes::from(body);
+            r.content_type = content_type;
+            return r;
+        }
         ["openapi", "v3"] => Some(crate::openapi::index(
             &st.registry,
             st.store.resource_version(),
