@@ -16,7 +16,10 @@ use crate::status::{ApiError, FieldError, Target, go_struct};
 use crate::store::{FieldSelector, LabelSelector, TypeKey, meta_mut, meta_str, type_key};
 use crate::table;
 use crate::util::{now_rfc3339, random_suffix, random_uid};
-use crate::validation::{SA_NAME_ANNOTATION, SA_TOKEN_TYPE, validate_name, validate_object};
+use crate::validation::{
+    SA_NAME_ANNOTATION, SA_TOKEN_TYPE, validate_metadata, validate_name, validate_object,
+    validate_update,
+};
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
@@ -317,6 +320,9 @@ fn admit(
     track_fields: bool,
 ) -> Result<(u16, Value), ApiError> {
     require_namespace(st, call)?;
+    if old.is_none() {
+        refuse_if_terminating(st, call, name)?;
+    }
     prevent_escalation(st, call, name, old, &obj)?;
     if let Some(old) = old {
         check_immutable(call, name, old, &obj)?;
@@ -324,6 +330,10 @@ fn admit(
     let mut errors = Vec::new();
     if old.is_none() {
         errors.extend(validate_name(&call.t.group, &call.t.resource, name));
+    }
+    errors.extend(validate_metadata(&obj));
+    if let Some(old) = old {
+        errors.extend(validate_update(&call.t.group, &call.t.resource, old, &obj));
     }
     errors.extend(validate_object(&call.t.group, &call.t.resource, &obj));
     if !errors.is_empty() {
@@ -590,11 +600,10 @@ pub fn delete(
     options: &Value,
 ) -> Result<(u16, Value), ApiError> {
     check_preconditions(&get(st, call, name)?, &options["preconditions"], call, name)?;
-    let mut obj = remove(st, call, name)?;
     if call.t.group.is_empty() && call.t.resource == "namespaces" {
-        meta_mut(&mut obj).insert("deletionTimestamp".into(), json!(now_rfc3339()));
-        obj["status"]["phase"] = json!("Terminating");
+        return Ok((200, start_terminating(st, call, name)?));
     }
+    let obj = remove(st, call, name)?;
     if call.t.returns_deleted_object {
         return Ok((200, obj));
     }
@@ -606,6 +615,56 @@ pub fn delete(
         200,
         json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
     ))
+}
+
+/// A namespace's DELETE (`registry/core/namespace/storage` Delete): it is marked Terminating
+/// and kept; the namespace controller ([`crate::controller`]) removes it and what it holds
+/// later. Deleting a namespace already Terminating answers it as it is.
+fn start_terminating(st: &mut State, call: &Call, name: &str) -> Result<Value, ApiError> {
+    let mut obj = get(st, call, name)?;
+    if obj["metadata"]["deletionTimestamp"].is_string() {
+        return Ok(obj);
+    }
+    meta_mut(&mut obj).insert("deletionTimestamp".into(), json!(now_rfc3339()));
+    obj["status"]["phase"] = json!("Terminating");
+    if call.dry_run {
+        return Ok(obj);
+    }
+    st.terminating_since
+        .insert(name.to_string(), std::time::Instant::now());
+    Ok(st.store.replace(&call.key(), "", name, obj))
+}
+
+/// The NamespaceLifecycle admission plugin: nothing new in a namespace being deleted.
+fn refuse_if_terminating(st: &State, call: &Call, name: &str) -> Result<(), ApiError> {
+    if !call.t.namespaced {
+        return Ok(());
+    }
+    let ns = st
+        .store
+        .get(&type_key("", "namespaces"), "", call.namespace);
+    if ns.is_none_or(|ns| ns["status"]["phase"] != "Terminating") {
+        return Ok(());
+    }
+    let mut e = ApiError::forbidden(
+        call.target(name),
+        format!(
+            "{}{} is forbidden: unable to create new content in namespace {} because it is being terminated",
+            crate::status::qualified(&call.t.group, &call.t.resource),
+            if name.is_empty() {
+                String::new()
+            } else {
+                format!(" \"{name}\"")
+            },
+            call.namespace
+        ),
+    );
+    e.body["details"]["causes"] = json!([{
+        "reason": "NamespaceTerminating",
+        "message": format!("namespace {} is being terminated", call.namespace),
+        "field": "metadata.namespace",
+    }]);
+    Err(e)
 }
 
 /// Removes one object, with the cascades the real controllers perform; returns what was removed.

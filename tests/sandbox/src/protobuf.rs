@@ -24,6 +24,12 @@ const META: &str = "k8s.io.apimachinery.pkg.apis.meta.v1";
 pub enum DecodeError {
     /// The bytes are not a Kubernetes protobuf message (400 in the real server).
     Malformed(String),
+    /// The envelope names a kind whose bytes do not decode.
+    BadObject {
+        version: String,
+        kind: String,
+        why: String,
+    },
     /// The kind has no protobuf form here: custom resources, or a kind outside the schema (415).
     NoProtobufForm,
 }
@@ -124,10 +130,10 @@ fn message_name(api_version: &str, kind: &str) -> Option<String> {
 /// Decodes an enveloped body into the object's JSON, `apiVersion` and `kind` included.
 pub fn decode(body: &[u8]) -> Result<Value, DecodeError> {
     let Some(unknown) = body.strip_prefix(MAGIC) else {
-        return Err(DecodeError::Malformed(format!(
-            "provided data does not appear to be a protobuf message, expected prefix {:?}",
-            MAGIC
-        )));
+        return Err(DecodeError::Malformed(
+            "provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]"
+                .into(),
+        ));
     };
     // TypeMeta is inlined into the envelope's JSON form; `raw` is its "-" field.
     let envelope = decode_message("k8s.io.apimachinery.pkg.runtime.Unknown", unknown)?;
@@ -140,7 +146,14 @@ pub fn decode(body: &[u8]) -> Result<Value, DecodeError> {
         None => Vec::new(),
     };
     let name = message_name(api_version, kind).ok_or(DecodeError::NoProtobufForm)?;
-    let mut obj = decode_message(&name, &raw)?;
+    let mut obj = decode_message(&name, &raw).map_err(|e| match e {
+        DecodeError::Malformed(why) => DecodeError::BadObject {
+            version: api_version.rsplit('/').next().unwrap_or("").to_string(),
+            kind: kind.to_string(),
+            why,
+        },
+        other => other,
+    })?;
     if let Value::Object(map) = &mut obj {
         map.insert("apiVersion".into(), json!(api_version));
         map.insert("kind".into(), json!(kind));
@@ -515,7 +528,11 @@ mod tests {
         let cut = envelope("v1", "ConfigMap", &[0x0a, 0x05, b'a']);
         assert_eq!(
             decode(&cut),
-            Err(DecodeError::Malformed("unexpected EOF".into()))
+            Err(DecodeError::BadObject {
+                version: "v1".into(),
+                kind: "ConfigMap".into(),
+                why: "unexpected EOF".into()
+            })
         );
     }
 }

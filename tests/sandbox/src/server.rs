@@ -391,22 +391,50 @@ fn field_manager(ctx: &Ctx) -> String {
     }
 }
 
-/// The request body as JSON, from JSON or (built-in kinds) protobuf.
-pub fn parse_body(ctx: &Ctx) -> Result<Value, ApiError> {
+/// The request body as JSON, from JSON or (built-in kinds) protobuf. `kind` is what the
+/// endpoint expects, for the real server's words about a body it cannot read.
+pub fn parse_body(ctx: &Ctx, kind: &str) -> Result<Value, ApiError> {
     let body = ctx.body;
     if body.is_empty() {
         return Ok(json!({}));
     }
     let media = ctx.content_type.split(';').next().unwrap_or("").trim();
     if media == protobuf::MEDIA_TYPE {
+        // As `transformDecodeError` in apiserver `endpoints/handlers/rest.go` words them.
         return protobuf::decode(body).map_err(|e| match e {
-            protobuf::DecodeError::Malformed(why) => ApiError::bad_request(why),
+            protobuf::DecodeError::Malformed(why) => ApiError::bad_request(format!(
+                "the object provided is unrecognized (must be of type {kind}): {why} ({})",
+                summarize(body)
+            )),
+            protobuf::DecodeError::BadObject {
+                version,
+                kind: sent,
+                why,
+            } => ApiError::bad_request(format!(
+                "{sent} in version \"{version}\" cannot be handled as a {kind}: {why}"
+            )),
             // Custom resources have no protobuf form: the real server refuses the media type.
             protobuf::DecodeError::NoProtobufForm => ApiError::unsupported_body_media_type(),
         });
     }
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("error decoding request body: {e}")))
+}
+
+/// `summarizeData`: the first 30 bytes, as text for JSON and in hex otherwise.
+fn summarize(data: &[u8]) -> String {
+    const MAX: usize = 30;
+    let (head, more) = if data.len() > MAX {
+        (&data[..MAX], " ...")
+    } else {
+        (data, "")
+    };
+    let shown = if data.first() == Some(&b'{') {
+        String::from_utf8_lossy(head).into_owned()
+    } else {
+        head.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    format!("{shown}{more}")
 }
 
 fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
@@ -483,8 +511,8 @@ fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply,
             (200, objects::render_list(&t, &items, &meta, ctx.repr))
         }
         "watch" => return Ok(Reply::error(ApiError::method_not_allowed())),
-        "create" => objects::create(st, &call, parse_body(ctx)?)?,
-        "update" => objects::update(st, &call, &info.name, parse_body(ctx)?)?,
+        "create" => objects::create(st, &call, parse_body(ctx, &t.kind)?)?,
+        "update" => objects::update(st, &call, &info.name, parse_body(ctx, &t.kind)?)?,
         "patch" => {
             let media = ctx.content_type.split(';').next().unwrap_or("").trim();
             if media.starts_with("application/apply-patch") {
@@ -494,7 +522,7 @@ fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply,
                 objects::patch(st, &call, &info.name, media, ctx.body)?
             }
         }
-        "delete" => objects::delete(st, &call, &info.name, &parse_body(ctx)?)?,
+        "delete" => objects::delete(st, &call, &info.name, &parse_body(ctx, "DeleteOptions")?)?,
         "deletecollection" => {
             objects::delete_collection(st, &call, q("labelSelector"), q("fieldSelector"))?
         }
@@ -512,7 +540,7 @@ fn virtual_kind(
     if ctx.info.verb != "create" {
         return Err(ApiError::method_not_allowed());
     }
-    let body = parse_body(ctx)?;
+    let body = parse_body(ctx, &t.kind)?;
     let reply = match (t.group.as_str(), t.resource.as_str()) {
         ("authentication.k8s.io", "selfsubjectreviews") => {
             reviews::self_subject_review(ctx.user, &body)

@@ -113,6 +113,10 @@ pub struct State {
     rbac_cache: Option<(u64, Arc<RbacSnapshot>)>,
     /// The copies paged lists keep for their continue tokens.
     pub list_snapshots: crate::paging::Snapshots,
+    /// Namespaces being deleted, and since when (for the namespace controller).
+    pub terminating_since: std::collections::HashMap<String, std::time::Instant>,
+    /// How long the namespace controller takes to empty and remove a Terminating namespace.
+    pub namespace_deletion_delay: Duration,
 }
 
 impl State {
@@ -130,6 +134,8 @@ impl State {
             clock_offset: Duration::ZERO,
             rbac_cache: None,
             list_snapshots: Default::default(),
+            terminating_since: Default::default(),
+            namespace_deletion_delay: Duration::from_millis(500),
         }
     }
 

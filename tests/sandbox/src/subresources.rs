@@ -20,7 +20,7 @@ pub fn handle(shared: &Shared, st: &mut State, ctx: &Ctx, call: &Call) -> Result
     if !sub.verbs.iter().any(|v| v == &info.verb) {
         return Err(ApiError::method_not_allowed());
     }
-    let parse = || crate::server::parse_body(ctx);
+    let parse = || crate::server::parse_body(ctx, "TokenRequest");
     match sub.name.as_str() {
         "token" => {
             let issued = reviews::token_request(shared, st, call.namespace, &info.name, &parse()?)?;
@@ -88,7 +88,7 @@ fn scale(st: &mut State, ctx: &Ctx, call: &Call) -> Result<Reply, ApiError> {
     }
     let mut wanted = scale_of(call, &obj);
     if ctx.info.verb == "update" {
-        wanted = crate::server::parse_body(ctx)?;
+        wanted = crate::server::parse_body(ctx, "Scale")?;
     } else {
         let body: Value = serde_json::from_slice(ctx.body)
             .map_err(|e| ApiError::bad_request(format!("error decoding request body: {e}")))?;
@@ -111,7 +111,7 @@ fn status(st: &mut State, ctx: &Ctx, call: &Call) -> Result<Reply, ApiError> {
         return Ok(Reply::json(200, &obj));
     }
     let body: Value = if ctx.info.verb == "update" {
-        crate::server::parse_body(ctx)?
+        crate::server::parse_body(ctx, &call.t.kind)?
     } else {
         serde_json::from_slice(ctx.body)
             .map_err(|e| ApiError::bad_request(format!("error decoding request body: {e}")))?

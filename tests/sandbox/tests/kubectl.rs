@@ -777,6 +777,23 @@ fn created_deployments_and_config_maps_read_back_as_sent_case(env: &Env) {
     assert_eq!(stored["data"]["password"], "aHVudGVyMg==");
     assert_eq!(stored["type"], "Opaque");
 
+    // kubectl 1.32 and later send built-in kinds as protobuf; the sandbox read them all.
+    let sent: Vec<String> = env
+        .sandbox
+        .request_log()
+        .into_iter()
+        .filter(|e| e.verb == "create" && e.status == 201)
+        .map(|e| e.content_type)
+        .collect();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    let minor: u32 = env.version.trim_start_matches("1.").parse().unwrap();
+    let expected = if minor >= 32 {
+        "application/vnd.kubernetes.protobuf"
+    } else {
+        "application/json"
+    };
+    assert!(sent.iter().all(|c| c == expected), "{sent:?}");
+
     let again = env.kubectl(
         "alice",
         &["-n", "team-a", "create", "configmap", "settings"],

@@ -154,7 +154,7 @@ async fn rbac_rules_are_validated_with_the_real_texts() {
     assert_invalid(
         &s,
         "Role",
-        "Role.rbac.authorization.k8s.io \"urls\" is invalid: rules[0].nonResourceURLs: Invalid value: []string{\"/healthz\", \"/metrics\"}: namespaced rules cannot apply to non-resource URLs",
+        "Role.rbac.authorization.k8s.io \"urls\" is invalid: rules[0].nonResourceURLs: Invalid value: [\"/healthz\",\"/metrics\"]: namespaced rules cannot apply to non-resource URLs",
     );
     // The same rule is fine in a ClusterRole.
     let cluster_roles: Api<ClusterRole> = Api::all(client);
