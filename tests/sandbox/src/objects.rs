@@ -600,6 +600,17 @@ pub fn delete(
     options: &Value,
 ) -> Result<(u16, Value), ApiError> {
     check_preconditions(&get(st, call, name)?, &options["preconditions"], call, name)?;
+    // DeleteOptions may carry `dryRun` in the body instead of the query.
+    let in_body = options["dryRun"]
+        .as_array()
+        .is_some_and(|d| d.iter().any(|v| v == "All"));
+    let call = &Call {
+        user: call.user,
+        t: call.t,
+        namespace: call.namespace,
+        field_manager: call.field_manager.clone(),
+        dry_run: call.dry_run || in_body,
+    };
     if call.t.group.is_empty() && call.t.resource == "namespaces" {
         return Ok((200, start_terminating(st, call, name)?));
     }
