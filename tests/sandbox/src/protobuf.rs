@@ -120,6 +120,12 @@ fn message_name(api_version: &str, kind: &str) -> Option<String> {
         "rbac.authorization.k8s.io" => "k8s.io.api.rbac",
         "authentication.k8s.io" => "k8s.io.api.authentication",
         "authorization.k8s.io" => "k8s.io.api.authorization",
+        "batch" => "k8s.io.api.batch",
+        "networking.k8s.io" => "k8s.io.api.networking",
+        "policy" => "k8s.io.api.policy",
+        "autoscaling" => "k8s.io.api.autoscaling",
+        "admissionregistration.k8s.io" => "k8s.io.api.admissionregistration",
+        "certificates.k8s.io" => "k8s.io.api.certificates",
         "meta.k8s.io" => return Some(format!("{META}.{kind}")),
         _ => return None,
     };
