@@ -1,5 +1,6 @@
-//! The token controller of kube-controller-manager, in miniature: it fills
-//! `kubernetes.io/service-account-token` Secrets some time after they are created.
+//! Two controllers of kube-controller-manager, in miniature: the token controller fills
+//! `kubernetes.io/service-account-token` Secrets some time after they are created, and the
+//! namespace controller empties and removes Terminating namespaces.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,24 @@ pub async fn run(shared: Arc<Shared>) {
     loop {
         tokio::time::sleep(TICK).await;
         fill_token_secrets(&shared);
+        finish_namespace_deletions(&shared);
+    }
+}
+
+/// Namespaces Terminating for the configured delay lose what they hold, then go themselves.
+pub fn finish_namespace_deletions(shared: &Shared) {
+    let mut st = shared.lock();
+    let delay = st.namespace_deletion_delay;
+    let due: Vec<String> = st
+        .terminating_since
+        .iter()
+        .filter(|(_, since)| since.elapsed() >= delay)
+        .map(|(ns, _)| ns.clone())
+        .collect();
+    for ns in due {
+        st.terminating_since.remove(&ns);
+        st.store.remove_namespace_contents(&ns);
+        st.store.remove(&type_key("", "namespaces"), "", &ns);
     }
 }
 

@@ -18,7 +18,9 @@ mod controller;
 pub mod kubeconfig;
 mod objects;
 mod openapi;
+mod paging;
 pub mod patch;
+mod protobuf;
 pub mod rbac;
 pub mod registry;
 mod request;
@@ -59,6 +61,9 @@ pub struct Config {
     pub token_controller_delay: Duration,
     /// Cap on TokenRequest expiry, as `--service-account-max-token-expiration`.
     pub max_token_expiration: Option<Duration>,
+    /// How long a deleted namespace stays Terminating before the namespace controller has
+    /// removed what it holds and the namespace itself.
+    pub namespace_deletion_delay: Duration,
     pub registry: Registry,
     /// Objects created as the cluster administrator before serving.
     pub seed_objects: Vec<Value>,
@@ -71,6 +76,7 @@ impl Default for Config {
             aggregated_discovery: true,
             token_controller_delay: Duration::from_secs(1),
             max_token_expiration: None,
+            namespace_deletion_delay: Duration::from_millis(500),
             registry: Registry::standard(),
             seed_objects: Vec::new(),
         }
@@ -97,6 +103,7 @@ impl Sandbox {
         state.aggregated_discovery = config.aggregated_discovery;
         state.token_controller_delay = config.token_controller_delay;
         state.max_token_expiration = config.max_token_expiration;
+        state.namespace_deletion_delay = config.namespace_deletion_delay;
         seed::seed_defaults(&mut state)?;
         for obj in config.seed_objects {
             seed::create_as_admin(&mut state, obj)?;

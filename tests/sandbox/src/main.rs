@@ -60,6 +60,9 @@ struct ServerArgs {
     /// Cap TokenRequest expiry (e.g. 1h), as --service-account-max-token-expiration does.
     #[arg(long, value_parser = parse_duration)]
     max_token_expiration: Option<Duration>,
+    /// How long a deleted namespace stays Terminating before it and its objects are gone (e.g. 2s).
+    #[arg(long, value_parser = parse_duration, default_value = "500ms")]
+    namespace_deletion_delay: Duration,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -84,6 +87,7 @@ fn start(args: &ServerArgs, port: u16) -> Result<(Sandbox, PathBuf), String> {
         aggregated_discovery: !args.no_aggregated_discovery,
         token_controller_delay: args.token_controller_delay,
         max_token_expiration: args.max_token_expiration,
+        namespace_deletion_delay: args.namespace_deletion_delay,
         ..Config::default()
     };
     for file in &args.seeds {

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 
 use crate::apply;
+use crate::paging::ListMeta;
 use crate::patch;
 use crate::rbac::{self, RbacDenial, UserInfo, rules_of};
 use crate::registry::ResourceType;
@@ -15,7 +16,10 @@ use crate::status::{ApiError, FieldError, Target, go_struct};
 use crate::store::{FieldSelector, LabelSelector, TypeKey, meta_mut, meta_str, type_key};
 use crate::table;
 use crate::util::{now_rfc3339, random_suffix, random_uid};
-use crate::validation::{SA_NAME_ANNOTATION, SA_TOKEN_TYPE, validate_name, validate_object};
+use crate::validation::{
+    SA_NAME_ANNOTATION, SA_TOKEN_TYPE, validate_metadata, validate_name, validate_object,
+    validate_update,
+};
 
 const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
 
@@ -316,6 +320,9 @@ fn admit(
     track_fields: bool,
 ) -> Result<(u16, Value), ApiError> {
     require_namespace(st, call)?;
+    if old.is_none() {
+        refuse_if_terminating(st, call, name)?;
+    }
     prevent_escalation(st, call, name, old, &obj)?;
     if let Some(old) = old {
         check_immutable(call, name, old, &obj)?;
@@ -323,6 +330,10 @@ fn admit(
     let mut errors = Vec::new();
     if old.is_none() {
         errors.extend(validate_name(&call.t.group, &call.t.resource, name));
+    }
+    errors.extend(validate_metadata(&obj));
+    if let Some(old) = old {
+        errors.extend(validate_update(&call.t.group, &call.t.resource, old, &obj));
     }
     errors.extend(validate_object(&call.t.group, &call.t.resource, &obj));
     if !errors.is_empty() {
@@ -589,11 +600,21 @@ pub fn delete(
     options: &Value,
 ) -> Result<(u16, Value), ApiError> {
     check_preconditions(&get(st, call, name)?, &options["preconditions"], call, name)?;
-    let mut obj = remove(st, call, name)?;
+    // DeleteOptions may carry `dryRun` in the body instead of the query.
+    let in_body = options["dryRun"]
+        .as_array()
+        .is_some_and(|d| d.iter().any(|v| v == "All"));
+    let call = &Call {
+        user: call.user,
+        t: call.t,
+        namespace: call.namespace,
+        field_manager: call.field_manager.clone(),
+        dry_run: call.dry_run || in_body,
+    };
     if call.t.group.is_empty() && call.t.resource == "namespaces" {
-        meta_mut(&mut obj).insert("deletionTimestamp".into(), json!(now_rfc3339()));
-        obj["status"]["phase"] = json!("Terminating");
+        return Ok((200, start_terminating(st, call, name)?));
     }
+    let obj = remove(st, call, name)?;
     if call.t.returns_deleted_object {
         return Ok((200, obj));
     }
@@ -605,6 +626,56 @@ pub fn delete(
         200,
         json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
     ))
+}
+
+/// A namespace's DELETE (`registry/core/namespace/storage` Delete): it is marked Terminating
+/// and kept; the namespace controller ([`crate::controller`]) removes it and what it holds
+/// later. Deleting a namespace already Terminating answers it as it is.
+fn start_terminating(st: &mut State, call: &Call, name: &str) -> Result<Value, ApiError> {
+    let mut obj = get(st, call, name)?;
+    if obj["metadata"]["deletionTimestamp"].is_string() {
+        return Ok(obj);
+    }
+    meta_mut(&mut obj).insert("deletionTimestamp".into(), json!(now_rfc3339()));
+    obj["status"]["phase"] = json!("Terminating");
+    if call.dry_run {
+        return Ok(obj);
+    }
+    st.terminating_since
+        .insert(name.to_string(), std::time::Instant::now());
+    Ok(st.store.replace(&call.key(), "", name, obj))
+}
+
+/// The NamespaceLifecycle admission plugin: nothing new in a namespace being deleted.
+fn refuse_if_terminating(st: &State, call: &Call, name: &str) -> Result<(), ApiError> {
+    if !call.t.namespaced {
+        return Ok(());
+    }
+    let ns = st
+        .store
+        .get(&type_key("", "namespaces"), "", call.namespace);
+    if ns.is_none_or(|ns| ns["status"]["phase"] != "Terminating") {
+        return Ok(());
+    }
+    let mut e = ApiError::forbidden(
+        call.target(name),
+        format!(
+            "{}{} is forbidden: unable to create new content in namespace {} because it is being terminated",
+            crate::status::qualified(&call.t.group, &call.t.resource),
+            if name.is_empty() {
+                String::new()
+            } else {
+                format!(" \"{name}\"")
+            },
+            call.namespace
+        ),
+    );
+    e.body["details"]["causes"] = json!([{
+        "reason": "NamespaceTerminating",
+        "message": format!("namespace {} is being terminated", call.namespace),
+        "field": "metadata.namespace",
+    }]);
+    Err(e)
 }
 
 /// Removes one object, with the cascades the real controllers perform; returns what was removed.
@@ -692,15 +763,18 @@ pub fn delete_collection(
 pub fn render_list(
     t: &ResourceType,
     items: &[&Value],
-    rv: u64,
+    meta: &ListMeta,
     repr: crate::request::Representation,
 ) -> Value {
     use crate::request::Representation;
-    match repr {
+    let rv = meta.resource_version;
+    let mut body = match repr {
         Representation::Table => table::table(t, items, rv),
         Representation::PartialObjectMetadata => table::partial_metadata_list(items, rv),
         _ => list_body(t, items, rv),
-    }
+    };
+    body["metadata"] = meta.to_json();
+    body
 }
 
 /// The reply body of a list in the plain or metadata-only form, written straight from the
@@ -710,7 +784,7 @@ pub fn render_list(
 pub fn list_json(
     t: &ResourceType,
     items: &[&Value],
-    rv: u64,
+    meta: &ListMeta,
     repr: crate::request::Representation,
 ) -> Option<Vec<u8>> {
     use crate::request::Representation;
@@ -718,7 +792,11 @@ pub fn list_json(
 
     // Field order: the keys' order in a serialized `Value` map (sorted).
     #[derive(Serialize)]
-    struct ListMeta {
+    struct Meta<'a> {
+        #[serde(rename = "continue", skip_serializing_if = "Option::is_none")]
+        continue_token: Option<&'a str>,
+        #[serde(rename = "remainingItemCount", skip_serializing_if = "Option::is_none")]
+        remaining_item_count: Option<i64>,
         #[serde(rename = "resourceVersion")]
         resource_version: String,
     }
@@ -728,7 +806,7 @@ pub fn list_json(
         api_version: &'a str,
         items: I,
         kind: &'a str,
-        metadata: ListMeta,
+        metadata: Meta<'a>,
     }
     #[derive(Serialize)]
     struct Partial<'a> {
@@ -737,8 +815,10 @@ pub fn list_json(
         kind: &'static str,
         metadata: &'a Value,
     }
-    let metadata = ListMeta {
-        resource_version: rv.to_string(),
+    let metadata = Meta {
+        continue_token: meta.continue_token.as_deref(),
+        remaining_item_count: meta.remaining_item_count,
+        resource_version: meta.resource_version.to_string(),
     };
     let bytes = match repr {
         Representation::Table => return None,
@@ -801,16 +881,24 @@ mod tests {
             "data": {"p": "cHc="}});
         let b = json!({"metadata": {"name": "b \"quoted\" ü", "namespace": "y"}});
         let items = [&a, &b];
-        for repr in [Representation::Plain, Representation::PartialObjectMetadata] {
-            let direct = list_json(secrets, &items, 42, repr).unwrap();
-            let rendered = render_list(secrets, &items, 42, repr).to_string();
-            assert_eq!(String::from_utf8(direct).unwrap(), rendered, "{repr:?}");
+        let paged = ListMeta {
+            resource_version: 42,
+            continue_token: Some("tok".into()),
+            remaining_item_count: Some(3),
+        };
+        for meta in [ListMeta::at(42), paged] {
+            for repr in [Representation::Plain, Representation::PartialObjectMetadata] {
+                let direct = list_json(secrets, &items, &meta, repr).unwrap();
+                let rendered = render_list(secrets, &items, &meta, repr).to_string();
+                assert_eq!(String::from_utf8(direct).unwrap(), rendered, "{repr:?}");
+            }
         }
-        assert!(list_json(secrets, &items, 42, Representation::Table).is_none());
-        let empty = list_json(secrets, &[], 1, Representation::Plain).unwrap();
+        let at_42 = ListMeta::at(42);
+        assert!(list_json(secrets, &items, &at_42, Representation::Table).is_none());
+        let empty = list_json(secrets, &[], &ListMeta::at(1), Representation::Plain).unwrap();
         assert_eq!(
             String::from_utf8(empty).unwrap(),
-            render_list(secrets, &[], 1, Representation::Plain).to_string()
+            render_list(secrets, &[], &ListMeta::at(1), Representation::Plain).to_string()
         );
     }
 }

@@ -97,3 +97,33 @@ pub fn group_version(registry: &Registry, rest: &[&str]) -> Option<Value> {
         "components": {"schemas": {}},
     }))
 }
+
+/// `GET /openapi/v2`: an empty Swagger 2.0 document (no paths, no definitions). kubectl up to
+/// 1.28 fetches it before `apply` and, finding no schema for a kind, computes strategic merge
+/// patches from its built-in Go types and leaves validation to the server, as it does for a
+/// kind a real server publishes without a schema. Protobuf (gnostic `openapi_v2.Document`) is
+/// what client-go asks for; JSON otherwise.
+pub fn v2_document(wants_protobuf: bool) -> (Vec<u8>, &'static str) {
+    const VERSION: &str = "v1.30.0";
+    if !wants_protobuf {
+        let doc = json!({"swagger": "2.0", "info": {"title": "Kubernetes", "version": VERSION}, "paths": {}, "definitions": {}});
+        return (doc.to_string().into_bytes(), "application/json");
+    }
+    fn field(number: u8, payload: &[u8], out: &mut Vec<u8>) {
+        out.push(number << 3 | 2);
+        out.push(u8::try_from(payload.len()).expect("short field"));
+        out.extend_from_slice(payload);
+    }
+    let mut info = Vec::new();
+    field(1, b"Kubernetes", &mut info);
+    field(2, VERSION.as_bytes(), &mut info);
+    let mut doc = Vec::new();
+    field(1, b"2.0", &mut doc);
+    field(2, &info, &mut doc);
+    field(8, b"", &mut doc);
+    field(9, b"", &mut doc);
+    (
+        doc,
+        "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+    )
+}

@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use crate::auth::anonymous;
 use crate::objects::{self, Call};
+use crate::protobuf;
 use crate::rbac::{self, Attributes, UserInfo};
 use crate::request::{self, Representation, RequestInfo};
 use crate::reviews;
@@ -165,6 +166,7 @@ pub async fn serve(
                         &mut st,
                         Ctx {
                             user: &user,
+                            accept: &accept,
                             info: &info,
                             query: &query,
                             repr: request::representation(&accept),
@@ -263,6 +265,7 @@ pub fn authenticate_token(shared: &Shared, st: &mut State, token: &str) -> Optio
 
 pub struct Ctx<'a> {
     pub user: &'a UserInfo,
+    pub accept: &'a str,
     pub info: &'a RequestInfo,
     pub query: &'a HashMap<String, String>,
     pub repr: Representation,
@@ -344,6 +347,15 @@ fn non_resource_request(shared: &Shared, st: &State, ctx: &Ctx) -> Reply {
         ["apis"] => Some(st.registry.api_group_list()),
         ["apis", group] => st.registry.api_group(group),
         ["apis", group, version] => st.registry.api_resource_list(group, version),
+        ["openapi", "v2"] | ["swagger-2.0.0.pb-v1"] => {
+            let (body, content_type) = crate::openapi::v2_document(
+                ctx.accept.contains("protobuf") || parts[0] != "openapi",
+            );
+            let mut r = Reply::text(200, "");
+            r.body = Bytes::from(body);
+            r.content_type = content_type;
+            return r;
+        }
         ["openapi", "v3"] => Some(crate::openapi::index(
             &st.registry,
             st.store.resource_version(),
@@ -379,12 +391,50 @@ fn field_manager(ctx: &Ctx) -> String {
     }
 }
 
-fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
+/// The request body as JSON, from JSON or (built-in kinds) protobuf. `kind` is what the
+/// endpoint expects, for the real server's words about a body it cannot read.
+pub fn parse_body(ctx: &Ctx, kind: &str) -> Result<Value, ApiError> {
+    let body = ctx.body;
     if body.is_empty() {
         return Ok(json!({}));
     }
+    let media = ctx.content_type.split(';').next().unwrap_or("").trim();
+    if media == protobuf::MEDIA_TYPE {
+        // As `transformDecodeError` in apiserver `endpoints/handlers/rest.go` words them.
+        return protobuf::decode(body).map_err(|e| match e {
+            protobuf::DecodeError::Malformed(why) => ApiError::bad_request(format!(
+                "the object provided is unrecognized (must be of type {kind}): {why} ({})",
+                summarize(body)
+            )),
+            protobuf::DecodeError::BadObject {
+                version,
+                kind: sent,
+                why,
+            } => ApiError::bad_request(format!(
+                "{sent} in version \"{version}\" cannot be handled as a {kind}: {why}"
+            )),
+            // Custom resources have no protobuf form: the real server refuses the media type.
+            protobuf::DecodeError::NoProtobufForm => ApiError::unsupported_body_media_type(),
+        });
+    }
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("error decoding request body: {e}")))
+}
+
+/// `summarizeData`: the first 30 bytes, as text for JSON and in hex otherwise.
+fn summarize(data: &[u8]) -> String {
+    const MAX: usize = 30;
+    let (head, more) = if data.len() > MAX {
+        (&data[..MAX], " ...")
+    } else {
+        (data, "")
+    };
+    let shown = if data.first() == Some(&b'{') {
+        String::from_utf8_lossy(head).into_owned()
+    } else {
+        head.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    format!("{shown}{more}")
 }
 
 fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
@@ -433,8 +483,16 @@ fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply,
                 None
             };
             let scope = if t.namespaced { scope } else { Some("") };
-            let items = objects::select(st, &t, scope, q("labelSelector"), q("fieldSelector"))?;
-            if let Some(body) = objects::list_json(&t, &items, rv, ctx.repr) {
+            let request = crate::paging::ListRequest {
+                namespace: scope,
+                label_selector: q("labelSelector"),
+                field_selector: q("fieldSelector"),
+                limit: q("limit"),
+                continue_token: q("continue"),
+                resource_version: q("resourceVersion"),
+            };
+            let (items, meta) = crate::paging::list(st, &t, &request)?;
+            if let Some(body) = objects::list_json(&t, &items, &meta, ctx.repr) {
                 // Metadata-only items never carry data; plain ones as they are stored.
                 let secret_data = ctx.repr != Representation::PartialObjectMetadata
                     && crate::state::list_items_carry_secret_data(
@@ -450,11 +508,11 @@ fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply,
                     warnings: Vec::new(),
                 });
             }
-            (200, objects::render_list(&t, &items, rv, ctx.repr))
+            (200, objects::render_list(&t, &items, &meta, ctx.repr))
         }
         "watch" => return Ok(Reply::error(ApiError::method_not_allowed())),
-        "create" => objects::create(st, &call, parse_body(ctx.body)?)?,
-        "update" => objects::update(st, &call, &info.name, parse_body(ctx.body)?)?,
+        "create" => objects::create(st, &call, parse_body(ctx, &t.kind)?)?,
+        "update" => objects::update(st, &call, &info.name, parse_body(ctx, &t.kind)?)?,
         "patch" => {
             let media = ctx.content_type.split(';').next().unwrap_or("").trim();
             if media.starts_with("application/apply-patch") {
@@ -464,7 +522,7 @@ fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply,
                 objects::patch(st, &call, &info.name, media, ctx.body)?
             }
         }
-        "delete" => objects::delete(st, &call, &info.name, &parse_body(ctx.body)?)?,
+        "delete" => objects::delete(st, &call, &info.name, &parse_body(ctx, "DeleteOptions")?)?,
         "deletecollection" => {
             objects::delete_collection(st, &call, q("labelSelector"), q("fieldSelector"))?
         }
@@ -482,7 +540,7 @@ fn virtual_kind(
     if ctx.info.verb != "create" {
         return Err(ApiError::method_not_allowed());
     }
-    let body = parse_body(ctx.body)?;
+    let body = parse_body(ctx, &t.kind)?;
     let reply = match (t.group.as_str(), t.resource.as_str()) {
         ("authentication.k8s.io", "selfsubjectreviews") => {
             reviews::self_subject_review(ctx.user, &body)

@@ -111,6 +111,12 @@ pub struct State {
     /// How far the sandbox's clock runs ahead of the real one (see [`State::now`]).
     pub clock_offset: Duration,
     rbac_cache: Option<(u64, Arc<RbacSnapshot>)>,
+    /// The copies paged lists keep for their continue tokens.
+    pub list_snapshots: crate::paging::Snapshots,
+    /// Namespaces being deleted, and since when (for the namespace controller).
+    pub terminating_since: std::collections::HashMap<String, std::time::Instant>,
+    /// How long the namespace controller takes to empty and remove a Terminating namespace.
+    pub namespace_deletion_delay: Duration,
 }
 
 impl State {
@@ -127,6 +133,9 @@ impl State {
             minted_tokens: Vec::new(),
             clock_offset: Duration::ZERO,
             rbac_cache: None,
+            list_snapshots: Default::default(),
+            terminating_since: Default::default(),
+            namespace_deletion_delay: Duration::from_millis(500),
         }
     }
 

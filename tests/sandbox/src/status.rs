@@ -140,6 +140,17 @@ impl ApiError {
         )
     }
 
+    /// A create or update body in a media type the type cannot be read from
+    /// (`negotiation.NewUnsupportedMediaTypeError`): custom resources take no protobuf.
+    pub fn unsupported_body_media_type() -> Self {
+        ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml",
+            None,
+        )
+    }
+
     /// The bare 404 the real server gives for a path it does not serve.
     pub fn path_not_found() -> Self {
         ApiError::new(
@@ -205,6 +216,10 @@ pub enum FieldErrorKind {
         value: Value,
         supported: Vec<String>,
     },
+    /// `field.TooLong`: the value itself is left out of the message.
+    TooLong {
+        max_bytes: usize,
+    },
 }
 
 impl FieldError {
@@ -254,6 +269,7 @@ impl FieldError {
             FieldErrorKind::Required { .. } => "FieldValueRequired",
             FieldErrorKind::Forbidden { .. } => "FieldValueForbidden",
             FieldErrorKind::NotSupported { .. } => "FieldValueNotSupported",
+            FieldErrorKind::TooLong { .. } => "FieldValueTooLong",
         }
     }
 
@@ -275,6 +291,9 @@ impl FieldError {
             }
             FieldErrorKind::Required { detail } => with_detail("Required value".into(), detail),
             FieldErrorKind::Forbidden { detail } => with_detail("Forbidden".into(), detail),
+            FieldErrorKind::TooLong { max_bytes } => {
+                format!("Too long: may not be more than {max_bytes} bytes")
+            }
             FieldErrorKind::NotSupported { value, supported } => {
                 let quoted: Vec<String> = supported.iter().map(|s| format!("\"{s}\"")).collect();
                 format!(
@@ -294,14 +313,10 @@ impl std::fmt::Display for FieldError {
 }
 
 /// How apimachinery prints a bad value (`field.Error.ErrorBody`): strings with `%q`, numbers
-/// and booleans bare, anything else with `%#v` (`[]string{"a", "b"}`).
+/// and booleans bare, anything else as its JSON (`["a","b"]`).
 fn go_value(v: &Value) -> String {
     match v {
         Value::String(s) => go_quote(s),
-        Value::Array(items) if items.iter().all(Value::is_string) => {
-            let quoted: Vec<String> = items.iter().map(go_value).collect();
-            format!("[]string{{{}}}", quoted.join(", "))
-        }
         other => other.to_string(),
     }
 }
@@ -372,7 +387,7 @@ mod tests {
         let urls = FieldError::invalid("rules[0].nonResourceURLs", json!(["/a", "/b"]), "x");
         assert_eq!(
             urls.to_string(),
-            "rules[0].nonResourceURLs: Invalid value: []string{\"/a\", \"/b\"}: x"
+            "rules[0].nonResourceURLs: Invalid value: [\"/a\",\"/b\"]: x"
         );
         let role_ref = go_struct("rbac.RoleRef", &[("Kind", "Role"), ("Name", "r")]);
         assert_eq!(role_ref, "rbac.RoleRef{Kind:\"Role\", Name:\"r\"}");

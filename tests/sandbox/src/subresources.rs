@@ -20,13 +20,7 @@ pub fn handle(shared: &Shared, st: &mut State, ctx: &Ctx, call: &Call) -> Result
     if !sub.verbs.iter().any(|v| v == &info.verb) {
         return Err(ApiError::method_not_allowed());
     }
-    let parse = || -> Result<Value, ApiError> {
-        if ctx.body.is_empty() {
-            return Ok(json!({}));
-        }
-        serde_json::from_slice(ctx.body)
-            .map_err(|e| ApiError::bad_request(format!("error decoding request body: {e}")))
-    };
+    let parse = || crate::server::parse_body(ctx, "TokenRequest");
     match sub.name.as_str() {
         "token" => {
             let issued = reviews::token_request(shared, st, call.namespace, &info.name, &parse()?)?;
@@ -93,11 +87,11 @@ fn scale(st: &mut State, ctx: &Ctx, call: &Call) -> Result<Reply, ApiError> {
         return Ok(Reply::json(200, &scale_of(call, &obj)));
     }
     let mut wanted = scale_of(call, &obj);
-    let body: Value = serde_json::from_slice(ctx.body)
-        .map_err(|e| ApiError::bad_request(format!("error decoding request body: {e}")))?;
     if ctx.info.verb == "update" {
-        wanted = body;
+        wanted = crate::server::parse_body(ctx, "Scale")?;
     } else {
+        let body: Value = serde_json::from_slice(ctx.body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding request body: {e}")))?;
         crate::patch::merge_patch(&mut wanted, &body);
     }
     let replicas = wanted["spec"]["replicas"]
@@ -116,8 +110,12 @@ fn status(st: &mut State, ctx: &Ctx, call: &Call) -> Result<Reply, ApiError> {
     if ctx.info.verb == "get" {
         return Ok(Reply::json(200, &obj));
     }
-    let body: Value = serde_json::from_slice(ctx.body)
-        .map_err(|e| ApiError::bad_request(format!("error decoding request body: {e}")))?;
+    let body: Value = if ctx.info.verb == "update" {
+        crate::server::parse_body(ctx, &call.t.kind)?
+    } else {
+        serde_json::from_slice(ctx.body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding request body: {e}")))?
+    };
     let mut wanted = obj.clone();
     if ctx.info.verb == "update" {
         wanted["status"] = body["status"].clone();

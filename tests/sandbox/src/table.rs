@@ -65,6 +65,15 @@ fn columns(t: &ResourceType) -> Vec<Column> {
                 cell: |o| json!(o["data"].as_object().map_or(0, |m| m.len())),
             },
         ],
+        ("", "configmaps") => vec![Column {
+            name: "Data",
+            format: "",
+            description: "Data contains the configuration data. Each key must consist of alphanumeric characters, '-', '_' or '.'. Values with non-UTF-8 byte sequences must use the BinaryData field. The keys stored in Data must not overlap with the keys in the BinaryData field, this is enforced during validation process.",
+            cell: |o| {
+                let count = |f: &str| o[f].as_object().map_or(0, |m| m.len());
+                json!(count("data") + count("binaryData"))
+            },
+        }],
         ("", "serviceaccounts") => vec![Column {
             name: "Secrets",
             format: "",

@@ -9,6 +9,12 @@ const DNS1123_LABEL_MSG: &str = "a lowercase RFC 1123 label must consist of lowe
 const DNS1123_SUBDOMAIN_MSG: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 const DNS1035_LABEL_MSG: &str = "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')";
 
+const LABEL_KEY_NAME_MSG: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+const LABEL_VALUE_MSG: &str = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+
+/// `TotalAnnotationSizeLimitB`: keys and values of all annotations together.
+pub const ANNOTATIONS_MAX_BYTES: usize = 256 * 1024;
+
 pub const SA_TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
 pub const SA_NAME_ANNOTATION: &str = "kubernetes.io/service-account.name";
 pub const SA_UID_ANNOTATION: &str = "kubernetes.io/service-account.uid";
@@ -45,6 +51,10 @@ pub fn is_dns1123_label(s: &str) -> bool {
     s.len() <= 63 && label_chars_ok(s, false)
 }
 
+fn is_subdomain_chars(s: &str) -> bool {
+    s.split('.').all(|part| label_chars_ok(part, false))
+}
+
 pub fn is_dns1123_subdomain(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(|part| label_chars_ok(part, false))
 }
@@ -58,7 +68,13 @@ pub fn name_problems(rule: NameRule, name: &str) -> Vec<String> {
                 out.push("must be no more than 63 characters".to_string());
             }
             let first_alpha = rule == NameRule::Dns1035Label;
-            if !label_chars_ok(name, first_alpha) {
+            if rule == NameRule::Dns1123Label
+                && !label_chars_ok(name, false)
+                && is_subdomain_chars(name)
+            {
+                // `content.IsDNS1123Label`: a valid subdomain that is not a label has dots.
+                out.push("must not contain dots".to_string());
+            } else if !label_chars_ok(name, first_alpha) {
                 out.push(
                     if first_alpha {
                         DNS1035_LABEL_MSG
@@ -89,6 +105,128 @@ pub fn name_problems(rule: NameRule, name: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// `content.IsLabelKey` (a label key, or an annotation key lower-cased): problems as detail texts.
+pub fn label_key_problems(key: &str) -> Vec<String> {
+    let parts: Vec<&str> = key.split('/').collect();
+    let mut out = Vec::new();
+    let name = match parts.as_slice() {
+        [name] => *name,
+        [prefix, name] => {
+            if prefix.is_empty() {
+                out.push("prefix part must be non-empty".to_string());
+            } else {
+                for p in name_problems(NameRule::Dns1123Subdomain, prefix) {
+                    out.push(format!("prefix part {p}"));
+                }
+            }
+            name
+        }
+        _ => {
+            return vec![format!(
+                "a valid label key {} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+                LABEL_KEY_NAME_MSG
+            )];
+        }
+    };
+    if name.is_empty() {
+        out.push("name part must be non-empty".to_string());
+    } else if name.len() > 63 {
+        out.push("name part must be no more than 63 characters".to_string());
+    }
+    if !label_name_chars_ok(name) {
+        out.push(format!("name part {LABEL_KEY_NAME_MSG}"));
+    }
+    out
+}
+
+/// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`
+fn label_name_chars_ok(s: &str) -> bool {
+    let b = s.as_bytes();
+    let edge = |c: u8| c.is_ascii_alphanumeric();
+    !b.is_empty()
+        && edge(b[0])
+        && edge(b[b.len() - 1])
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+/// `content.IsLabelValue`.
+pub fn label_value_problems(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if value.len() > 63 {
+        out.push("must be no more than 63 characters".to_string());
+    }
+    if !value.is_empty() && !label_name_chars_ok(value) {
+        out.push(LABEL_VALUE_MSG.to_string());
+    }
+    out
+}
+
+/// Labels and annotations, as `ValidateObjectMeta` and `ValidateObjectMetaUpdate` check them
+/// (keys in sorted order: Go walks the maps in random order).
+pub fn validate_metadata(obj: &Value) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let string_map = |field: &str| -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = obj["metadata"][field]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_string()))
+            .collect();
+        pairs.sort();
+        pairs
+    };
+    for (key, value) in string_map("labels") {
+        for detail in label_key_problems(&key) {
+            errs.push(FieldError::invalid("metadata.labels", json!(key), detail));
+        }
+        for detail in label_value_problems(&value) {
+            errs.push(FieldError::invalid("metadata.labels", json!(value), detail));
+        }
+    }
+    let annotations = string_map("annotations");
+    for (key, _) in &annotations {
+        for detail in label_key_problems(&key.to_lowercase()) {
+            errs.push(FieldError::invalid(
+                "metadata.annotations",
+                json!(key),
+                detail,
+            ));
+        }
+    }
+    let size: usize = annotations.iter().map(|(k, v)| k.len() + v.len()).sum();
+    if size > ANNOTATIONS_MAX_BYTES {
+        errs.push(FieldError {
+            field: "metadata.annotations".into(),
+            kind: crate::status::FieldErrorKind::TooLong {
+                max_bytes: ANNOTATIONS_MAX_BYTES,
+            },
+        });
+    }
+    errs
+}
+
+/// What an update may not change (`ValidateSecretUpdate`: a Secret's `type`).
+pub fn validate_update(group: &str, resource: &str, old: &Value, new: &Value) -> Vec<FieldError> {
+    if (group, resource) != ("", "secrets") {
+        return Vec::new();
+    }
+    // Defaulting runs before validation in the real server: no type means Opaque.
+    let type_of = |o: &Value| match o["type"].as_str() {
+        None | Some("") => "Opaque".to_string(),
+        Some(t) => t.to_string(),
+    };
+    let (was, now) = (type_of(old), type_of(new));
+    if was == now {
+        return Vec::new();
+    }
+    vec![FieldError::invalid(
+        "type",
+        json!(now),
+        "field is immutable",
+    )]
 }
 
 pub fn validate_name(group: &str, resource: &str, name: &str) -> Vec<FieldError> {

@@ -154,7 +154,7 @@ async fn rbac_rules_are_validated_with_the_real_texts() {
     assert_invalid(
         &s,
         "Role",
-        "Role.rbac.authorization.k8s.io \"urls\" is invalid: rules[0].nonResourceURLs: Invalid value: []string{\"/healthz\", \"/metrics\"}: namespaced rules cannot apply to non-resource URLs",
+        "Role.rbac.authorization.k8s.io \"urls\" is invalid: rules[0].nonResourceURLs: Invalid value: [\"/healthz\",\"/metrics\"]: namespaced rules cannot apply to non-resource URLs",
     );
     // The same rule is fine in a ClusterRole.
     let cluster_roles: Api<ClusterRole> = Api::all(client);
@@ -402,4 +402,297 @@ async fn a_dry_run_apply_checks_everything_and_stores_nothing() {
         stored.metadata.resource_version
     );
     assert_eq!(after.rules.unwrap()[0].verbs, ["get"]);
+}
+
+#[track_caller]
+fn assert_causes(s: &Status, expected: &[(&str, &str, &str)]) {
+    let causes: Vec<(String, String, String)> = s
+        .details
+        .as_ref()
+        .unwrap()
+        .causes
+        .iter()
+        .map(|c| (c.field.clone(), c.reason.clone(), c.message.clone()))
+        .collect();
+    let expected: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(f, r, m)| (f.to_string(), r.to_string(), m.to_string()))
+        .collect();
+    assert_eq!(causes, expected);
+}
+
+fn labelled_config_map(name: &str, labels: serde_json::Value) -> ConfigMap {
+    typed(json!({"metadata": {"name": name, "labels": labels}}))
+}
+
+const LABEL_VALUE_RULE: &str = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+const LABEL_NAME_RULE: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+
+#[tokio::test]
+async fn label_values_are_at_most_63_characters_of_the_label_alphabet() {
+    let sandbox = start();
+    let api: Api<ConfigMap> = Api::default_namespaced(client(&sandbox, "alice", "team-a").await);
+    let long = "v".repeat(64);
+    let s = status(
+        api.create(
+            &PostParams::default(),
+            &labelled_config_map("c", json!({"tier": long})),
+        )
+        .await,
+    );
+    let detail = format!("Invalid value: \"{long}\": must be no more than 63 characters");
+    assert_invalid(
+        &s,
+        "ConfigMap",
+        &format!("ConfigMap \"c\" is invalid: metadata.labels: {detail}"),
+    );
+    assert_causes(&s, &[("metadata.labels", "FieldValueInvalid", &detail)]);
+
+    let s = status(
+        api.create(
+            &PostParams::default(),
+            &labelled_config_map("c", json!({"tier": "-front", "ok": ""})),
+        )
+        .await,
+    );
+    assert_invalid(
+        &s,
+        "ConfigMap",
+        &format!(
+            "ConfigMap \"c\" is invalid: metadata.labels: Invalid value: \"-front\": {LABEL_VALUE_RULE}"
+        ),
+    );
+    assert!(
+        sandbox.object("", "configmaps", "team-a", "c").is_none(),
+        "nothing stored"
+    );
+    api.create(
+        &PostParams::default(),
+        &labelled_config_map(
+            "c",
+            json!({"tier": "v".repeat(63), "ok": "", "a.b_c-d": "X.y_z-1"}),
+        ),
+    )
+    .await
+    .expect("valid labels are accepted");
+}
+
+#[tokio::test]
+async fn label_keys_follow_the_prefix_and_name_rules() {
+    let sandbox = start();
+    let api: Api<ConfigMap> = Api::default_namespaced(client(&sandbox, "alice", "team-a").await);
+    let s = status(
+        api.create(
+            &PostParams::default(),
+            &labelled_config_map(
+                "c",
+                json!({"Example.com/ok": "1", "/x": "2", "a/b/c": "3", "example.com/bad key": "4"}),
+            ),
+        )
+        .await,
+    );
+    assert_invalid(
+        &s,
+        "ConfigMap",
+        &format!(
+            "ConfigMap \"c\" is invalid: [metadata.labels: Invalid value: \"/x\": prefix part must be non-empty, metadata.labels: Invalid value: \"Example.com/ok\": prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*'), metadata.labels: Invalid value: \"a/b/c\": a valid label key {LABEL_NAME_RULE} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName'), metadata.labels: Invalid value: \"example.com/bad key\": name part {LABEL_NAME_RULE}]"
+        ),
+    );
+    assert_eq!(s.details.as_ref().unwrap().causes.len(), 4);
+    let long_name = format!("example.com/{}", "n".repeat(64));
+    let s = status(
+        api.create(
+            &PostParams::default(),
+            &labelled_config_map("c", json!({long_name.clone(): "v"})),
+        )
+        .await,
+    );
+    assert_eq!(
+        s.message,
+        format!(
+            "ConfigMap \"c\" is invalid: metadata.labels: Invalid value: \"{long_name}\": name part must be no more than 63 characters"
+        )
+    );
+}
+
+#[tokio::test]
+async fn annotations_together_are_at_most_256_kib() {
+    let sandbox = start();
+    let api: Api<ConfigMap> = Api::default_namespaced(client(&sandbox, "alice", "team-a").await);
+    // Key "a" plus the value: one byte over 262144.
+    let big = "x".repeat(256 * 1024);
+    let cm: ConfigMap = typed(json!({"metadata": {"name": "big", "annotations": {"a": big}}}));
+    let s = status(api.create(&PostParams::default(), &cm).await);
+    assert_invalid(
+        &s,
+        "ConfigMap",
+        "ConfigMap \"big\" is invalid: metadata.annotations: Too long: may not be more than 262144 bytes",
+    );
+    assert_causes(
+        &s,
+        &[(
+            "metadata.annotations",
+            "FieldValueTooLong",
+            "Too long: may not be more than 262144 bytes",
+        )],
+    );
+    let fits: ConfigMap = typed(
+        json!({"metadata": {"name": "big", "annotations": {"a": "x".repeat(256 * 1024 - 1)}}}),
+    );
+    api.create(&PostParams::default(), &fits).await.unwrap();
+    // Updates are held to the same limit.
+    let s = status(
+        api.patch(
+            "big",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {"b": "y"}}})),
+        )
+        .await,
+    );
+    assert_eq!(s.code, 422);
+    assert!(
+        s.message
+            .ends_with("metadata.annotations: Too long: may not be more than 262144 bytes"),
+        "{}",
+        s.message
+    );
+}
+
+#[tokio::test]
+async fn a_secrets_type_cannot_change() {
+    use k8s_openapi::api::core::v1::Secret;
+    let sandbox = start();
+    let api: Api<Secret> = Api::default_namespaced(client(&sandbox, "alice", "team-a").await);
+    let created = api
+        .create(
+            &PostParams::default(),
+            &typed(json!({"metadata": {"name": "s"}, "stringData": {"k": "v"}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.type_.as_deref(), Some("Opaque"));
+    let message =
+        "Secret \"s\" is invalid: type: Invalid value: \"example.com/custom\": field is immutable";
+
+    let mut changed = created.clone();
+    changed.type_ = Some("example.com/custom".into());
+    let s = status(api.replace("s", &PostParams::default(), &changed).await);
+    assert_invalid(&s, "Secret", message);
+    assert_causes(
+        &s,
+        &[(
+            "type",
+            "FieldValueInvalid",
+            "Invalid value: \"example.com/custom\": field is immutable",
+        )],
+    );
+
+    let s = status(
+        api.patch(
+            "s",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"type": "example.com/custom"})),
+        )
+        .await,
+    );
+    assert_invalid(&s, "Secret", message);
+
+    let applied = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "type": "example.com/custom"});
+    let s = status(
+        api.patch(
+            "s",
+            &PatchParams::apply("tests").force(),
+            &Patch::Apply(applied),
+        )
+        .await,
+    );
+    assert_invalid(&s, "Secret", message);
+
+    let stored = sandbox.object("", "secrets", "team-a", "s").unwrap();
+    assert_eq!(stored["type"], "Opaque");
+    // Everything else may still change.
+    api.patch(
+        "s",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"metadata": {"labels": {"rotated": "yes"}}})),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn names_follow_each_kinds_rule() {
+    use k8s_openapi::api::core::v1::{Namespace, Service};
+    let sandbox = start();
+    let admin = client(&sandbox, "admin", "demo").await;
+
+    let namespaces: Api<Namespace> = Api::all(admin.clone());
+    let s = status(
+        namespaces
+            .create(
+                &PostParams::default(),
+                &typed(json!({"metadata": {"name": "team.b"}})),
+            )
+            .await,
+    );
+    assert_invalid(
+        &s,
+        "Namespace",
+        "Namespace \"team.b\" is invalid: metadata.name: Invalid value: \"team.b\": must not contain dots",
+    );
+    let long = "n".repeat(64);
+    let s = status(
+        namespaces
+            .create(
+                &PostParams::default(),
+                &typed(json!({"metadata": {"name": long}})),
+            )
+            .await,
+    );
+    assert_eq!(
+        s.message,
+        format!(
+            "Namespace \"{long}\" is invalid: metadata.name: Invalid value: \"{long}\": must be no more than 63 characters"
+        )
+    );
+
+    let services: Api<Service> = Api::namespaced(admin.clone(), "demo");
+    let s = status(
+        services
+            .create(
+                &PostParams::default(),
+                &typed(json!({"metadata": {"name": "1-web"}, "spec": {"ports": [{"port": 80}]}})),
+            )
+            .await,
+    );
+    assert_invalid(
+        &s,
+        "Service",
+        "Service \"1-web\" is invalid: metadata.name: Invalid value: \"1-web\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+    );
+
+    let config_maps: Api<ConfigMap> = Api::namespaced(admin, "demo");
+    let dotted = format!("{}.{}", "a".repeat(63), "b".repeat(63));
+    config_maps
+        .create(
+            &PostParams::default(),
+            &typed(json!({"metadata": {"name": dotted}})),
+        )
+        .await
+        .expect("a DNS subdomain may be longer than 63 with dots");
+    let too_long = "c".repeat(254);
+    let s = status(
+        config_maps
+            .create(
+                &PostParams::default(),
+                &typed(json!({"metadata": {"name": too_long}})),
+            )
+            .await,
+    );
+    assert_eq!(
+        s.message,
+        format!(
+            "ConfigMap \"{too_long}\" is invalid: metadata.name: Invalid value: \"{too_long}\": must be no more than 253 characters"
+        )
+    );
 }

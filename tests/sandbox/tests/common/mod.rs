@@ -89,14 +89,14 @@ pub async fn raw(
     method: &str,
     path: &str,
     headers: &[(&str, &str)],
-    body: &str,
+    body: impl AsRef<[u8]>,
 ) -> RawReply {
     let mut builder = http::Request::builder().method(method).uri(path);
     for (k, v) in headers {
         builder = builder.header(*k, *v);
     }
     let request = builder
-        .body(kube::client::Body::from(body.as_bytes().to_vec()))
+        .body(kube::client::Body::from(body.as_ref().to_vec()))
         .expect("request builds");
     let response = client.send(request).await.expect("request is answered");
     let code = response.status().as_u16();
