@@ -156,9 +156,14 @@ pub fn real_env() -> Option<Env> {
         log_start: Mutex::new(0),
         versions_at_start: Mutex::new(BTreeMap::new()),
     };
+    // What the controllers add to every namespace: the `default` ServiceAccount and the
+    // `kube-root-ca.crt` ConfigMap (the sandbox has both from the start).
     env.wait_for(|| {
         env.object("", "serviceaccounts", env.ns(), "default")
             .is_some()
+            && env
+                .object("", "configmaps", env.ns(), "kube-root-ca.crt")
+                .is_some()
     });
     env.clear_request_log();
     Some(env)
