@@ -16,35 +16,52 @@ pub const USERS: &[(&str, &str)] = &[
     ("carol", ""),
 ];
 
+/// The launcher's own identity, for seeding, waiting and reading back (a superuser). The audit
+/// policy leaves its requests out, so the log holds only what tests and tools sent.
+pub const LAUNCHER_USER: &str = "cicd-cluster:launcher";
+
 /// The controller manager's own identity (a superuser, as its controllers need more than the
 /// bootstrap `system:kube-controller-manager` role when they all share one client).
 pub const CONTROLLER_MANAGER_USER: &str = "cicd-cluster:controller-manager";
 
 /// The audit policy: every request at `Metadata` level (user, verb, request URI, response
-/// code), except health probes. Secrets and issued tokens are logged with their bodies, so
-/// that a test can see whether a reply carried Secret data and collect every token the server
-/// minted for its leak check. The log stays in the cluster's own folder.
-pub const AUDIT_POLICY: &str = "apiVersion: audit.k8s.io/v1
+/// code, user agent), except health probes and the launcher's own. With `bodies`, Secrets and
+/// issued tokens are logged with their bodies, so that a test can see whether a reply carried
+/// Secret data and collect every token the server minted for its leak check. The log stays in
+/// the cluster's own folder.
+pub fn audit_policy(bodies: bool) -> String {
+    let mut policy = format!(
+        "apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived, ResponseStarted]
 rules:
 - level: None
   nonResourceURLs: ['/readyz*', '/livez*', '/healthz*']
-- level: RequestResponse
+- level: None
+  users: ['{LAUNCHER_USER}']
+"
+    );
+    if bodies {
+        policy.push_str(
+            "- level: RequestResponse
   resources:
   - group: ''
     resources: [secrets, serviceaccounts/token]
-- level: Metadata
-";
+",
+        );
+    }
+    policy.push_str("- level: Metadata\n");
+    policy
+}
 
 /// Writes tokens.csv (`token,user,uid,\"groups\"`) and returns each user's token.
 pub fn write_tokens(dir: &Path) -> Result<BTreeMap<String, String>, String> {
     let mut tokens = BTreeMap::new();
     let mut csv = String::new();
-    let users = USERS
-        .iter()
-        .copied()
-        .chain([(CONTROLLER_MANAGER_USER, "system:masters")]);
+    let users = USERS.iter().copied().chain([
+        (CONTROLLER_MANAGER_USER, "system:masters"),
+        (LAUNCHER_USER, "system:masters"),
+    ]);
     for (i, (user, groups)) in users.enumerate() {
         let token = random_hex(24)?;
         if groups.is_empty() {
