@@ -36,6 +36,38 @@ pub fn load_context(global: &GlobalFlags) -> Result<SourceContext> {
     Ok(source)
 }
 
+/// Decides, before anything is sent, whether the pipeline's kubeconfig may skip TLS
+/// verification, and sets `source.insecure_skip_tls_verify` to that decision (the token is
+/// verified, and the kubeconfig written, the same way). A context that skips verification
+/// gives a kubeconfig that verifies with the context's CA when it has one; without a CA it is
+/// refused unless `allow_insecure` (`--insecure-skip-tls-verify`).
+pub fn decide_tls(ui: &Ui, source: &mut SourceContext, allow_insecure: bool) -> Result<()> {
+    if !source.insecure_skip_tls_verify {
+        return Ok(());
+    }
+    if allow_insecure {
+        ui.warn(
+            "the pipeline's kubeconfig will skip TLS verification (insecure-skip-tls-verify, as you asked): \
+             anyone between the pipeline and the API server can read its token",
+        );
+        return Ok(());
+    }
+    if source.ca_pem.is_some() {
+        ui.warn(format!(
+            "context {} skips TLS verification; the pipeline's kubeconfig verifies the API server with the context's CA instead",
+            source.context_name
+        ));
+        source.insecure_skip_tls_verify = false;
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "context {} skips TLS verification (insecure-skip-tls-verify: true) and has no CA, so the pipeline's kubeconfig \
+         could not verify the API server and its token could be read on the way. Add the cluster's CA to your kubeconfig \
+         (certificate-authority-data), or pass --insecure-skip-tls-verify to write an insecure kubeconfig anyway",
+        source.context_name
+    )))
+}
+
 /// A SelfSubjectRulesReview's rules in the core's terms.
 pub fn held_rules(review: &RulesReview) -> Vec<Rule> {
     review
@@ -247,10 +279,8 @@ pub fn write_kubeconfig(
 ) -> Result<PathBuf> {
     let ci = CiKubeconfig {
         cluster_name: source.cluster_name.clone(),
-        server: output
-            .server
-            .clone()
-            .unwrap_or_else(|| source.server.clone()),
+        // The pipeline authenticates with its token: a user:password in the URL stays behind.
+        server: crate::text::strip_userinfo(output.server.as_deref().unwrap_or(&source.server)),
         ca_pem: source.ca_pem.clone().or_else(|| issued.ca_pem.clone()),
         insecure_skip_tls_verify: source.insecure_skip_tls_verify,
         tls_server_name: source.tls_server_name.clone(),

@@ -265,6 +265,8 @@ pub fn load_source_with(sel: &SourceSelection, env: &SourceEnv) -> Result<Source
         ))
     })?;
 
+    check_server_url(&server, &cluster_name, &where_)?;
+
     let user_name = context.user.clone().filter(|u| !u.is_empty());
     let auth_info = match &user_name {
         None => AuthInfo::default(),
@@ -292,6 +294,19 @@ pub fn load_source_with(sel: &SourceSelection, env: &SourceEnv) -> Result<Source
         )));
     }
     let credentials = credentials_of(&auth_info);
+    let shown_user = user_name.as_deref().unwrap_or("");
+    if let Some(token) = &auth_info.token {
+        use secrecy::ExposeSecret as _;
+        check_token(
+            token.expose_secret(),
+            &format!("the token of user \"{shown_user}\" in {where_}"),
+        )?;
+    }
+    // client-go trims the token file's content (a trailing CRLF is common); kube does not.
+    let file_token = match (&auth_info.token, &auth_info.token_file) {
+        (None, Some(path)) => Some(read_token_file(path, shown_user)?),
+        _ => None,
+    };
 
     let (namespace, namespace_origin) = match (&sel.namespace, &context.namespace) {
         (Some(ns), _) if !ns.is_empty() => (ns.clone(), NamespaceOrigin::Flag),
@@ -343,6 +358,10 @@ pub fn load_source_with(sel: &SourceSelection, env: &SourceEnv) -> Result<Source
         ))
     })?;
     config.default_namespace = namespace.clone();
+    if let Some(token) = file_token {
+        config.auth_info.token = Some(secrecy::SecretString::from(token));
+        config.auth_info.token_file = None;
+    }
 
     Ok(SourceContext {
         files,
@@ -360,6 +379,61 @@ pub fn load_source_with(sel: &SourceSelection, env: &SourceEnv) -> Result<Source
         credentials,
         config,
     })
+}
+
+/// Refuses a server URL kube could not send a request to: it needs an http(s) scheme and a host.
+fn check_server_url(server: &str, cluster: &str, where_: &str) -> Result<()> {
+    let shown = crate::text::one_line(&crate::text::redact_userinfo(server));
+    let bad = |why: &str| {
+        Error::Kubeconfig(format!(
+            "the server URL {shown:?} of cluster \"{cluster}\" in {where_} {why}: write it as https://HOST:PORT \
+             (kubectl config set-cluster {cluster} --server=https://...)"
+        ))
+    };
+    let uri: http::Uri = server.parse().map_err(|_| bad("is not a URL"))?;
+    match uri.scheme_str() {
+        Some("https" | "http") => {}
+        Some(_) => return Err(bad("has a scheme other than https:// or http://")),
+        None => return Err(bad("has no scheme")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(bad("has no host"));
+    }
+    Ok(())
+}
+
+/// Whether `token` can travel in an `Authorization` header: no control characters (a line
+/// break, carriage return or DEL would end or corrupt the header).
+pub fn token_is_sendable(token: &str) -> bool {
+    !token.chars().any(|c| c.is_control())
+}
+
+/// Refuses a token that cannot be sent, naming where it came from (never the token).
+fn check_token(token: &str, what: &str) -> Result<()> {
+    if token_is_sendable(token) {
+        return Ok(());
+    }
+    Err(Error::Kubeconfig(format!(
+        "{what} contains a line break or another control character, so it cannot be sent (kubectl refuses it too): \
+         copy the token again without the line break"
+    )))
+}
+
+/// The token in `path`, trimmed as client-go trims it.
+fn read_token_file(path: &str, user: &str) -> Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Kubeconfig(format!(
+            "cannot read the tokenFile {path} of user \"{user}\": {e}"
+        ))
+    })?;
+    let token = text.trim().to_string();
+    if token.is_empty() {
+        return Err(Error::Kubeconfig(format!(
+            "the tokenFile {path} of user \"{user}\" is empty: put the bearer token in it"
+        )));
+    }
+    check_token(&token, &format!("the tokenFile {path} of user \"{user}\""))?;
+    Ok(token)
 }
 
 /// The files to read, in kubectl's order of precedence.
@@ -521,8 +595,10 @@ fn credentials_of(a: &AuthInfo) -> Credentials {
 
 /// The source context's server, CA, TLS server name and proxy, authenticating with `token`
 /// instead of the user's credentials (to prove a new identity before anything is written).
+/// TLS is verified unless `source.insecure_skip_tls_verify`, as the pipeline's kubeconfig will be.
 pub fn with_token(source: &SourceContext, token: &str) -> kube::Config {
     let mut config = source.config.clone();
+    config.accept_invalid_certs = source.insecure_skip_tls_verify;
     config.auth_info = AuthInfo {
         token: Some(secrecy::SecretString::from(token.to_string())),
         ..AuthInfo::default()

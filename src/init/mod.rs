@@ -34,9 +34,11 @@ pub async fn run(global: &GlobalFlags, flags: &InitFlags) -> Result<()> {
 
 async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progress) -> Result<()> {
     let ui = Ui::detect(flags.yes);
-    let source = identity::load_context(global)?;
+    check_flags(flags)?;
+    let mut source = identity::load_context(global)?;
     let namespace = source.namespace.clone();
     plan::validate_namespace(&namespace)?;
+    identity::decide_tls(&ui, &mut source, flags.insecure_skip_tls_verify)?;
     *progress = Progress::new(&namespace);
     progress.note("No kubeconfig was written.");
     report::context(&ui, &source);
@@ -186,6 +188,20 @@ fn token_record(plan: &Plan, existing: &Existing) -> TokenRecord {
             TokenRecord::request(issued)
         }
     }
+}
+
+/// Refuses, before anything is read or sent, flag values the run would refuse later.
+fn check_flags(flags: &InitFlags) -> Result<()> {
+    if let Some(name) = &flags.name {
+        plan::validate_name(name)?;
+    }
+    if let Some(duration) = flags.token_duration {
+        plan::validate_request_duration(duration)?;
+    }
+    if let Some(server) = &flags.server {
+        plan::validate_server_flag(server)?;
+    }
+    Ok(())
 }
 
 /// Refuses, before any request, an output init could not write at the end.

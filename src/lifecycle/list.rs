@@ -424,6 +424,12 @@ pub fn table(rows: &[IdentityRow], now: jiff::Timestamp) -> String {
             created,
         ]);
     }
+    // Every cell comes from the cluster: shown with control characters escaped, on one line.
+    for line in &mut lines {
+        for cell in line.iter_mut() {
+            *cell = crate::text::one_line(cell);
+        }
+    }
     let mut widths = [0usize; 9];
     for line in &lines {
         for (w, cell) in widths.iter_mut().zip(line) {

@@ -69,6 +69,40 @@ pub fn open_counts(findings: &[Finding]) -> [(Severity, usize); 5] {
     })
 }
 
+/// The report with every string from the cluster made safe for a terminal and kept on one
+/// line ([`crate::text::one_line`]): what the human renderers (table, Markdown) print. JSON
+/// and SARIF render the report as it is.
+pub fn printable_report(report: &Report) -> Report {
+    let clean = |s: &str| crate::text::one_line(s);
+    let subject = |s: &SubjectRef| SubjectRef {
+        kind: clean(&s.kind),
+        name: clean(&s.name),
+        namespace: s.namespace.as_deref().map(clean),
+    };
+    let mut out = report.clone();
+    out.scope.namespaces = report.scope.namespaces.iter().map(|n| clean(n)).collect();
+    out.scope.service_account = report.scope.service_account.as_deref().map(clean);
+    out.generated_at = clean(&report.generated_at);
+    out.generated_by = clean(&report.generated_by);
+    out.cluster = clean(&report.cluster);
+    out.gaps = report.gaps.iter().map(|g| clean(g)).collect();
+    for f in &mut out.findings {
+        f.rule = clean(&f.rule);
+        f.subject = subject(&f.subject);
+        for v in &mut f.via {
+            v.binding = clean(&v.binding);
+            v.role = clean(&v.role);
+        }
+        f.evidence = clean(&f.evidence);
+        f.remediation = clean(&f.remediation);
+        if let Some(a) = &mut f.accepted {
+            a.reason = clean(&a.reason);
+            a.source = clean(&a.source);
+        }
+    }
+    out
+}
+
 /// `ServiceAccount team-a/ci`, `User alice`, `ClusterRole edit`.
 pub fn subject_text(s: &SubjectRef) -> String {
     match &s.namespace {
