@@ -17,15 +17,22 @@ use kube::config::ExecConfig;
 /// The hidden first argument that makes `kubectl-cicd` the guard of a plugin.
 pub const GUARD_ARG: &str = "__exec-credential-guard";
 
-/// Makes `exec` run its plugin through the guard. Leaves it alone when this binary's path is
-/// unknown (the plugin then runs directly, as before).
+/// Makes `exec` run its plugin through the guard. Leaves it alone when this process is not
+/// the kubectl-cicd binary (a program using the library) or its path is unknown: the plugin
+/// then runs directly.
 pub fn wrap(exec: &mut ExecConfig) {
-    let (Some(command), Ok(me)) = (exec.command.clone(), std::env::current_exe()) else {
-        return;
-    };
+    let me = std::env::current_exe()
+        .ok()
+        .filter(|p| p.file_stem().is_some_and(|s| s == env!("CARGO_PKG_NAME")));
+    if let (Some(me), Some(command)) = (me, exec.command.clone()) {
+        wrap_with(exec, &me.to_string_lossy(), command);
+    }
+}
+
+fn wrap_with(exec: &mut ExecConfig, me: &str, command: String) {
     let mut args = vec![GUARD_ARG.to_string(), command];
     args.extend(exec.args.clone().unwrap_or_default());
-    exec.command = Some(me.to_string_lossy().into_owned());
+    exec.command = Some(me.to_string());
     exec.args = Some(args);
 }
 
@@ -105,7 +112,7 @@ mod tests {
             "args": ["get-token"],
         }))
         .expect("an exec entry");
-        wrap(&mut exec);
+        wrap_with(&mut exec, "/usr/bin/kubectl-cicd", "kubelogin".into());
         assert_eq!(
             exec.args.as_deref(),
             Some(
@@ -116,6 +123,6 @@ mod tests {
                 ][..]
             )
         );
-        assert_ne!(exec.command.as_deref(), Some("kubelogin"));
+        assert_eq!(exec.command.as_deref(), Some("/usr/bin/kubectl-cicd"));
     }
 }

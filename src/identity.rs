@@ -262,9 +262,11 @@ pub struct Output {
     pub server: Option<String>,
 }
 
-/// Refuses, before anything is sent, an output that cannot be written: an existing file
-/// without `--force`, a missing folder, a folder nobody may write to.
-pub fn check_output(path: &Path, force: bool) -> Result<()> {
+/// Refuses, before anything is sent, an output that cannot or must not be written: one of the
+/// kubeconfig files the run reads (`sources`), a device, an existing file without `--force`,
+/// a missing folder, a folder nobody may write to.
+pub fn check_output(path: &Path, force: bool, sources: &[PathBuf]) -> Result<()> {
+    kubeconfig::check_not_a_source(path, sources)?;
     kubeconfig::check_private_file(path, force)
 }
 
@@ -310,13 +312,21 @@ pub enum TokenNote<'a> {
 /// How to store the kubeconfig in a pipeline, and how long the token lives.
 pub fn next_steps(ui: &Ui, path: &Path, note: &TokenNote) {
     let file = path.display();
+    // The commands below are copied into a shell: the path is one quoted word there, and
+    // never taken for an option.
+    let text = path.to_string_lossy();
+    let word = if text.starts_with('-') {
+        crate::text::shell_quote(&format!("./{text}"))
+    } else {
+        crate::text::shell_quote(&text)
+    };
     ui.heading("Next steps");
     ui.ok(format!(
         "Wrote {file} (mode 0600). It holds a token: treat it as a password, never commit it."
     ));
     ui.say(format!(
         "\n  GitHub Actions: store it as an environment secret,\n\
-         \x20     gh secret set KUBECONFIG_FILE --env production < {file}\n\
+         \x20     gh secret set KUBECONFIG_FILE --env production < {word}\n\
          \x20   and hand it to the deploy job in a step before kubectl or helm:"
     ));
     // The secret reaches the shell as an environment variable, never pasted into the script,
@@ -352,7 +362,7 @@ pub fn next_steps(ui: &Ui, path: &Path, note: &TokenNote) {
              (or replace it: kubectl cicd rotate {identity} --force)."
         )),
     }
-    ui.say(format!("  Then delete the local copy: rm {file}"));
+    ui.say(format!("  Then delete the local copy: rm {word}"));
 }
 
 /// What a command has done so far, so that an error part-way can say what exists now and
@@ -451,11 +461,18 @@ impl Progress {
             return e;
         }
         let passing = self.passing(&e);
+        let interrupted = matches!(e, Error::Interrupted(_));
         let note = self
             .note
             .as_deref()
             .map(|n| format!(" {n}"))
             .unwrap_or_default();
+        if !self.changed && self.unsure.is_none() && interrupted {
+            return Error::Partial {
+                cause: Box::new(e),
+                state: format!("Nothing was changed in the cluster.{note}"),
+            };
+        }
         if !self.changed && self.unsure.is_none() {
             if !passing {
                 return e;
@@ -481,7 +498,9 @@ impl Progress {
                 "{u} may or may not have been changed (its request failed)"
             ));
         }
-        let hint = if passing {
+        let hint = if interrupted {
+            "Run the same command again to finish the job; it carries on from what exists."
+        } else if passing {
             "This looks like a passing problem of the API server or the network: run the same command again to finish the job; it carries on from what exists."
         } else {
             "Fix the cause above, then run the same command again to finish the job; it carries on from what exists."

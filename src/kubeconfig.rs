@@ -789,8 +789,59 @@ pub fn write_private_file(path: &Path, contents: &str, force: bool) -> Result<()
 pub fn check_private_file(path: &Path, force: bool) -> Result<()> {
     let dir = output_folder(path, force)?;
     let (probe, file) = create_private_beside(path, &dir, "probe")?;
+    let replaceable = replaceable_in(path, &dir, &file);
     drop(file);
     let _ = std::fs::remove_file(&probe);
+    replaceable
+}
+
+/// In a sticky folder (such as /tmp) only the owner of a file, of the folder, or root may
+/// replace it: refuse up front what the final rename would refuse. `probe` is a file this
+/// process just created there, so its owner is this process's user.
+#[cfg(unix)]
+fn replaceable_in(path: &Path, dir: &Path, probe: &std::fs::File) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(target), Ok(folder), Ok(me)) =
+        (path.symlink_metadata(), dir.metadata(), probe.metadata())
+    else {
+        return Ok(());
+    };
+    let sticky = folder.mode() & 0o1000 != 0;
+    if sticky && me.uid() != 0 && target.uid() != me.uid() && folder.uid() != me.uid() {
+        return Err(write_error(
+            path,
+            format!(
+                "it belongs to another user, and in the sticky folder {} only its owner may replace it: \
+                 choose another --output",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn replaceable_in(_path: &Path, _dir: &Path, _probe: &std::fs::File) -> Result<()> {
+    Ok(())
+}
+
+/// Refuses to write the pipeline's kubeconfig over one of the kubeconfig files this run
+/// reads: that would replace the user's own credentials with the pipeline's.
+pub fn check_not_a_source(path: &Path, sources: &[PathBuf]) -> Result<()> {
+    let Ok(target) = std::fs::canonicalize(path) else {
+        return Ok(());
+    };
+    if sources
+        .iter()
+        .filter_map(|s| std::fs::canonicalize(s).ok())
+        .any(|s| s == target)
+    {
+        return Err(Error::Usage(format!(
+            "--output {} is the kubeconfig this command reads your own context from: writing the pipeline's \
+             kubeconfig there would replace your credentials. Choose another --output",
+            path.display()
+        )));
+    }
     Ok(())
 }
 
@@ -804,8 +855,20 @@ fn write_error(path: &Path, detail: String) -> Error {
 /// The folder `path` goes into, once it is clear a file may be put there: the folder exists,
 /// `path` is not a folder, and it does not exist yet unless `force`.
 fn output_folder(path: &Path, force: bool) -> Result<PathBuf> {
-    if path.file_name().is_none() {
-        return Err(write_error(path, "that is not a file name".into()));
+    if path.as_os_str() == "-" {
+        // kubectl's habit would be stdout; a token is never printed (docs/init.md).
+        return Err(Error::Usage(
+            "--output - would print the pipeline's token to stdout, and kubectl-cicd never prints a token: \
+             give a file name (it is written with mode 0600), then use the file"
+                .into(),
+        ));
+    }
+    if path.file_name().is_none() || path.as_os_str().to_string_lossy().ends_with('/') {
+        return Err(write_error(
+            path,
+            "that names a folder, not a file: give a file name with --output, e.g. ci/kubeconfig_ci_cd.yaml"
+                .into(),
+        ));
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -825,6 +888,17 @@ fn output_folder(path: &Path, force: bool) -> Result<PathBuf> {
             path,
             "it is a folder: give a file name with --output".into(),
         ));
+    }
+    // A device, pipe or socket (/dev/null, /dev/stdout) would be replaced by a regular file
+    // holding the token: refused even with --force.
+    // A link to one (/dev/stdout) counts as one.
+    let special = |m: std::fs::Metadata| !m.file_type().is_file() && !m.file_type().is_symlink();
+    if path.symlink_metadata().is_ok_and(special) || path.metadata().is_ok_and(special) {
+        return Err(Error::Usage(format!(
+            "--output {} is not a regular file (a device, pipe or socket): the kubeconfig is written only to a \
+             regular file, even with --force. Choose a file name",
+            path.display()
+        )));
     }
     if !force && path.symlink_metadata().is_ok() {
         return Err(Error::OutputExists {

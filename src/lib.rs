@@ -8,6 +8,7 @@ pub mod error;
 pub mod exec_guard;
 pub mod identity;
 pub mod init;
+pub mod interrupt;
 pub mod kubeconfig;
 pub mod lifecycle;
 pub mod rbac;

@@ -78,6 +78,12 @@ fn print_completion(flags: &kubectl_cicd::cli::CompletionFlags) -> ExitCode {
 
 /// Prints the error, if any, and gives the exit code it calls for.
 fn finish(result: Result<(), Error>) -> ExitCode {
+    if let Err(e) = &result
+        && matches!(e.exit_code(), 130 | 143)
+    {
+        // A prompt or spinner stopped half-way leaves the cursor hidden.
+        kubectl_cicd::interrupt::restore_terminal();
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Cancelled) => {

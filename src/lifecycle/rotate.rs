@@ -40,10 +40,13 @@ use crate::ui::Ui;
 use super::is_ours;
 
 pub async fn run(global: &GlobalFlags, flags: &RotateFlags) -> Result<()> {
+    let stop = crate::interrupt::listen();
     let mut progress = Progress::default();
-    run_with(global, flags, &mut progress)
-        .await
-        .map_err(|e| progress.explain(e))
+    let result = tokio::select! {
+        result = run_with(global, flags, &mut progress) => result,
+        signal = stop => Err(Error::Interrupted(signal)),
+    };
+    result.map_err(|e| progress.explain(e))
 }
 
 fn check_flags(flags: &RotateFlags) -> Result<()> {
@@ -94,7 +97,7 @@ async fn run_with(
             return Err(Error::Cancelled);
         }
     }
-    identity::check_output(&path, overwrite)?;
+    identity::check_output(&path, overwrite, &source.files)?;
 
     let cluster = Cluster::connect(source.config.clone())?;
     let me = cluster.whoami().await?;
