@@ -986,4 +986,76 @@ mod tests {
         assert_eq!(redact_quoted("no quotes"), "no quotes");
         assert_eq!(redact_quoted("open \"tail"), "open \"…");
     }
+
+    /// A kubeconfig of one context, as JSON (a subset of YAML), with the given values.
+    fn kubeconfig_text(server: &str, token: &str, name: &str, namespace: &str, ca: &str) -> String {
+        serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": ca}}],
+            "users": [{"name": name, "user": {"token": token}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}],
+            "current-context": name,
+        })
+        .to_string()
+    }
+
+    fn read(text: &[u8]) -> Result<SourceContext> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        std::fs::write(&path, text).unwrap();
+        load_source_with(
+            &SourceSelection {
+                kubeconfig: Some(path),
+                ..SourceSelection::default()
+            },
+            &SourceEnv::default(),
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Whatever the file holds: no panic while reading it nor while building the client,
+        /// the token never in a message, and no control character in what is printed.
+        #[test]
+        fn the_reader_never_panics_nor_leaks_the_token(
+            server in proptest::prop_oneof![
+                proptest::prelude::any::<String>(),
+                "(https?://)?[a-z0-9.:@/\\[\\]%-]{0,30}",
+            ],
+            token in "[ -~\r\n\t\u{7f}\u{80}-\u{10ffff}]{0,40}",
+            name in proptest::prelude::any::<String>(),
+            namespace in proptest::prelude::any::<String>(),
+            ca in proptest::prelude::any::<String>(),
+        ) {
+            let token = format!("tok-{token}-en");
+            match read(kubeconfig_text(&server, &token, &name, &namespace, &ca).as_bytes()) {
+                Ok(source) => {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    let _guard = runtime.enter();
+                    if let Err(e) = crate::cluster::Cluster::connect(source.config.clone()) {
+                        let text = e.to_string();
+                        proptest::prop_assert!(!text.contains(&token));
+                    }
+                }
+                Err(e) => {
+                    let text = e.to_string();
+                    proptest::prop_assert!(!text.contains(&token), "{}", text);
+                    let shown = crate::text::printable(&text);
+                    proptest::prop_assert!(!shown.chars().any(crate::text::is_unsafe));
+                }
+            }
+        }
+
+        #[test]
+        fn any_bytes_are_read_or_refused_without_a_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+        ) {
+            let _ = read(&bytes);
+        }
+    }
 }

@@ -39,6 +39,9 @@ fn longest_backtick_run(text: &str) -> usize {
 
 /// Inline code (nothing inside is interpreted) that survives backticks in the text.
 fn code(text: &str) -> String {
+    if text.is_empty() {
+        return "–".to_string();
+    }
     let text = one_line(text).replace('|', "\\|");
     let fence = "`".repeat(longest_backtick_run(&text) + 1);
     if fence.len() > 1 || text.starts_with(' ') || text.ends_with(' ') {
