@@ -35,7 +35,7 @@ pub struct GlobalFlags {
     /// The namespace (default: the context's namespace, else "default").
     #[arg(short = 'n', long, global = true, value_name = "NS")]
     pub namespace: Option<String>,
-    /// How long one request to the API server may take in all, retries and the whole answer included, e.g. 30s (default: 60s).
+    /// How long to wait for an answer of the API server before trying again, e.g. 30s; a request gives up after that plus 20s of retries (default: 60s in all).
     #[arg(long, global = true, value_parser = parse_go_duration, value_name = "DURATION")]
     pub request_timeout: Option<Duration>,
 }

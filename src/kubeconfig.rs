@@ -807,7 +807,7 @@ fn replaceable_in(path: &Path, dir: &Path, probe: &std::fs::File) -> Result<()> 
         return Ok(());
     };
     let sticky = folder.mode() & 0o1000 != 0;
-    if sticky && me.uid() != 0 && target.uid() != me.uid() && folder.uid() != me.uid() {
+    if sticky_forbids(sticky, me.uid(), target.uid(), folder.uid()) {
         return Err(write_error(
             path,
             format!(
@@ -818,6 +818,11 @@ fn replaceable_in(path: &Path, dir: &Path, probe: &std::fs::File) -> Result<()> 
         ));
     }
     Ok(())
+}
+
+/// The kernel's rule for renaming over a file in a sticky folder, for user `me`.
+fn sticky_forbids(sticky: bool, me: u32, file_owner: u32, folder_owner: u32) -> bool {
+    sticky && me != 0 && file_owner != me && folder_owner != me
 }
 
 #[cfg(not(unix))]
@@ -985,6 +990,18 @@ mod tests {
         );
         assert_eq!(redact_quoted("no quotes"), "no quotes");
         assert_eq!(redact_quoted("open \"tail"), "open \"…");
+    }
+
+    #[test]
+    fn sticky_folders_let_only_owners_and_root_replace_a_file() {
+        assert!(
+            sticky_forbids(true, 1000, 1001, 0),
+            "another user's file in /tmp"
+        );
+        assert!(!sticky_forbids(true, 1000, 1000, 0), "one's own file");
+        assert!(!sticky_forbids(true, 1000, 1001, 1000), "one's own folder");
+        assert!(!sticky_forbids(true, 0, 1001, 0), "root");
+        assert!(!sticky_forbids(false, 1000, 1001, 0), "not sticky");
     }
 
     /// A kubeconfig of one context, as JSON (a subset of YAML), with the given values.

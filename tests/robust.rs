@@ -127,21 +127,33 @@ fn leftovers(env: &Env) -> Vec<String> {
         .collect()
 }
 
-// Finding 5: devices, stdout, `-` and the source kubeconfig are never written.
+// Finding 5: devices, stdout, `-` and the source kubeconfig are never written. The special
+// files are made in the test folder (a FIFO, links to it and to this process's stdout), so
+// that even a build with the bug could not replace the machine's /dev/null.
+#[cfg(unix)]
 #[test]
 fn outputs_that_are_not_plain_new_files_are_refused_before_anything_changes() {
+    use std::os::unix::fs::FileTypeExt;
     let env = env();
+    let fifo = env.path("pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::os::unix::fs::symlink(&fifo, env.path("link-to-pipe")).unwrap();
+    std::os::unix::fs::symlink("/proc/self/fd/1", env.path("stdout")).unwrap();
     let alice = env.kubeconfig("alice").display().to_string();
     let before = alice_text(&env);
     for (output, says) in [
+        ("pipe", "is not a regular file (a device, pipe or socket)"),
         (
-            "/dev/null",
+            "link-to-pipe",
             "is not a regular file (a device, pipe or socket)",
         ),
-        (
-            "/dev/stdout",
-            "is not a regular file (a device, pipe or socket)",
-        ),
+        ("stdout", "is not a regular file (a device, pipe or socket)"),
         ("-", "would print the pipeline's token to stdout"),
         (
             alice.as_str(),
@@ -155,14 +167,11 @@ fn outputs_that_are_not_plain_new_files_are_refused_before_anything_changes() {
         assert!(run.stderr.contains(says), "{output}: {run:?}");
         assert!(!run.stderr.contains("pass --force"), "{output}: {run:?}");
     }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let null = std::fs::metadata("/dev/null").unwrap();
-        assert!(
-            null.file_type().is_char_device(),
-            "/dev/null is still a device"
-        );
+    let pipe = std::fs::symlink_metadata(&fifo).unwrap();
+    assert!(pipe.file_type().is_fifo(), "the FIFO is still a FIFO");
+    for link in ["link-to-pipe", "stdout"] {
+        let meta = std::fs::symlink_metadata(env.path(link)).unwrap();
+        assert!(meta.file_type().is_symlink(), "{link} is still a link");
     }
     assert_eq!(
         alice_text(&env),
@@ -307,6 +316,14 @@ fn passwords_in_server_and_proxy_urls_are_never_shown() {
         assert!(matches!(run.code, Some(0 | 1)), "{format}: {run:?}");
         outputs.push(run);
     }
+    let run = env.plugin(&server_kc, INIT);
+    assert!(run.ok(), "{run:?}");
+    let written = std::fs::read_to_string(env.path("kubeconfig_ci_cd.yaml")).unwrap();
+    assert!(
+        !written.contains("s3cret-pw") && written.contains(&format!("server: {url}")),
+        "{written}"
+    );
+    outputs.push(run);
     let port = closed_port();
     let proxied = alice_text(&env).replace(
         &format!("    server: {url}\n"),
@@ -497,7 +514,8 @@ fn kubeconfig_for_port(env: &Env, name: &str, port: u16) -> PathBuf {
     )
 }
 
-// Finding 11: a server that drips bytes is given up on at the overall deadline.
+// Finding 11: a server that drips bytes (so no read ever times out) is given up on at the
+// overall deadline.
 #[test]
 fn a_server_that_drips_bytes_is_given_up_on_at_the_deadline() {
     let env = env();
@@ -507,10 +525,11 @@ fn a_server_that_drips_bytes_is_given_up_on_at_the_deadline() {
     let (run, took) = wait_bounded(&env, child, Duration::from_secs(30));
     assert_eq!(run.code, Some(1), "{run:?}");
     assert!(
-        run.stderr.contains("did not finish answering within 3s"),
+        run.stderr.contains("did not finish answering within 23s"),
         "{run:?}"
     );
-    assert!(took < Duration::from_secs(8), "gave up after {took:?}");
+    // --request-timeout 3s plus the retries' 20 s.
+    assert!(took < Duration::from_secs(28), "gave up after {took:?}");
 }
 
 // Finding 11, the default: without --request-timeout the overall deadline still holds.
@@ -735,5 +754,103 @@ fn validation_comes_first_and_says_the_right_thing() {
     assert!(
         run.stderr.contains(&format!("--env production < {quoted}")),
         "{run:?}"
+    );
+}
+
+// Finding 15: in a sticky folder, another user's file is refused before anything changes.
+// Needs root, to run the plugin as another user (nobody) against a file root owns.
+#[cfg(unix)]
+#[test]
+fn another_users_file_in_a_sticky_folder_is_refused_up_front() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let env = env();
+    let probe = Command::new("id").arg("-u").output().unwrap();
+    if String::from_utf8_lossy(&probe.stdout).trim() != "0" {
+        eprintln!("not root: cannot run the plugin as another user; skipping this case");
+        return;
+    }
+    let shared = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(shared.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let kc = shared.path().join("alice.kubeconfig");
+    std::fs::write(&kc, alice_text(&env)).unwrap();
+    std::fs::set_permissions(&kc, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let sticky = shared.path().join("tmp");
+    std::fs::create_dir(&sticky).unwrap();
+    std::fs::set_permissions(&sticky, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let target = sticky.join("kubeconfig_ci_cd.yaml");
+    std::fs::write(&target, "root's file").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kubectl-cicd"))
+        .args(INIT)
+        .args(["--force", "--output"])
+        .arg(&target)
+        .current_dir(shared.path())
+        .env("KUBECONFIG", &kc)
+        .env("HOME", shared.path())
+        .env("NO_COLOR", "1")
+        .uid(65534)
+        .gid(65534)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let run = Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_no_secret(&env, &run);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("it belongs to another user, and in the sticky folder"),
+        "{run:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "root's file");
+    assert_eq!(
+        changes(&env),
+        Vec::<String>::new(),
+        "refused before any change"
+    );
+}
+
+// Finding 6, the wizard: Ctrl-C at a prompt cancels with 130 and shows the cursor again.
+#[test]
+fn ctrl_c_in_the_wizard_restores_the_cursor() {
+    use rexpect::session::{Options, spawn_with_options};
+    let env = env();
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!(
+            "stty cols 120 rows 40 && '{}' init; echo \"exit=$?\"",
+            env!("CARGO_BIN_EXE_kubectl-cicd")
+        ))
+        .current_dir(env.dir.path())
+        .env("KUBECONFIG", env.kubeconfig("alice"))
+        .env("HOME", env.dir.path())
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm");
+    let mut p = spawn_with_options(cmd, Options::new().timeout_ms(Some(30_000)))
+        .expect("the wizard starts in a pseudo-terminal");
+    p.exp_string("Set up CI/CD access in this context and namespace?")
+        .unwrap();
+    p.send("y").unwrap();
+    p.flush().unwrap();
+    p.exp_string("Name for the ServiceAccount, Role and RoleBinding")
+        .unwrap();
+    p.send_line("deployer").unwrap();
+    let before = p.exp_string("Start from a preset").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    p.send("\u{3}").unwrap();
+    p.flush().unwrap();
+    let rest = p.exp_string("exit=").unwrap();
+    let code = p.exp_regex("[0-9]+").unwrap().1;
+    let all = format!("{before}{rest}");
+    env.assert_no_token_in(&all);
+    assert_eq!(code, "130", "{all:?}");
+    let hidden = rest.rfind("\u{1b}[?25l");
+    let shown = rest.rfind("\u{1b}[?25h");
+    assert!(
+        shown.is_some() && shown > hidden,
+        "the cursor is shown again after the last hide: {rest:?}"
     );
 }

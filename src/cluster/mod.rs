@@ -83,9 +83,13 @@ impl Cluster {
         if let Some(exec) = &mut config.auth_info.exec {
             crate::exec_guard::wrap(exec);
         }
-        // The overall bound of one request: --request-timeout when given (kubectl's meaning),
-        // else the default; it covers every attempt and the wait between them.
-        let deadline = config.read_timeout.unwrap_or(retry.deadline);
+        // The overall bound of one request, over every attempt, the waits between them and the
+        // whole answer: with --request-timeout (which bounds each attempt's reads), that plus
+        // the retries' longest total wait; else the default.
+        let deadline = config
+            .read_timeout
+            .map(|t| t.saturating_add(retry.max_total_wait))
+            .unwrap_or(retry.deadline);
         // kube's built-in retry (`RetryPolicy::server_retry`: 15 retries, any Retry-After) is
         // replaced by our bounded one below.
         config.default_retry = false;

@@ -56,7 +56,8 @@ pub struct RetrySettings {
     /// Say on stderr why and how long the client waits before each retry.
     pub announce: bool,
     /// The most one request may take in all (attempts, waits, the whole body), when the
-    /// config sets no read timeout (`--request-timeout`, which then bounds it instead).
+    /// config sets no read timeout; with one (`--request-timeout`), the bound is that timeout
+    /// plus `max_total_wait`.
     pub deadline: Duration,
     /// The largest answer read ([`super::limits::MAX_RESPONSE_BYTES`]).
     pub max_response_bytes: usize,
