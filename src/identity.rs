@@ -444,6 +444,8 @@ impl Progress {
     /// Whether another try may well succeed as it is.
     fn passing(&self, e: &Error) -> bool {
         match e {
+            // An answer over the size cap would be as large the next time.
+            Error::Api { reason, .. } if reason == "ResponseTooLarge" => false,
             Error::Api { code, .. } => matches!(code, 0 | 409 | 429 | 500..=599),
             Error::Unreachable { .. } => self.connected,
             _ => false,
