@@ -35,7 +35,7 @@ pub struct GlobalFlags {
     /// The namespace (default: the context's namespace, else "default").
     #[arg(short = 'n', long, global = true, value_name = "NS")]
     pub namespace: Option<String>,
-    /// How long to wait for one answer of the API server before trying again, e.g. 30s (default: 60s).
+    /// How long to wait for an answer of the API server before trying again, e.g. 30s; a request gives up after that plus 20s of retries (default: 60s in all).
     #[arg(long, global = true, value_parser = parse_go_duration, value_name = "DURATION")]
     pub request_timeout: Option<Duration>,
 }
@@ -234,6 +234,9 @@ pub struct InitFlags {
     /// Overwrite the output file if it exists.
     #[arg(long)]
     pub force: bool,
+    /// Write a kubeconfig that skips TLS verification when the context does and has no CA (refused otherwise).
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
 }
 
 const LIST_EXAMPLES: &str = "Examples:
@@ -307,6 +310,9 @@ pub struct RotateFlags {
     /// API server URL to put into the kubeconfig, when the pipeline reaches the cluster by another address.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+    /// Write a kubeconfig that skips TLS verification when the context does and has no CA (refused otherwise).
+    #[arg(long)]
+    pub insecure_skip_tls_verify: bool,
 }
 
 /// `kubectl cicd delete` flags.
@@ -354,8 +360,17 @@ pub fn parse_go_duration(text: &str) -> Result<Duration, String> {
         total += value * seconds;
         rest = &rest[unit_len..];
     }
-    Ok(Duration::from_secs_f64(total))
+    // Go's durations are int64 nanoseconds: about 292 years at most, as kubectl takes them.
+    if total > MAX_GO_DURATION_SECS {
+        return Err(format!(
+            "'{text}' is too long a duration: at most 2562047h (about 292 years), as kubectl takes it"
+        ));
+    }
+    Duration::try_from_secs_f64(total).map_err(|_| bad())
 }
+
+/// The longest duration Go's `time.ParseDuration` accepts, in seconds.
+const MAX_GO_DURATION_SECS: f64 = 9_223_372_036.854_775;
 
 #[cfg(test)]
 mod tests {
@@ -373,6 +388,19 @@ mod tests {
         assert!(parse_go_duration("10").is_err());
         assert!(parse_go_duration("1d").is_err());
         assert!(parse_go_duration("").is_err());
+        for huge in [
+            "18446744073709551616s",
+            "1e30s",
+            "99999999999999999999h",
+            "2562048h",
+        ] {
+            let e = parse_go_duration(huge).expect_err(huge);
+            assert!(
+                e.contains("too long") || e.contains("not a duration"),
+                "{e}"
+            );
+        }
+        assert!(parse_go_duration("2562047h").is_ok());
     }
 
     #[test]

@@ -79,6 +79,10 @@ pub enum Error {
     #[error("cancelled: nothing was changed")]
     Cancelled,
 
+    /// Ctrl-C or SIGTERM while the command ran.
+    #[error("stopped by {}", .0.name())]
+    Interrupted(crate::interrupt::Signal),
+
     /// No identity of that name, or objects kubectl-cicd did not make.
     #[error("{0}")]
     Identity(String),
@@ -88,6 +92,13 @@ pub enum Error {
         "namespace {namespace} does not exist: check the name (kubectl get namespaces), or create it first (kubectl create namespace {namespace})"
     )]
     NoNamespace { namespace: String },
+
+    /// The caller holds nothing in the namespace and may not look it up: most likely a typo.
+    #[error(
+        "namespace {namespace} does not exist, or you hold no permissions at all in it: check the name (kubectl get namespaces, \
+         or kubectl auth can-i --list -n {namespace}). Nothing was created"
+    )]
+    NoAccessInNamespace { namespace: String },
 
     /// A command stopped part-way: the cause, then what exists now and how to finish.
     #[error("{cause}\n{state}")]
@@ -101,8 +112,10 @@ impl Error {
             Error::Usage(_)
             | Error::MissingAnswer { .. }
             | Error::Kubeconfig(_)
-            | Error::NoNamespace { .. } => 2,
+            | Error::NoNamespace { .. }
+            | Error::NoAccessInNamespace { .. } => 2,
             Error::Cancelled => 130,
+            Error::Interrupted(signal) => signal.exit_code(),
             Error::Partial { cause, .. } => cause.exit_code(),
             _ => 1,
         }

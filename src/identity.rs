@@ -36,6 +36,38 @@ pub fn load_context(global: &GlobalFlags) -> Result<SourceContext> {
     Ok(source)
 }
 
+/// Decides, before anything is sent, whether the pipeline's kubeconfig may skip TLS
+/// verification, and sets `source.insecure_skip_tls_verify` to that decision (the token is
+/// verified, and the kubeconfig written, the same way). A context that skips verification
+/// gives a kubeconfig that verifies with the context's CA when it has one; without a CA it is
+/// refused unless `allow_insecure` (`--insecure-skip-tls-verify`).
+pub fn decide_tls(ui: &Ui, source: &mut SourceContext, allow_insecure: bool) -> Result<()> {
+    if !source.insecure_skip_tls_verify {
+        return Ok(());
+    }
+    if allow_insecure {
+        ui.warn(
+            "the pipeline's kubeconfig will skip TLS verification (insecure-skip-tls-verify, as you asked): \
+             anyone between the pipeline and the API server can read its token",
+        );
+        return Ok(());
+    }
+    if source.ca_pem.is_some() {
+        ui.warn(format!(
+            "context {} skips TLS verification; the pipeline's kubeconfig verifies the API server with the context's CA instead",
+            source.context_name
+        ));
+        source.insecure_skip_tls_verify = false;
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "context {} skips TLS verification (insecure-skip-tls-verify: true) and has no CA, so the pipeline's kubeconfig \
+         could not verify the API server and its token could be read on the way. Add the cluster's CA to your kubeconfig \
+         (certificate-authority-data), or pass --insecure-skip-tls-verify to write an insecure kubeconfig anyway",
+        source.context_name
+    )))
+}
+
 /// A SelfSubjectRulesReview's rules in the core's terms.
 pub fn held_rules(review: &RulesReview) -> Vec<Rule> {
     review
@@ -230,9 +262,11 @@ pub struct Output {
     pub server: Option<String>,
 }
 
-/// Refuses, before anything is sent, an output that cannot be written: an existing file
-/// without `--force`, a missing folder, a folder nobody may write to.
-pub fn check_output(path: &Path, force: bool) -> Result<()> {
+/// Refuses, before anything is sent, an output that cannot or must not be written: one of the
+/// kubeconfig files the run reads (`sources`), a device, an existing file without `--force`,
+/// a missing folder, a folder nobody may write to.
+pub fn check_output(path: &Path, force: bool, sources: &[PathBuf]) -> Result<()> {
+    kubeconfig::check_not_a_source(path, sources)?;
     kubeconfig::check_private_file(path, force)
 }
 
@@ -247,10 +281,8 @@ pub fn write_kubeconfig(
 ) -> Result<PathBuf> {
     let ci = CiKubeconfig {
         cluster_name: source.cluster_name.clone(),
-        server: output
-            .server
-            .clone()
-            .unwrap_or_else(|| source.server.clone()),
+        // The pipeline authenticates with its token: a user:password in the URL stays behind.
+        server: crate::text::strip_userinfo(output.server.as_deref().unwrap_or(&source.server)),
         ca_pem: source.ca_pem.clone().or_else(|| issued.ca_pem.clone()),
         insecure_skip_tls_verify: source.insecure_skip_tls_verify,
         tls_server_name: source.tls_server_name.clone(),
@@ -280,13 +312,21 @@ pub enum TokenNote<'a> {
 /// How to store the kubeconfig in a pipeline, and how long the token lives.
 pub fn next_steps(ui: &Ui, path: &Path, note: &TokenNote) {
     let file = path.display();
+    // The commands below are copied into a shell: the path is one quoted word there, and
+    // never taken for an option.
+    let text = path.to_string_lossy();
+    let word = if text.starts_with('-') {
+        crate::text::shell_quote(&format!("./{text}"))
+    } else {
+        crate::text::shell_quote(&text)
+    };
     ui.heading("Next steps");
     ui.ok(format!(
         "Wrote {file} (mode 0600). It holds a token: treat it as a password, never commit it."
     ));
     ui.say(format!(
         "\n  GitHub Actions: store it as an environment secret,\n\
-         \x20     gh secret set KUBECONFIG_FILE --env production < {file}\n\
+         \x20     gh secret set KUBECONFIG_FILE --env production < {word}\n\
          \x20   and hand it to the deploy job in a step before kubectl or helm:"
     ));
     // The secret reaches the shell as an environment variable, never pasted into the script,
@@ -322,7 +362,7 @@ pub fn next_steps(ui: &Ui, path: &Path, note: &TokenNote) {
              (or replace it: kubectl cicd rotate {identity} --force)."
         )),
     }
-    ui.say(format!("  Then delete the local copy: rm {file}"));
+    ui.say(format!("  Then delete the local copy: rm {word}"));
 }
 
 /// What a command has done so far, so that an error part-way can say what exists now and
@@ -404,6 +444,8 @@ impl Progress {
     /// Whether another try may well succeed as it is.
     fn passing(&self, e: &Error) -> bool {
         match e {
+            // An answer over the size cap would be as large the next time.
+            Error::Api { reason, .. } if reason == "ResponseTooLarge" => false,
             Error::Api { code, .. } => matches!(code, 0 | 409 | 429 | 500..=599),
             Error::Unreachable { .. } => self.connected,
             _ => false,
@@ -421,11 +463,18 @@ impl Progress {
             return e;
         }
         let passing = self.passing(&e);
+        let interrupted = matches!(e, Error::Interrupted(_));
         let note = self
             .note
             .as_deref()
             .map(|n| format!(" {n}"))
             .unwrap_or_default();
+        if !self.changed && self.unsure.is_none() && interrupted {
+            return Error::Partial {
+                cause: Box::new(e),
+                state: format!("Nothing was changed in the cluster.{note}"),
+            };
+        }
         if !self.changed && self.unsure.is_none() {
             if !passing {
                 return e;
@@ -451,7 +500,9 @@ impl Progress {
                 "{u} may or may not have been changed (its request failed)"
             ));
         }
-        let hint = if passing {
+        let hint = if interrupted {
+            "Run the same command again to finish the job; it carries on from what exists."
+        } else if passing {
             "This looks like a passing problem of the API server or the network: run the same command again to finish the job; it carries on from what exists."
         } else {
             "Fix the cause above, then run the same command again to finish the job; it carries on from what exists."

@@ -265,6 +265,8 @@ pub fn load_source_with(sel: &SourceSelection, env: &SourceEnv) -> Result<Source
         ))
     })?;
 
+    check_server_url(&server, &cluster_name, &where_)?;
+
     let user_name = context.user.clone().filter(|u| !u.is_empty());
     let auth_info = match &user_name {
         None => AuthInfo::default(),
@@ -292,6 +294,19 @@ pub fn load_source_with(sel: &SourceSelection, env: &SourceEnv) -> Result<Source
         )));
     }
     let credentials = credentials_of(&auth_info);
+    let shown_user = user_name.as_deref().unwrap_or("");
+    if let Some(token) = &auth_info.token {
+        use secrecy::ExposeSecret as _;
+        check_token(
+            token.expose_secret(),
+            &format!("the token of user \"{shown_user}\" in {where_}"),
+        )?;
+    }
+    // client-go trims the token file's content (a trailing CRLF is common); kube does not.
+    let file_token = match (&auth_info.token, &auth_info.token_file) {
+        (None, Some(path)) => Some(read_token_file(path, shown_user)?),
+        _ => None,
+    };
 
     let (namespace, namespace_origin) = match (&sel.namespace, &context.namespace) {
         (Some(ns), _) if !ns.is_empty() => (ns.clone(), NamespaceOrigin::Flag),
@@ -343,6 +358,10 @@ pub fn load_source_with(sel: &SourceSelection, env: &SourceEnv) -> Result<Source
         ))
     })?;
     config.default_namespace = namespace.clone();
+    if let Some(token) = file_token {
+        config.auth_info.token = Some(secrecy::SecretString::from(token));
+        config.auth_info.token_file = None;
+    }
 
     Ok(SourceContext {
         files,
@@ -360,6 +379,61 @@ pub fn load_source_with(sel: &SourceSelection, env: &SourceEnv) -> Result<Source
         credentials,
         config,
     })
+}
+
+/// Refuses a server URL kube could not send a request to: it needs an http(s) scheme and a host.
+fn check_server_url(server: &str, cluster: &str, where_: &str) -> Result<()> {
+    let shown = crate::text::one_line(&crate::text::redact_userinfo(server));
+    let bad = |why: &str| {
+        Error::Kubeconfig(format!(
+            "the server URL {shown:?} of cluster \"{cluster}\" in {where_} {why}: write it as https://HOST:PORT \
+             (kubectl config set-cluster {cluster} --server=https://...)"
+        ))
+    };
+    let uri: http::Uri = server.parse().map_err(|_| bad("is not a URL"))?;
+    match uri.scheme_str() {
+        Some("https" | "http") => {}
+        Some(_) => return Err(bad("has a scheme other than https:// or http://")),
+        None => return Err(bad("has no scheme")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(bad("has no host"));
+    }
+    Ok(())
+}
+
+/// Whether `token` can travel in an `Authorization` header: no control characters (a line
+/// break, carriage return or DEL would end or corrupt the header).
+pub fn token_is_sendable(token: &str) -> bool {
+    !token.chars().any(|c| c.is_control())
+}
+
+/// Refuses a token that cannot be sent, naming where it came from (never the token).
+fn check_token(token: &str, what: &str) -> Result<()> {
+    if token_is_sendable(token) {
+        return Ok(());
+    }
+    Err(Error::Kubeconfig(format!(
+        "{what} contains a line break or another control character, so it cannot be sent (kubectl refuses it too): \
+         copy the token again without the line break"
+    )))
+}
+
+/// The token in `path`, trimmed as client-go trims it.
+fn read_token_file(path: &str, user: &str) -> Result<String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Kubeconfig(format!(
+            "cannot read the tokenFile {path} of user \"{user}\": {e}"
+        ))
+    })?;
+    let token = text.trim().to_string();
+    if token.is_empty() {
+        return Err(Error::Kubeconfig(format!(
+            "the tokenFile {path} of user \"{user}\" is empty: put the bearer token in it"
+        )));
+    }
+    check_token(&token, &format!("the tokenFile {path} of user \"{user}\""))?;
+    Ok(token)
 }
 
 /// The files to read, in kubectl's order of precedence.
@@ -521,8 +595,10 @@ fn credentials_of(a: &AuthInfo) -> Credentials {
 
 /// The source context's server, CA, TLS server name and proxy, authenticating with `token`
 /// instead of the user's credentials (to prove a new identity before anything is written).
+/// TLS is verified unless `source.insecure_skip_tls_verify`, as the pipeline's kubeconfig will be.
 pub fn with_token(source: &SourceContext, token: &str) -> kube::Config {
     let mut config = source.config.clone();
+    config.accept_invalid_certs = source.insecure_skip_tls_verify;
     config.auth_info = AuthInfo {
         token: Some(secrecy::SecretString::from(token.to_string())),
         ..AuthInfo::default()
@@ -713,8 +789,64 @@ pub fn write_private_file(path: &Path, contents: &str, force: bool) -> Result<()
 pub fn check_private_file(path: &Path, force: bool) -> Result<()> {
     let dir = output_folder(path, force)?;
     let (probe, file) = create_private_beside(path, &dir, "probe")?;
+    let replaceable = replaceable_in(path, &dir, &file);
     drop(file);
     let _ = std::fs::remove_file(&probe);
+    replaceable
+}
+
+/// In a sticky folder (such as /tmp) only the owner of a file, of the folder, or root may
+/// replace it: refuse up front what the final rename would refuse. `probe` is a file this
+/// process just created there, so its owner is this process's user.
+#[cfg(unix)]
+fn replaceable_in(path: &Path, dir: &Path, probe: &std::fs::File) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(target), Ok(folder), Ok(me)) =
+        (path.symlink_metadata(), dir.metadata(), probe.metadata())
+    else {
+        return Ok(());
+    };
+    let sticky = folder.mode() & 0o1000 != 0;
+    if sticky_forbids(sticky, me.uid(), target.uid(), folder.uid()) {
+        return Err(write_error(
+            path,
+            format!(
+                "it belongs to another user, and in the sticky folder {} only its owner may replace it: \
+                 choose another --output",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The kernel's rule for renaming over a file in a sticky folder, for user `me`.
+fn sticky_forbids(sticky: bool, me: u32, file_owner: u32, folder_owner: u32) -> bool {
+    sticky && me != 0 && file_owner != me && folder_owner != me
+}
+
+#[cfg(not(unix))]
+fn replaceable_in(_path: &Path, _dir: &Path, _probe: &std::fs::File) -> Result<()> {
+    Ok(())
+}
+
+/// Refuses to write the pipeline's kubeconfig over one of the kubeconfig files this run
+/// reads: that would replace the user's own credentials with the pipeline's.
+pub fn check_not_a_source(path: &Path, sources: &[PathBuf]) -> Result<()> {
+    let Ok(target) = std::fs::canonicalize(path) else {
+        return Ok(());
+    };
+    if sources
+        .iter()
+        .filter_map(|s| std::fs::canonicalize(s).ok())
+        .any(|s| s == target)
+    {
+        return Err(Error::Usage(format!(
+            "--output {} is the kubeconfig this command reads your own context from: writing the pipeline's \
+             kubeconfig there would replace your credentials. Choose another --output",
+            path.display()
+        )));
+    }
     Ok(())
 }
 
@@ -728,8 +860,20 @@ fn write_error(path: &Path, detail: String) -> Error {
 /// The folder `path` goes into, once it is clear a file may be put there: the folder exists,
 /// `path` is not a folder, and it does not exist yet unless `force`.
 fn output_folder(path: &Path, force: bool) -> Result<PathBuf> {
-    if path.file_name().is_none() {
-        return Err(write_error(path, "that is not a file name".into()));
+    if path.as_os_str() == "-" {
+        // kubectl's habit would be stdout; a token is never printed (docs/init.md).
+        return Err(Error::Usage(
+            "--output - would print the pipeline's token to stdout, and kubectl-cicd never prints a token: \
+             give a file name (it is written with mode 0600), then use the file"
+                .into(),
+        ));
+    }
+    if path.file_name().is_none() || path.as_os_str().to_string_lossy().ends_with('/') {
+        return Err(write_error(
+            path,
+            "that names a folder, not a file: give a file name with --output, e.g. ci/kubeconfig_ci_cd.yaml"
+                .into(),
+        ));
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -749,6 +893,17 @@ fn output_folder(path: &Path, force: bool) -> Result<PathBuf> {
             path,
             "it is a folder: give a file name with --output".into(),
         ));
+    }
+    // A device, pipe or socket (/dev/null, /dev/stdout) would be replaced by a regular file
+    // holding the token: refused even with --force.
+    // A link to one (/dev/stdout) counts as one.
+    let special = |m: std::fs::Metadata| !m.file_type().is_file() && !m.file_type().is_symlink();
+    if path.symlink_metadata().is_ok_and(special) || path.metadata().is_ok_and(special) {
+        return Err(Error::Usage(format!(
+            "--output {} is not a regular file (a device, pipe or socket): the kubeconfig is written only to a \
+             regular file, even with --force. Choose a file name",
+            path.display()
+        )));
     }
     if !force && path.symlink_metadata().is_ok() {
         return Err(Error::OutputExists {
@@ -835,5 +990,89 @@ mod tests {
         );
         assert_eq!(redact_quoted("no quotes"), "no quotes");
         assert_eq!(redact_quoted("open \"tail"), "open \"…");
+    }
+
+    #[test]
+    fn sticky_folders_let_only_owners_and_root_replace_a_file() {
+        assert!(
+            sticky_forbids(true, 1000, 1001, 0),
+            "another user's file in /tmp"
+        );
+        assert!(!sticky_forbids(true, 1000, 1000, 0), "one's own file");
+        assert!(!sticky_forbids(true, 1000, 1001, 1000), "one's own folder");
+        assert!(!sticky_forbids(true, 0, 1001, 0), "root");
+        assert!(!sticky_forbids(false, 1000, 1001, 0), "not sticky");
+    }
+
+    /// A kubeconfig of one context, as JSON (a subset of YAML), with the given values.
+    fn kubeconfig_text(server: &str, token: &str, name: &str, namespace: &str, ca: &str) -> String {
+        serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": ca}}],
+            "users": [{"name": name, "user": {"token": token}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}],
+            "current-context": name,
+        })
+        .to_string()
+    }
+
+    fn read(text: &[u8]) -> Result<SourceContext> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        std::fs::write(&path, text).unwrap();
+        load_source_with(
+            &SourceSelection {
+                kubeconfig: Some(path),
+                ..SourceSelection::default()
+            },
+            &SourceEnv::default(),
+        )
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+        /// Whatever the file holds: no panic while reading it nor while building the client,
+        /// the token never in a message, and no control character in what is printed.
+        #[test]
+        fn the_reader_never_panics_nor_leaks_the_token(
+            server in proptest::prop_oneof![
+                proptest::prelude::any::<String>(),
+                "(https?://)?[a-z0-9.:@/\\[\\]%-]{0,30}",
+            ],
+            token in "[ -~\r\n\t\u{7f}\u{80}-\u{10ffff}]{0,40}",
+            name in proptest::prelude::any::<String>(),
+            namespace in proptest::prelude::any::<String>(),
+            ca in proptest::prelude::any::<String>(),
+        ) {
+            let token = format!("tok-{token}-en");
+            match read(kubeconfig_text(&server, &token, &name, &namespace, &ca).as_bytes()) {
+                Ok(source) => {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    let _guard = runtime.enter();
+                    if let Err(e) = crate::cluster::Cluster::connect(source.config.clone()) {
+                        let text = e.to_string();
+                        proptest::prop_assert!(!text.contains(&token));
+                    }
+                }
+                Err(e) => {
+                    let text = e.to_string();
+                    proptest::prop_assert!(!text.contains(&token), "{}", text);
+                    let shown = crate::text::printable(&text);
+                    proptest::prop_assert!(!shown.chars().any(crate::text::is_unsafe));
+                }
+            }
+        }
+
+        #[test]
+        fn any_bytes_are_read_or_refused_without_a_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+        ) {
+            let _ = read(&bytes);
+        }
     }
 }

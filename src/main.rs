@@ -6,14 +6,20 @@ use clap::Parser;
 
 use kubectl_cicd::cli::{Cli, Command};
 use kubectl_cicd::error::Error;
+use kubectl_cicd::text::printable;
 
 fn main() -> ExitCode {
     // kubectl's plugin completion, through the kubectl_complete-cicd hook: not a command.
     let mut args = std::env::args_os().skip(1);
-    if args
-        .next()
-        .is_some_and(|a| a == kubectl_cicd::completion::COMPLETE_ARG)
+    let first = args.next();
+    // The guard between kube and an exec credential plugin (see exec_guard): not a command.
+    if first
+        .as_ref()
+        .is_some_and(|a| a == kubectl_cicd::exec_guard::GUARD_ARG)
     {
+        return kubectl_cicd::exec_guard::run(args);
+    }
+    if first.is_some_and(|a| a == kubectl_cicd::completion::COMPLETE_ARG) {
         let words: Vec<String> = args.map(|a| a.to_string_lossy().into_owned()).collect();
         for line in kubectl_cicd::completion::kubectl_answers(&words) {
             println!("{line}");
@@ -42,7 +48,7 @@ fn main() -> ExitCode {
             Command::Audit(flags) => match kubectl_cicd::audit::run(global, flags).await {
                 Ok(code) => ExitCode::from(code),
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    eprintln!("error: {}", printable(&e.to_string()));
                     ExitCode::from(kubectl_cicd::audit::EXIT_CANNOT_AUDIT)
                 }
             },
@@ -72,6 +78,12 @@ fn print_completion(flags: &kubectl_cicd::cli::CompletionFlags) -> ExitCode {
 
 /// Prints the error, if any, and gives the exit code it calls for.
 fn finish(result: Result<(), Error>) -> ExitCode {
+    if let Err(e) = &result
+        && matches!(e.exit_code(), 130 | 143)
+    {
+        // A prompt or spinner stopped half-way leaves the cursor hidden.
+        kubectl_cicd::interrupt::restore_terminal();
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Error::Cancelled) => {
@@ -79,7 +91,8 @@ fn finish(result: Result<(), Error>) -> ExitCode {
             ExitCode::from(Error::Cancelled.exit_code())
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            // Messages may quote the cluster (names, the server's own text).
+            eprintln!("error: {}", printable(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

@@ -11,6 +11,7 @@ use console::{Style, style};
 use dialoguer::theme::ColorfulTheme;
 
 use crate::error::{Error, Result};
+use crate::text::printable;
 
 pub struct Ui {
     interactive: bool,
@@ -37,24 +38,30 @@ impl Ui {
         self.interactive
     }
 
+    // Everything said here may quote the cluster (names, subjects, messages): it is shown
+    // with control characters escaped (crate::text::printable).
     pub fn say(&self, text: impl AsRef<str>) {
-        eprintln!("{}", text.as_ref());
+        eprintln!("{}", printable(text.as_ref()));
     }
 
     pub fn heading(&self, text: impl AsRef<str>) {
-        eprintln!("\n{}", style(text.as_ref()).bold());
+        eprintln!("\n{}", style(printable(text.as_ref())).bold());
     }
 
     pub fn ok(&self, text: impl AsRef<str>) {
-        eprintln!("{} {}", style("✓").green(), text.as_ref());
+        eprintln!("{} {}", style("✓").green(), printable(text.as_ref()));
     }
 
     pub fn warn(&self, text: impl AsRef<str>) {
-        eprintln!("{} {}", style("warning:").yellow().bold(), text.as_ref());
+        eprintln!(
+            "{} {}",
+            style("warning:").yellow().bold(),
+            printable(text.as_ref())
+        );
     }
 
     pub fn dim(&self, text: impl AsRef<str>) {
-        eprintln!("{}", Style::new().dim().apply_to(text.as_ref()));
+        eprintln!("{}", Style::new().dim().apply_to(printable(text.as_ref())));
     }
 
     fn theme() -> ColorfulTheme {
@@ -73,7 +80,7 @@ impl Ui {
     /// Yes/no. Esc or Ctrl-C cancels the whole command.
     pub fn confirm(&self, prompt: &str, default: bool) -> Result<bool> {
         dialoguer::Confirm::with_theme(&Self::theme())
-            .with_prompt(prompt)
+            .with_prompt(printable(prompt))
             .default(default)
             .interact_opt()
             .map_err(Self::prompt_error)?
@@ -101,9 +108,10 @@ impl Ui {
         items: &[String],
         checked: &[bool],
     ) -> Result<Vec<usize>> {
+        let items: Vec<String> = items.iter().map(|i| printable(i).into_owned()).collect();
         dialoguer::MultiSelect::with_theme(&Self::theme())
             .with_prompt(prompt)
-            .items(items)
+            .items(&items)
             .defaults(checked)
             .max_length(20)
             .interact_opt()
@@ -112,9 +120,10 @@ impl Ui {
     }
 
     pub fn select(&self, prompt: &str, items: &[String], default: usize) -> Result<usize> {
+        let items: Vec<String> = items.iter().map(|i| printable(i).into_owned()).collect();
         dialoguer::Select::with_theme(&Self::theme())
             .with_prompt(prompt)
-            .items(items)
+            .items(&items)
             .default(default)
             .interact_opt()
             .map_err(Self::prompt_error)?
@@ -131,11 +140,11 @@ impl Ui {
                     .tick_strings(&["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", "✓"]),
             );
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            bar.set_message(text.to_string());
+            bar.set_message(printable(text).into_owned());
             bar.enable_steady_tick(Duration::from_millis(100));
             Spinner { bar: Some(bar) }
         } else {
-            eprintln!("{text}");
+            eprintln!("{}", printable(text));
             Spinner { bar: None }
         }
     }
@@ -156,8 +165,8 @@ pub struct Spinner {
 impl Spinner {
     pub fn finish(self, text: &str) {
         match self.bar {
-            Some(bar) => bar.finish_with_message(text.to_string()),
-            None => eprintln!("{} {text}", style("✓").green()),
+            Some(bar) => bar.finish_with_message(printable(text).into_owned()),
+            None => eprintln!("{} {}", style("✓").green(), printable(text)),
         }
     }
 

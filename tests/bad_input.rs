@@ -213,10 +213,9 @@ fn cases() -> Vec<Case> {
             kubeconfig: User("alice"),
             args: &["init", "--preset", "web-app", "--yes", "-n", "nope"],
             prepare: None,
-            code: 1,
+            code: 2,
             says: &[
-                "You may not create the objects init needs in namespace nope",
-                "You hold no permissions at all in namespace nope: check that it exists",
+                "namespace nope does not exist, or you hold no permissions at all in it: check the name",
                 "Nothing was created",
             ],
             before_any_request: false,

@@ -7,6 +7,8 @@ use std::error::Error as StdError;
 
 use kube::client::AuthError;
 
+use super::limits::Limit;
+
 use crate::error::Error;
 
 /// What kind of failure happened below HTTP (no response was received).
@@ -22,6 +24,8 @@ pub(crate) enum TransportClass {
     Timeout,
     /// The connection broke or closed before the answer came.
     Closed,
+    /// Our own bound on the request's time or size ([`super::limits`]).
+    Limit(Limit),
     /// Something else (credential plugin, proxy, ...).
     Other(String),
 }
@@ -61,6 +65,9 @@ fn innermost(err: &(dyn StdError + 'static)) -> String {
 
 pub(crate) fn classify_transport(err: &(dyn StdError + 'static)) -> TransportClass {
     let links = chain(err);
+    if let Some(limit) = links.iter().find_map(|e| e.downcast_ref::<Limit>()) {
+        return TransportClass::Limit(limit.clone());
+    }
     for e in &links {
         if e.downcast_ref::<kube::Error>()
             .is_some_and(|k| matches!(k, kube::Error::Auth(_)))
@@ -111,7 +118,7 @@ pub(crate) fn classify_transport(err: &(dyn StdError + 'static)) -> TransportCla
 }
 
 /// Maps an error from a request made while doing `context` (e.g. "applying Role team-a/ci").
-pub(crate) fn map(err: kube::Error, server: &str, context: &str) -> Error {
+pub(crate) fn map(err: kube::Error, server: &str, proxy: Option<&str>, context: &str) -> Error {
     match err {
         kube::Error::Api(status) => {
             let code = status.code;
@@ -175,18 +182,51 @@ pub(crate) fn map(err: kube::Error, server: &str, context: &str) -> Error {
                 "the server's answer could not be read ({e}): is {server} a Kubernetes API server?"
             ),
         },
-        other => transport_error(&other, server, context),
+        other => transport_error(&other, server, proxy, context),
     }
 }
 
-fn transport_error(err: &(dyn StdError + 'static), server: &str, context: &str) -> Error {
+fn transport_error(
+    err: &(dyn StdError + 'static),
+    server: &str,
+    proxy: Option<&str>,
+    context: &str,
+) -> Error {
     let server = server.to_string();
     match classify_transport(err) {
         TransportClass::Tls(detail) => Error::Tls { server, detail },
-        TransportClass::Refused => Error::Unreachable {
+        // Through a proxy, the connection that was refused is the one to the proxy.
+        TransportClass::Refused => match proxy {
+            Some(proxy) => Error::Unreachable {
+                server,
+                detail: format!(
+                    "the proxy {proxy} refused the connection while {context} (nothing listens there). \
+                     Check the cluster's proxy-url and HTTPS_PROXY, or add the API server to NO_PROXY"
+                ),
+            },
+            None => Error::Unreachable {
+                server,
+                detail: format!(
+                    "connection refused while {context} (nothing listens at that address and port)"
+                ),
+            },
+        },
+        TransportClass::Limit(Limit::Deadline(d)) => Error::Unreachable {
             server,
             detail: format!(
-                "connection refused while {context} (nothing listens at that address and port)"
+                "the API server did not finish answering within {}s while {context}, retries included. \
+                 Pass --request-timeout (e.g. 2m) to allow a slow server longer",
+                d.as_secs_f64()
+            ),
+        },
+        TransportClass::Limit(Limit::TooLarge(cap)) => Error::Api {
+            context: context.to_string(),
+            code: 0,
+            reason: "ResponseTooLarge".into(),
+            message: format!(
+                "the answer of {server} is larger than {} MiB, far more than any page of a real API server: \
+                 is it a Kubernetes API server?",
+                cap / (1024 * 1024)
             ),
         },
         TransportClass::Dns(detail) => Error::Unreachable {
@@ -267,14 +307,7 @@ fn credentials_error(auth: &AuthError, user: &str) -> Error {
     }
 }
 
-fn redact_userinfo(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            format!("{}://…@{}", &url[..scheme_end], &url[at + 1..])
-        }
-        _ => url.to_string(),
-    }
-}
+use crate::text::redact_userinfo;
 
 /// `true` for a 404 answer.
 pub(crate) fn is_not_found(err: &kube::Error) -> bool {

@@ -8,6 +8,7 @@
 pub mod discovery;
 mod errors;
 pub mod kinds;
+pub mod limits;
 pub mod lists;
 pub mod managed;
 pub mod objects;
@@ -17,6 +18,8 @@ pub mod tokens;
 
 use tower::buffer::BufferLayer;
 use tower::retry::RetryLayer;
+
+use limits::LimitsLayer;
 
 use crate::error::Result;
 
@@ -35,7 +38,10 @@ pub const FIELD_MANAGER: &str = "kubectl-cicd";
 #[derive(Clone)]
 pub struct Cluster {
     client: kube::Client,
+    /// The API server URL without any `user:password@`, for messages and reports.
     server: String,
+    /// The proxy requests go through (proxy-url or HTTPS_PROXY), without any password.
+    proxy: Option<String>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -66,11 +72,34 @@ impl Cluster {
 
     /// [`Cluster::connect`] with explicit retry bounds.
     pub fn connect_with(mut config: kube::Config, retry: RetrySettings) -> Result<Cluster> {
-        let server = config
-            .cluster_url
-            .to_string()
-            .trim_end_matches('/')
-            .to_string();
+        let server =
+            crate::text::redact_userinfo(config.cluster_url.to_string().trim_end_matches('/'));
+        let proxy = config
+            .proxy_url
+            .as_ref()
+            .map(|p| crate::text::redact_userinfo(&p.to_string()));
+        // kube panics on a token no header can carry: refuse it here, with a message.
+        if let Some(token) = &config.auth_info.token {
+            use secrecy::ExposeSecret as _;
+            if !crate::kubeconfig::token_is_sendable(token.expose_secret()) {
+                return Err(crate::error::Error::Kubeconfig(
+                    "the bearer token contains a line break or another control character, so it cannot be sent: \
+                     copy the token again without the line break"
+                        .into(),
+                ));
+            }
+        }
+        let user = user_label(&config);
+        if let Some(exec) = &mut config.auth_info.exec {
+            crate::exec_guard::wrap(exec);
+        }
+        // The overall bound of one request, over every attempt, the waits between them and the
+        // whole answer: with --request-timeout (which bounds each attempt's reads), that plus
+        // the retries' longest total wait; else the default.
+        let deadline = config
+            .read_timeout
+            .map(|t| t.saturating_add(retry.max_total_wait))
+            .unwrap_or(retry.deadline);
         // kube's built-in retry (`RetryPolicy::server_retry`: 15 retries, any Retry-After) is
         // replaced by our bounded one below.
         config.default_retry = false;
@@ -92,15 +121,19 @@ impl Cluster {
             http::header::USER_AGENT,
             http::HeaderValue::from_str(&user_agent()).expect("a header-safe user agent"),
         ));
-        let user = user_label(&config);
         let builder = kube::client::ClientBuilder::try_from(config)
             .map_err(|e| errors::build_error(e, &server, &user))?;
         let client = builder
             // RetryLayer needs a Clone service; the boxed default stack is not, a buffer is.
             .with_layer(&BufferLayer::new(64))
             .with_layer(&RetryLayer::new(retry::TransientRetry::new(&retry)))
+            .with_layer(&LimitsLayer::new(deadline, retry.max_response_bytes))
             .build();
-        Ok(Cluster { client, server })
+        Ok(Cluster {
+            client,
+            server,
+            proxy,
+        })
     }
 
     /// The API server URL, for messages.
@@ -118,7 +151,7 @@ impl Cluster {
         e: kube::Error,
         context: impl FnOnce() -> String,
     ) -> crate::error::Error {
-        errors::map(e, &self.server, &context())
+        errors::map(e, &self.server, self.proxy.as_deref(), &context())
     }
 }
 

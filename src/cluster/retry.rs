@@ -55,6 +55,12 @@ pub struct RetrySettings {
     pub read_timeout: Duration,
     /// Say on stderr why and how long the client waits before each retry.
     pub announce: bool,
+    /// The most one request may take in all (attempts, waits, the whole body), when the
+    /// config sets no read timeout; with one (`--request-timeout`), the bound is that timeout
+    /// plus `max_total_wait`.
+    pub deadline: Duration,
+    /// The largest answer read ([`super::limits::MAX_RESPONSE_BYTES`]).
+    pub max_response_bytes: usize,
 }
 
 impl Default for RetrySettings {
@@ -69,6 +75,8 @@ impl Default for RetrySettings {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
             announce: true,
+            deadline: Duration::from_secs(60),
+            max_response_bytes: super::limits::MAX_RESPONSE_BYTES,
         }
     }
 }

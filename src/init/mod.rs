@@ -25,18 +25,23 @@ use objects::{Desired, Existing, Provenance, TokenRecord};
 use plan::{Plan, TokenPlan};
 
 pub async fn run(global: &GlobalFlags, flags: &InitFlags) -> Result<()> {
+    let stop = crate::interrupt::listen();
     let mut progress = Progress::default();
     progress.note("No kubeconfig was written.");
-    run_with(global, flags, &mut progress)
-        .await
-        .map_err(|e| progress.explain(e))
+    let result = tokio::select! {
+        result = run_with(global, flags, &mut progress) => result,
+        signal = stop => Err(Error::Interrupted(signal)),
+    };
+    result.map_err(|e| progress.explain(e))
 }
 
 async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progress) -> Result<()> {
     let ui = Ui::detect(flags.yes);
-    let source = identity::load_context(global)?;
+    check_flags(flags)?;
+    let mut source = identity::load_context(global)?;
     let namespace = source.namespace.clone();
     plan::validate_namespace(&namespace)?;
+    identity::decide_tls(&ui, &mut source, flags.insecure_skip_tls_verify)?;
     *progress = Progress::new(&namespace);
     progress.note("No kubeconfig was written.");
     report::context(&ui, &source);
@@ -46,7 +51,7 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
         return Err(Error::Cancelled);
     }
     if !ui.interactive() && !flags.dry_run {
-        refuse_unwritable_output(flags)?;
+        refuse_unwritable_output(flags, &source.files)?;
     }
 
     let cluster = Cluster::connect(source.config.clone())?;
@@ -60,6 +65,7 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
     let review = cluster.rules_review(&namespace).await?;
     let held = held_rules(&review);
     report::grantable(&ui, &review);
+    refuse_empty_namespace(&cluster, &namespace, &held).await?;
     let discovered = cluster.discover().await?;
 
     let choices = if ui.interactive() {
@@ -75,12 +81,14 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
         ));
     }
     let plan = Plan::new(&namespace, choices)?;
+    if !flags.dry_run {
+        // The wizard's answer, checked as the flags were before any request.
+        identity::check_output(&plan.choices.output, plan.choices.overwrite, &source.files)?;
+    }
     for d in &plan.role.dropped {
         ui.warn(format!("not granted: {d}"));
     }
-    if let Err(e) = plan::check_grantable(&plan, &me.username, &me.groups, &held) {
-        return Err(explain_empty_namespace(&cluster, &namespace, &held, e).await);
-    }
+    plan::check_grantable(&plan, &me.username, &me.groups, &held)?;
 
     let existing = existing(&cluster, &namespace, plan.name()).await?;
     for (kind, there) in [
@@ -188,41 +196,49 @@ fn token_record(plan: &Plan, existing: &Existing) -> TokenRecord {
     }
 }
 
+/// Refuses, before anything is read or sent, flag values the run would refuse later.
+fn check_flags(flags: &InitFlags) -> Result<()> {
+    if let Some(name) = &flags.name {
+        plan::validate_name(name)?;
+    }
+    if let Some(duration) = flags.token_duration {
+        plan::validate_request_duration(duration)?;
+    }
+    if let Some(server) = &flags.server {
+        plan::validate_server_flag(server)?;
+    }
+    Ok(())
+}
+
 /// Refuses, before any request, an output init could not write at the end.
-fn refuse_unwritable_output(flags: &InitFlags) -> Result<()> {
+fn refuse_unwritable_output(flags: &InitFlags, sources: &[std::path::PathBuf]) -> Result<()> {
     let path = flags
         .output
         .clone()
         .unwrap_or_else(|| plan::DEFAULT_OUTPUT.into());
-    identity::check_output(&path, flags.force)
+    identity::check_output(&path, flags.force, sources)
 }
 
 /// When the caller holds nothing at all in the namespace, the likeliest reason is that it does
-/// not exist: say so if the server tells (404), else add the hint to `e`.
-async fn explain_empty_namespace(
-    cluster: &Cluster,
-    namespace: &str,
-    held: &[Rule],
-    e: Error,
-) -> Error {
+/// not exist (a typo in `-n`): say so, before any plan or escalation check, and exit 2. A
+/// namespace that exists but grants nothing goes on to the escalation check, which says what
+/// is missing.
+async fn refuse_empty_namespace(cluster: &Cluster, namespace: &str, held: &[Rule]) -> Result<()> {
     let baseline = rbac::verify::baseline_rules();
     let holds_something = held
         .iter()
         .any(|r| r.non_resource_urls.is_empty() && !baseline.contains(r));
     if holds_something {
-        return e;
+        return Ok(());
     }
     match cluster.namespace_exists(namespace).await {
-        Some(false) => Error::NoNamespace {
+        Some(true) => Ok(()),
+        Some(false) => Err(Error::NoNamespace {
             namespace: namespace.to_string(),
-        },
-        Some(true) => e,
-        None => match e {
-            Error::Escalation(text) => Error::Escalation(format!(
-                "{text}\n\nYou hold no permissions at all in namespace {namespace}: check that it exists and is the one you mean (kubectl get namespace {namespace})."
-            )),
-            other => other,
-        },
+        }),
+        None => Err(Error::NoAccessInNamespace {
+            namespace: namespace.to_string(),
+        }),
     }
 }
 

@@ -39,6 +39,25 @@ pub const DEFAULT_OUTPUT: &str = "kubeconfig_ci_cd.yaml";
 /// 30 days: long enough for a pipeline secret, short enough to force rotation.
 pub const DEFAULT_REQUEST_DURATION: Duration = Duration::from_secs(720 * 3600);
 pub const MIN_REQUEST_DURATION: Duration = Duration::from_secs(600);
+/// The API server refuses a TokenRequest for more than 2^32 seconds (about 136 years).
+pub const MAX_REQUEST_DURATION: Duration = Duration::from_secs(1 << 32);
+
+/// Refuses a TokenRequest lifetime the API server would refuse (10 minutes to 2^32 seconds).
+pub fn validate_request_duration(duration: Duration) -> Result<()> {
+    if duration < MIN_REQUEST_DURATION {
+        return Err(Error::Usage(format!(
+            "--token-duration {}s is too short: the API server refuses tokens valid for less than 10 minutes (use e.g. 1h or 720h)",
+            duration.as_secs()
+        )));
+    }
+    if duration > MAX_REQUEST_DURATION {
+        return Err(Error::Usage(format!(
+            "--token-duration {}h is too long: the API server refuses TokenRequest durations over 2^32 seconds (about 136 years); use e.g. 720h",
+            duration.as_secs() / 3600
+        )));
+    }
+    Ok(())
+}
 
 /// The validated plan.
 #[derive(Debug, Clone)]
@@ -54,13 +73,8 @@ impl Plan {
     pub fn new(namespace: &str, choices: Choices) -> Result<Plan> {
         validate_namespace(namespace)?;
         validate_name(&choices.name)?;
-        if let TokenPlan::Request { duration } = choices.token
-            && duration < MIN_REQUEST_DURATION
-        {
-            return Err(Error::Usage(format!(
-                "--token-duration {}s is too short: the API server refuses tokens valid for less than 10 minutes (use e.g. 1h or 720h)",
-                duration.as_secs()
-            )));
+        if let TokenPlan::Request { duration } = choices.token {
+            validate_request_duration(duration)?;
         }
         if choices.selections.is_empty() {
             return Err(Error::Usage(
@@ -172,7 +186,8 @@ fn is_dns_label(s: &str, max: usize) -> bool {
 /// The ServiceAccount name rules (DNS-1123 subdomain); the Role, RoleBinding and
 /// `<name>-token` Secret names then fit theirs too.
 pub fn validate_name(name: &str) -> Result<()> {
-    let ok = name.len() + "-token".len() <= 253 && name.split('.').all(|p| is_dns_label(p, 63));
+    // The name is also the value of the kubectl-cicd.io/identity label: at most 63 characters.
+    let ok = name.len() <= MAX_NAME_LEN && name.split('.').all(|p| is_dns_label(p, 63));
     if ok {
         return Ok(());
     }
@@ -183,8 +198,33 @@ pub fn validate_name(name: &str) -> Result<()> {
     };
     Err(Error::Usage(format!(
         "invalid name {name:?}: a ServiceAccount name must be lower-case letters, digits, '-' or '.', \
-         start and end with a letter or digit, and be at most 247 characters (e.g. ci-cd, github-deployer){slash}"
+         start and end with a letter or digit, and be at most {MAX_NAME_LEN} characters, as it is also a label value (e.g. ci-cd, github-deployer){slash}"
     )))
+}
+
+/// The longest identity name: a label value's limit.
+pub const MAX_NAME_LEN: usize = 63;
+
+/// Refuses a `--server` that is not an `https://` URL with a host: the pipeline's kubeconfig
+/// must reach the API server over verified TLS.
+pub fn validate_server_flag(server: &str) -> Result<()> {
+    let shown = crate::text::one_line(&crate::text::redact_userinfo(server));
+    let bad = |why: &str| {
+        Error::Usage(format!(
+            "--server {shown:?} {why}: give the API server's https:// URL, e.g. https://api.example.com:6443"
+        ))
+    };
+    let uri: http::Uri = server.parse().map_err(|_| bad("is not a URL"))?;
+    match uri.scheme_str() {
+        Some("https") => {}
+        Some("http") => return Err(bad("uses plain http, which sends the token unencrypted")),
+        Some(_) => return Err(bad("is not an https:// URL")),
+        None => return Err(bad("has no scheme")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(bad("has no host"));
+    }
+    Ok(())
 }
 
 pub fn validate_namespace(namespace: &str) -> Result<()> {

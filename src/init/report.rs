@@ -13,7 +13,11 @@ use super::objects::{self, Desired, Existing};
 pub fn context(ui: &Ui, s: &SourceContext) {
     ui.heading("Context");
     ui.say(format!("  context    {}", s.context_name));
-    ui.say(format!("  cluster    {} ({})", s.cluster_name, s.server));
+    ui.say(format!(
+        "  cluster    {} ({})",
+        s.cluster_name,
+        crate::text::redact_userinfo(&s.server)
+    ));
     let user = s.user_name.as_deref().unwrap_or("(none)");
     ui.say(format!("  user       {user} ({})", s.credentials));
     ui.say(format!(

@@ -424,6 +424,12 @@ pub fn table(rows: &[IdentityRow], now: jiff::Timestamp) -> String {
             created,
         ]);
     }
+    // Every cell comes from the cluster: shown with control characters escaped, on one line.
+    for line in &mut lines {
+        for cell in line.iter_mut() {
+            *cell = crate::text::one_line(cell);
+        }
+    }
     let mut widths = [0usize; 9];
     for line in &lines {
         for (w, cell) in widths.iter_mut().zip(line) {
@@ -527,5 +533,42 @@ mod tests {
             lines[3].contains("request") && lines[3].contains("unknown"),
             "{text}"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_table_holds_no_control_character_whatever_the_cluster_says(
+            namespace in proptest::prelude::any::<String>(),
+            name in proptest::prelude::any::<String>(),
+            resource in proptest::prelude::any::<String>(),
+            kind in proptest::prelude::any::<String>(),
+            created_by in proptest::prelude::any::<String>(),
+            created_at in proptest::prelude::any::<String>(),
+            expires in proptest::prelude::any::<String>(),
+        ) {
+            let now: jiff::Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+            let row = IdentityRow {
+                namespace,
+                name,
+                kinds: vec![KindGrant { resource, verbs: vec!["get".into()] }],
+                token: TokenInfo {
+                    kind: Some(kind),
+                    issued_at: Some(created_at.clone()),
+                    expires_at: Some(expires),
+                    last_used: None,
+                    secrets: vec![],
+                },
+                created_by: Some(created_by),
+                created_at: Some(created_at),
+                tool_version: None,
+                objects: Present::default(),
+                problems: vec![],
+            };
+            let text = table(&[row], now);
+            proptest::prop_assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "{:?}", text
+            );
+        }
     }
 }

@@ -30,8 +30,8 @@ use crate::init::objects::{
     TOOL_VERSION, TokenRecord,
 };
 use crate::init::plan::{
-    DEFAULT_OUTPUT, DEFAULT_REQUEST_DURATION, MIN_REQUEST_DURATION, validate_name,
-    validate_namespace,
+    DEFAULT_OUTPUT, DEFAULT_REQUEST_DURATION, validate_name, validate_namespace,
+    validate_request_duration, validate_server_flag,
 };
 use crate::init::rfc3339;
 use crate::rbac::Rule;
@@ -40,10 +40,13 @@ use crate::ui::Ui;
 use super::is_ours;
 
 pub async fn run(global: &GlobalFlags, flags: &RotateFlags) -> Result<()> {
+    let stop = crate::interrupt::listen();
     let mut progress = Progress::default();
-    run_with(global, flags, &mut progress)
-        .await
-        .map_err(|e| progress.explain(e))
+    let result = tokio::select! {
+        result = run_with(global, flags, &mut progress) => result,
+        signal = stop => Err(Error::Interrupted(signal)),
+    };
+    result.map_err(|e| progress.explain(e))
 }
 
 fn check_flags(flags: &RotateFlags) -> Result<()> {
@@ -53,13 +56,11 @@ fn check_flags(flags: &RotateFlags) -> Result<()> {
             "--token-duration applies to --token request; a Secret token does not expire".into(),
         ));
     }
-    if let Some(d) = flags.token_duration
-        && d < MIN_REQUEST_DURATION
-    {
-        return Err(Error::Usage(format!(
-            "--token-duration {}s is too short: the API server refuses tokens valid for less than 10 minutes (use e.g. 1h or 720h)",
-            d.as_secs()
-        )));
+    if let Some(d) = flags.token_duration {
+        validate_request_duration(d)?;
+    }
+    if let Some(server) = &flags.server {
+        validate_server_flag(server)?;
     }
     Ok(())
 }
@@ -72,9 +73,10 @@ async fn run_with(
     check_flags(flags)?;
     let name = flags.name.as_str();
     let ui = Ui::detect(false);
-    let source = identity::load_context(global)?;
+    let mut source = identity::load_context(global)?;
     let ns = source.namespace.clone();
     validate_namespace(&ns)?;
+    identity::decide_tls(&ui, &mut source, flags.insecure_skip_tls_verify)?;
     *progress = Progress::new(&ns);
     progress.note("Your kubeconfig was not changed and the current token still works.");
 
@@ -95,7 +97,7 @@ async fn run_with(
             return Err(Error::Cancelled);
         }
     }
-    identity::check_output(&path, overwrite)?;
+    identity::check_output(&path, overwrite, &source.files)?;
 
     let cluster = Cluster::connect(source.config.clone())?;
     let me = cluster.whoami().await?;

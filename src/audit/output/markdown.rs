@@ -10,21 +10,52 @@ use super::{
     subject_text, via_text,
 };
 use crate::audit::model::{Finding, Report};
+use crate::text::{one_line, printable};
 
-/// Makes text safe inside a table cell: no line breaks, `|` escaped.
+/// Makes text from the cluster plain text inside a table cell: control characters escaped,
+/// no line breaks, `|` escaped, and no Markdown or HTML (`<`, `&`, `[`, emphasis, code) left
+/// to interpret, so a name cannot close a section, add a link or hide a row.
 fn cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\r', '\n'], " ")
+    let mut out = String::with_capacity(text.len());
+    for c in one_line(text).chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\\' | '|' | '[' | ']' | '*' | '_' | '`' | '~' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
-/// Inline code that survives backticks in the text.
+/// The longest run of backticks in `text`.
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
+/// Inline code (nothing inside is interpreted) that survives backticks in the text.
 fn code(text: &str) -> String {
-    if text.contains('`') {
-        format!("`` {} ``", text.replace('|', "\\|"))
-    } else {
-        format!("`{}`", text.replace('|', "\\|"))
+    if text.is_empty() {
+        return "–".to_string();
     }
+    let text = one_line(text).replace('|', "\\|");
+    let fence = "`".repeat(longest_backtick_run(&text) + 1);
+    if fence.len() > 1 || text.starts_with(' ') || text.ends_with(' ') {
+        format!("{fence} {text} {fence}")
+    } else {
+        format!("{fence}{text}{fence}")
+    }
+}
+
+/// A fenced block of plain text that no line of `text` can close.
+fn fenced(text: &str) -> String {
+    let text = printable(text);
+    let fence = "`".repeat((longest_backtick_run(&text) + 1).max(3));
+    format!("{fence}text\n{text}{fence}")
 }
 
 fn capitalised(text: &str) -> String {
@@ -57,6 +88,7 @@ fn finding_row(f: &Finding) -> String {
 
 pub fn render(report: &Report, ctx: &Context) -> String {
     let mut out = String::new();
+    let report = &super::printable_report(report);
     let _ = writeln!(out, "# RBAC audit report: {}\n", cell(&report.cluster));
     let _ = writeln!(out, "| | |\n|---|---|");
     let _ = writeln!(out, "| Cluster | {} |", cell(&report.cluster));
@@ -107,13 +139,13 @@ pub fn render(report: &Report, ctx: &Context) -> String {
             "These could not be read with the identity that ran the audit, so findings there may be missing:\n"
         );
         for g in &report.gaps {
-            let _ = writeln!(out, "- {}", g.replace(['\r', '\n'], " "));
+            let _ = writeln!(out, "- {}", cell(g));
         }
     }
 
     if let Some(matrix) = ctx.matrix {
         let _ = writeln!(out, "\n## Access matrix\n");
-        let _ = writeln!(out, "```text\n{}```", super::matrix::render(matrix));
+        let _ = writeln!(out, "{}", fenced(&super::matrix::render(matrix)));
     }
 
     let _ = writeln!(out, "\n## Findings\n");
@@ -212,7 +244,13 @@ mod tests {
 
     #[test]
     fn cells_cannot_break_the_table() {
-        assert_eq!(cell("a|b\nc"), "a\\|b c");
+        assert_eq!(cell("a|b\nc"), "a\\|b\\\\nc");
         assert_eq!(code("x`y"), "`` x`y ``");
+        assert_eq!(code("ok"), "`ok`");
+        assert_eq!(
+            cell("</details>[x](javascript:alert(1))"),
+            "&lt;/details&gt;\\[x\\](javascript:alert(1))"
+        );
+        assert!(fenced("a\n````\nb\n").starts_with("`````text\n"));
     }
 }

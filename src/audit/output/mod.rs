@@ -69,6 +69,40 @@ pub fn open_counts(findings: &[Finding]) -> [(Severity, usize); 5] {
     })
 }
 
+/// The report with every string from the cluster made safe for a terminal and kept on one
+/// line ([`crate::text::one_line`]): what the human renderers (table, Markdown) print. JSON
+/// and SARIF render the report as it is.
+pub fn printable_report(report: &Report) -> Report {
+    let clean = |s: &str| crate::text::one_line(s);
+    let subject = |s: &SubjectRef| SubjectRef {
+        kind: clean(&s.kind),
+        name: clean(&s.name),
+        namespace: s.namespace.as_deref().map(clean),
+    };
+    let mut out = report.clone();
+    out.scope.namespaces = report.scope.namespaces.iter().map(|n| clean(n)).collect();
+    out.scope.service_account = report.scope.service_account.as_deref().map(clean);
+    out.generated_at = clean(&report.generated_at);
+    out.generated_by = clean(&report.generated_by);
+    out.cluster = clean(&report.cluster);
+    out.gaps = report.gaps.iter().map(|g| clean(g)).collect();
+    for f in &mut out.findings {
+        f.rule = clean(&f.rule);
+        f.subject = subject(&f.subject);
+        for v in &mut f.via {
+            v.binding = clean(&v.binding);
+            v.role = clean(&v.role);
+        }
+        f.evidence = clean(&f.evidence);
+        f.remediation = clean(&f.remediation);
+        if let Some(a) = &mut f.accepted {
+            a.reason = clean(&a.reason);
+            a.source = clean(&a.source);
+        }
+    }
+    out
+}
+
 /// `ServiceAccount team-a/ci`, `User alice`, `ClusterRole edit`.
 pub fn subject_text(s: &SubjectRef) -> String {
     match &s.namespace {
@@ -270,5 +304,122 @@ pub(crate) mod tests {
         assert_eq!(names, ["argocd-application-controller", "ci", "bob", "old"]);
         let ci: Vec<_> = groups[1].1.iter().map(|f| f.rule.as_str()).collect();
         assert_eq!(ci, ["secrets-read", "wildcard"], "accepted last");
+    }
+
+    /// `md` without its code spans (a run of n backticks up to the next run of exactly n).
+    fn outside_code_spans(md: &str) -> String {
+        let mut out = String::new();
+        let mut rest = md;
+        while let Some(start) = rest.find('`') {
+            out.push_str(&rest[..start]);
+            let run = rest[start..].len() - rest[start..].trim_start_matches('`').len();
+            let after = &rest[start + run..];
+            let fence = "`".repeat(run);
+            let mut search = 0;
+            let close = loop {
+                match after[search..].find(&fence) {
+                    None => break None,
+                    Some(i) => {
+                        let at = search + i;
+                        let len = after[at..].len() - after[at..].trim_start_matches('`').len();
+                        if len == run {
+                            break Some(at);
+                        }
+                        search = at + len;
+                    }
+                }
+            };
+            match close {
+                Some(at) => rest = &after[at + run..],
+                None => {
+                    out.push_str(&rest[start..]);
+                    return out;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
+    /// Any text, weighted towards what attacks a terminal or a Markdown page.
+    fn hostile() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            any::<String>(),
+            proptest::collection::vec(
+                prop_oneof![
+                    Just("\u{1b}[2J".to_string()),
+                    Just("\r".to_string()),
+                    Just("\n".to_string()),
+                    Just("\u{9b}".to_string()),
+                    Just("\u{7f}".to_string()),
+                    Just("\u{202e}".to_string()),
+                    Just("</details>".to_string()),
+                    Just("[x](javascript:alert(1))".to_string()),
+                    Just("<img src=x>".to_string()),
+                    Just("|".to_string()),
+                    Just("`".to_string()),
+                    Just("```".to_string()),
+                    "[a-z]{1,5}",
+                ],
+                0..12
+            )
+            .prop_map(|parts| parts.concat()),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn human_renderers_show_no_control_character_and_markdown_no_markup(
+            name in hostile(),
+            namespace in hostile(),
+            evidence in hostile(),
+            reason in hostile(),
+            binding in hostile(),
+            gap in hostile(),
+            server in hostile(),
+            cluster in hostile(),
+        ) {
+            let mut report = sample();
+            report.cluster = cluster;
+            report.gaps.push(gap);
+            report.generated_by = name.clone();
+            for f in &mut report.findings {
+                f.subject.name = name.clone();
+                f.subject.namespace = Some(namespace.clone());
+                f.evidence = evidence.clone();
+                f.remediation = evidence.clone();
+                f.via[0].binding = binding.clone();
+                if let Some(a) = &mut f.accepted {
+                    a.reason = reason.clone();
+                }
+            }
+            let ctx = Context { server: &server, context: &name, ..ctx() };
+            let table = table::render(&report, &ctx, false);
+            proptest::prop_assert!(
+                !table.chars().any(|c| c.is_control() && c != '\n')
+                    && !table.chars().any(crate::text::is_unsafe),
+                "table: {:?}", table
+            );
+            let md = markdown::render(&report, &ctx);
+            proptest::prop_assert!(
+                !md.chars().any(|c| c.is_control() && c != '\n')
+                    && !md.chars().any(crate::text::is_unsafe),
+                "markdown: {:?}", md
+            );
+            // No HTML tag can open and no link can form from cluster text (code spans show
+            // their text literally).
+            proptest::prop_assert!(!outside_code_spans(&md).contains('<'), "markdown: {:?}", md);
+            let ours = md.rfind("\nRules are documented in [").unwrap();
+            let text = outside_code_spans(&md[..ours]);
+            let unescaped_link = text
+                .match_indices("](")
+                .any(|(i, _)| i == 0 || text.as_bytes()[i - 1] != b'\\');
+            proptest::prop_assert!(!unescaped_link, "markdown: {:?}", md);
+            // JSON keeps the exact text.
+            let json = json::render(&report, &ctx);
+            let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+            proptest::prop_assert!(back.to_string().contains(&serde_json::to_string(&evidence).unwrap()));
+        }
     }
 }

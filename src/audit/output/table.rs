@@ -11,6 +11,7 @@ use super::{
     subject_text, via_text,
 };
 use crate::audit::model::{Report, Severity};
+use crate::text::{one_line, printable};
 
 /// Colours, or none (`NO_COLOR`, not a terminal).
 struct Paint {
@@ -55,8 +56,11 @@ impl Paint {
 const LABEL_WIDTH: usize = 9;
 const INDENT: &str = "            ";
 
-/// Renders the table; `color` adds ANSI colours.
+/// Renders the table; `color` adds ANSI colours. Text from the cluster is shown with its
+/// control characters escaped.
 pub fn render(report: &Report, ctx: &Context, color: bool) -> String {
+    let report = &super::printable_report(report);
+    let server = one_line(ctx.server);
     let p = Paint { color };
     let mut out = String::new();
     let _ = writeln!(
@@ -66,7 +70,7 @@ pub fn render(report: &Report, ctx: &Context, color: bool) -> String {
             "RBAC audit of {} on {} ({}) as {}, {}",
             scope_text(&report.scope),
             report.cluster,
-            ctx.server,
+            server,
             report.generated_by,
             report.generated_at
         ))
@@ -91,7 +95,7 @@ pub fn render(report: &Report, ctx: &Context, color: bool) -> String {
 
     if let Some(matrix) = ctx.matrix {
         let _ = writeln!(out);
-        out.push_str(&super::matrix::render(matrix));
+        out.push_str(&printable(&super::matrix::render(matrix)));
     }
 
     if report.findings.is_empty() {
