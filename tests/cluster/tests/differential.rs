@@ -184,6 +184,9 @@ impl Case {
         self.accept = Some(accept);
         self
     }
+    fn details(self) -> Case {
+        self.view(View::StatusDetails)
+    }
     fn view(mut self, view: View) -> Case {
         self.view = view;
         self
@@ -615,7 +618,8 @@ fn service_account(name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(name)})
 }
 fn secret(name: &str) -> Value {
-    json!({"apiVersion": "v1", "kind": "Secret", "metadata": meta(name), "type": "Opaque", "stringData": {"k": "v"}})
+    json!({"apiVersion": "v1", "kind": "Secret", "metadata": meta(name), "type": "Opaque",
+        "stringData": {"k": "v"}})
 }
 fn config_map(name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(name), "data": {"k": "v"}})
@@ -625,9 +629,7 @@ fn role(name: &str) -> Value {
         "rules": [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]}]})
 }
 fn role_binding(name: &str) -> Value {
-    json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta(name),
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "bob-deployer"},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "dave"}]})
+    binding_to(name, "Role", "bob-deployer", "dave")
 }
 fn deployment(name: &str) -> Value {
     json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(name),
@@ -712,118 +714,193 @@ fn verb_matrix() -> Vec<Case> {
     cases
 }
 
+/// Collections of team-a and the cluster-wide RBAC collections.
+const CORE: &str = "/api/v1/namespaces/team-a";
+const APPS: &str = "/apis/apps/v1/namespaces/team-a";
+const RBAC: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a";
+const CLUSTER_RBAC: &str = "/apis/rbac.authorization.k8s.io/v1";
+const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
+
+fn token_request(spec: Value) -> Value {
+    json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": spec})
+}
+
+fn expiring_in(seconds: u64) -> Value {
+    token_request(json!({"expirationSeconds": seconds}))
+}
+
+fn bound_to(kind: &str, name: &str, uid: Option<&str>) -> Value {
+    let mut reference = json!({"kind": kind, "apiVersion": "v1", "name": name});
+    if let Some(uid) = uid {
+        reference["uid"] = json!(uid);
+    }
+    token_request(json!({"boundObjectRef": reference}))
+}
+
+fn token_secret(name: &str, service_account: Option<&str>) -> Value {
+    let mut secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": meta(name),
+        "type": "kubernetes.io/service-account-token"});
+    if let Some(sa) = service_account {
+        secret["metadata"]["annotations"] = json!({"kubernetes.io/service-account.name": sa});
+    }
+    secret
+}
+
+fn pod_of(name: &str, service_account: &str) -> Value {
+    let mut p = pod(name);
+    p["spec"]["serviceAccountName"] = json!(service_account);
+    p
+}
+
 fn subresources() -> Vec<Case> {
-    let token = |secs: u64| json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest", "spec": {"expirationSeconds": secs}});
-    let sa_token = "/api/v1/namespaces/team-a/serviceaccounts/default/token";
+    let sa_token = &format!("{CORE}/serviceaccounts/default/token");
     let mut cases = vec![
         case(
             "admin creates sa-tokens",
             "admin",
             "POST",
-            "/api/v1/namespaces/team-a/serviceaccounts",
+            format!("{CORE}/serviceaccounts"),
         )
         .json(service_account("sa-tokens")),
     ];
     for user in USERS {
-        cases.push(
-            case(
-                format!("token {user} for default 3600s"),
-                user,
-                "POST",
-                sa_token,
-            )
-            .json(token(3600)),
-        );
+        let name = format!("token {user} for default 3600s");
+        cases.push(case(name, user, "POST", sa_token).json(expiring_in(3600)));
     }
+    let exec = |pod: &str| format!("{CORE}/pods/{pod}/exec?command=true&stdout=true");
     cases.extend([
-        case("token 599s", "admin", "POST", sa_token).json(token(599)).view(View::StatusDetails),
-        case("token 600s", "admin", "POST", sa_token).json(token(600)),
-        case("token 2^32s", "admin", "POST", sa_token).json(token(1 << 32)).view(View::StatusDetails),
-        case("token 2^32+1s", "admin", "POST", sa_token).json(token((1 << 32) + 1)).view(View::StatusDetails),
-        case("token 2^32-1s", "admin", "POST", sa_token).json(token((1 << 32) - 1)),
-        case("token no spec", "admin", "POST", "/api/v1/namespaces/team-a/serviceaccounts/sa-tokens/token")
-            .json(json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest"})),
-        case("token for a missing ServiceAccount", "admin", "POST", "/api/v1/namespaces/team-a/serviceaccounts/nobody/token").json(token(3600)).view(View::StatusDetails),
+        case("token 599s", "admin", "POST", sa_token)
+            .json(expiring_in(599))
+            .details(),
+        case("token 600s", "admin", "POST", sa_token).json(expiring_in(600)),
+        case("token 2^32s", "admin", "POST", sa_token)
+            .json(expiring_in(1 << 32))
+            .details(),
+        case("token 2^32+1s", "admin", "POST", sa_token)
+            .json(expiring_in((1 << 32) + 1))
+            .details(),
+        case("token 2^32-1s", "admin", "POST", sa_token).json(expiring_in((1 << 32) - 1)),
+        case(
+            "token no spec",
+            "admin",
+            "POST",
+            format!("{CORE}/serviceaccounts/sa-tokens/token"),
+        )
+        .json(json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest"})),
+        case(
+            "token for a missing ServiceAccount",
+            "admin",
+            "POST",
+            format!("{CORE}/serviceaccounts/nobody/token"),
+        )
+        .json(expiring_in(3600))
+        .details(),
         case("token bound to a missing Secret", "admin", "POST", sa_token)
-            .json(json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-                "spec": {"expirationSeconds": 3600, "boundObjectRef": {"kind": "Secret", "apiVersion": "v1", "name": "nosuch"}}}))
-            .view(View::StatusDetails),
-        case("bound pod of another ServiceAccount", "admin", "POST", "/api/v1/namespaces/team-a/pods")
-            .json(json!({"apiVersion": "v1", "kind": "Pod", "metadata": meta("pod-bound"),
-                "spec": {"serviceAccountName": "sa-tokens", "containers": [{"name": "c", "image": "busybox"}]}})),
-        case("bound secret", "admin", "POST", "/api/v1/namespaces/team-a/secrets").json(secret("bound-secret")),
+            .json(bound_to("Secret", "nosuch", None))
+            .details(),
+        case(
+            "bound pod of another ServiceAccount",
+            "admin",
+            "POST",
+            format!("{CORE}/pods"),
+        )
+        .json(pod_of("pod-bound", "sa-tokens")),
+        case("bound secret", "admin", "POST", format!("{CORE}/secrets"))
+            .json(secret("bound-secret")),
         case("token bound to a ConfigMap", "admin", "POST", sa_token)
-            .json(json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-                "spec": {"boundObjectRef": {"kind": "ConfigMap", "apiVersion": "v1", "name": "x"}}}))
-            .view(View::StatusDetails),
-        case("token bound to another ServiceAccount's pod", "admin", "POST", sa_token)
-            .json(json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-                "spec": {"boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": "pod-bound"}}}))
-            .view(View::StatusDetails),
-        case("token bound to a Secret with the wrong uid", "admin", "POST", sa_token)
-            .json(json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-                "spec": {"boundObjectRef": {"kind": "Secret", "apiVersion": "v1", "name": "bound-secret",
-                    "uid": "00000000-0000-0000-0000-000000000000"}}}))
-            .view(View::StatusDetails),
-        case("token bound to a Secret", "admin", "POST", sa_token)
-            .json(json!({"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-                "spec": {"boundObjectRef": {"kind": "Secret", "apiVersion": "v1", "name": "bound-secret"}}})),
-        case("token Secret without its ServiceAccount", "admin", "POST", "/api/v1/namespaces/team-a/secrets")
-            .json(json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
-                "metadata": {"name": "orphan-token", "annotations": {"kubernetes.io/service-account.name": "nobody"}}})),
-        case("token Secret without the annotation", "admin", "POST", "/api/v1/namespaces/team-a/secrets")
-            .json(json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/service-account-token",
-                "metadata": {"name": "unnamed-token"}}))
-            .view(View::StatusDetails),
-        case("admin creates deploy-scale", "admin", "POST", "/apis/apps/v1/namespaces/team-a/deployments").json(deployment("deploy-scale")),
-        case("admin creates pod-exec", "admin", "POST", "/api/v1/namespaces/team-a/pods").json(pod("pod-exec")),
+            .json(bound_to("ConfigMap", "x", None))
+            .details(),
+        case(
+            "token bound to another ServiceAccount's pod",
+            "admin",
+            "POST",
+            sa_token,
+        )
+        .json(bound_to("Pod", "pod-bound", None))
+        .details(),
+        case(
+            "token bound to a Secret with the wrong uid",
+            "admin",
+            "POST",
+            sa_token,
+        )
+        .json(bound_to(
+            "Secret",
+            "bound-secret",
+            Some("00000000-0000-0000-0000-000000000000"),
+        ))
+        .details(),
+        case("token bound to a Secret", "admin", "POST", sa_token).json(bound_to(
+            "Secret",
+            "bound-secret",
+            None,
+        )),
+        case(
+            "token Secret without its ServiceAccount",
+            "admin",
+            "POST",
+            format!("{CORE}/secrets"),
+        )
+        .json(token_secret("orphan-token", Some("nobody"))),
+        case(
+            "token Secret without the annotation",
+            "admin",
+            "POST",
+            format!("{CORE}/secrets"),
+        )
+        .json(token_secret("unnamed-token", None))
+        .details(),
+        case(
+            "admin creates deploy-scale",
+            "admin",
+            "POST",
+            format!("{APPS}/deployments"),
+        )
+        .json(deployment("deploy-scale")),
+        case(
+            "admin creates pod-exec",
+            "admin",
+            "POST",
+            format!("{CORE}/pods"),
+        )
+        .json(pod("pod-exec")),
     ]);
-    let scale = "/apis/apps/v1/namespaces/team-a/deployments/deploy-scale/scale";
+    let scale = &format!("{APPS}/deployments/deploy-scale/scale");
     for user in ["admin", "alice", "bob"] {
         cases.push(case(format!("scale get {user}"), user, "GET", scale));
         cases.push(
             case(format!("scale patch {user}"), user, "PATCH", scale)
                 .text(MERGE, r#"{"spec":{"replicas":2}}"#),
         );
-        cases.push(case(
-            format!("exec {user}"),
-            user,
-            "POST",
-            "/api/v1/namespaces/team-a/pods/pod-exec/exec?command=true&stdout=true",
-        ));
+        cases.push(case(format!("exec {user}"), user, "POST", exec("pod-exec")));
     }
     cases.push(case(
         "exec on a missing pod",
         "alice",
         "POST",
-        "/api/v1/namespaces/team-a/pods/nosuch/exec?command=true&stdout=true",
+        exec("nosuch"),
     ));
+    let missing_scale = format!("{APPS}/deployments/nosuch/scale");
     cases.push(
         case(
             "scale of a missing deployment",
             "alice",
             "GET",
-            "/apis/apps/v1/namespaces/team-a/deployments/nosuch/scale",
+            missing_scale,
         )
-        .view(View::StatusDetails),
+        .details(),
     );
     for user in ["admin", "alice", "bob"] {
         for ns in ["team-a", "demo"] {
+            let secrets = format!("/api/v1/namespaces/{ns}/secrets");
             cases.push(case(
                 format!("secrets {user} list {ns}"),
                 user,
                 "GET",
-                format!("/api/v1/namespaces/{ns}/secrets"),
+                &secrets,
             ));
-            cases.push(
-                case(
-                    format!("secrets {user} get {ns}"),
-                    user,
-                    "GET",
-                    format!("/api/v1/namespaces/{ns}/secrets/nosuch"),
-                )
-                .view(View::StatusDetails),
-            );
+            let name = format!("secrets {user} get {ns}");
+            cases.push(case(name, user, "GET", format!("{secrets}/nosuch")).details());
         }
     }
     cases
@@ -834,76 +911,214 @@ fn rbac_rule(groups: &[&str], resources: &[&str], verbs: &[&str]) -> Value {
 }
 
 fn role_with(name: &str, rules: Vec<Value>) -> Value {
-    json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta(name), "rules": rules})
+    json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": meta(name),
+        "rules": rules})
+}
+
+fn cluster_role_with(name: &str, rules: Vec<Value>) -> Value {
+    json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": name}, "rules": rules})
+}
+
+fn role_ref(kind: &str, role: &str, user: &str) -> (Value, Value) {
+    (
+        json!({"apiGroup": RBAC_GROUP, "kind": kind, "name": role}),
+        json!([{"apiGroup": RBAC_GROUP, "kind": "User", "name": user}]),
+    )
 }
 
 fn binding_to(name: &str, kind: &str, role: &str, user: &str) -> Value {
+    let (role_ref, subjects) = role_ref(kind, role, user);
     json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": meta(name),
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": role},
-        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]})
+        "roleRef": role_ref, "subjects": subjects})
+}
+
+fn cluster_binding_to(name: &str, role: &str, user: &str) -> Value {
+    let (role_ref, subjects) = role_ref("ClusterRole", role, user);
+    json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": name}, "roleRef": role_ref, "subjects": subjects})
 }
 
 fn escalation() -> Vec<Case> {
-    let roles = "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/roles";
-    let bindings = "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings";
-    let rbac = "rbac.authorization.k8s.io";
+    let roles = &format!("{RBAC}/roles");
+    let bindings = &format!("{RBAC}/rolebindings");
+    let cluster_roles = &format!("{CLUSTER_RBAC}/clusterroles");
+    let cluster_bindings = &format!("{CLUSTER_RBAC}/clusterrolebindings");
+    let get = |resource: &str| rbac_rule(&[""], &[resource], &["get"]);
+    let bind = |name: &str, kind: &str, role: &str, user: &str| binding_to(name, kind, role, user);
+    let two_missing = vec![
+        rbac_rule(&[""], &["secrets", "configmaps"], &["get", "list"]),
+        rbac_rule(&["apps"], &["deployments"], &["get"]),
+    ];
+    let writer = rbac_rule(
+        &[RBAC_GROUP],
+        &["roles", "rolebindings"],
+        &["create", "update", "get"],
+    );
+    let bind_view = json!({"apiGroups": [RBAC_GROUP], "resources": ["clusterroles"],
+        "verbs": ["bind"], "resourceNames": ["view"]});
+    let escalate = rbac_rule(&[RBAC_GROUP], &["roles"], &["escalate"]);
+    let crb_writer = rbac_rule(&[RBAC_GROUP], &["clusterrolebindings"], &["create"]);
     vec![
         case("bob creates a Role with secrets", "bob", "POST", roles)
-            .json(role_with("esc-secrets", vec![rbac_rule(&[""], &["secrets"], &["get"])])),
-        case("bob creates a Role with two missing rules", "bob", "POST", roles)
-            .json(role_with("esc-two", vec![
-                rbac_rule(&[""], &["secrets", "configmaps"], &["get", "list"]),
-                rbac_rule(&["apps"], &["deployments"], &["get"]),
-            ])),
+            .json(role_with("esc-secrets", vec![get("secrets")])),
+        case(
+            "bob creates a Role with two missing rules",
+            "bob",
+            "POST",
+            roles,
+        )
+        .json(role_with("esc-two", two_missing)),
         case("bob creates a Role within his rights", "bob", "POST", roles)
-            .json(role_with("esc-within", vec![rbac_rule(&[""], &["services"], &["get"])])),
-        case("bob widens his Role within to secrets", "bob", "PUT", format!("{roles}/esc-within"))
-            .json(role_with("esc-within", vec![rbac_rule(&[""], &["secrets"], &["get"])])),
-        case("bob binds ClusterRole admin", "bob", "POST", bindings).json(binding_to("esc-admin", "ClusterRole", "admin", "bob")),
-        case("bob binds ClusterRole view", "bob", "POST", bindings).json(binding_to("esc-view", "ClusterRole", "view", "bob")),
-        case("bob binds his own Role", "bob", "POST", bindings).json(binding_to("esc-own", "Role", "bob-deployer", "eve")),
-        case("bob binds a missing Role", "bob", "POST", bindings).json(binding_to("esc-missing", "Role", "nosuch", "eve")),
-        case("alice binds cluster-admin", "alice", "POST", bindings).json(binding_to("esc-ca", "ClusterRole", "cluster-admin", "alice")),
-        case("alice binds ClusterRole edit", "alice", "POST", bindings).json(binding_to("esc-edit", "ClusterRole", "edit", "eve")),
+            .json(role_with("esc-within", vec![get("services")])),
+        case(
+            "bob widens his Role within to secrets",
+            "bob",
+            "PUT",
+            format!("{roles}/esc-within"),
+        )
+        .json(role_with("esc-within", vec![get("secrets")])),
+        case("bob binds ClusterRole admin", "bob", "POST", bindings).json(bind(
+            "esc-admin",
+            "ClusterRole",
+            "admin",
+            "bob",
+        )),
+        case("bob binds ClusterRole view", "bob", "POST", bindings).json(bind(
+            "esc-view",
+            "ClusterRole",
+            "view",
+            "bob",
+        )),
+        case("bob binds his own Role", "bob", "POST", bindings).json(bind(
+            "esc-own",
+            "Role",
+            "bob-deployer",
+            "eve",
+        )),
+        case("bob binds a missing Role", "bob", "POST", bindings).json(bind(
+            "esc-missing",
+            "Role",
+            "nosuch",
+            "eve",
+        )),
+        case("alice binds cluster-admin", "alice", "POST", bindings).json(bind(
+            "esc-ca",
+            "ClusterRole",
+            "cluster-admin",
+            "alice",
+        )),
+        case("alice binds ClusterRole edit", "alice", "POST", bindings).json(bind(
+            "esc-edit",
+            "ClusterRole",
+            "edit",
+            "eve",
+        )),
         case("alice creates a Role with nodes", "alice", "POST", roles)
-            .json(role_with("esc-nodes", vec![rbac_rule(&[""], &["nodes"], &["get"])])),
-        case("alice creates a Role with a wildcard", "alice", "POST", roles)
-            .json(role_with("esc-star", vec![rbac_rule(&["*"], &["*"], &["*"])])),
-        case("admin binds cluster-admin in team-a", "admin", "POST", bindings).json(binding_to("esc-admin-ca", "ClusterRole", "cluster-admin", "eve")),
-        // carol starts with nothing: given rolebinding and role writes, then `bind`, then `escalate`.
+            .json(role_with("esc-nodes", vec![get("nodes")])),
+        case(
+            "alice creates a Role with a wildcard",
+            "alice",
+            "POST",
+            roles,
+        )
+        .json(role_with(
+            "esc-star",
+            vec![rbac_rule(&["*"], &["*"], &["*"])],
+        )),
+        case(
+            "admin binds cluster-admin in team-a",
+            "admin",
+            "POST",
+            bindings,
+        )
+        .json(bind("esc-admin-ca", "ClusterRole", "cluster-admin", "eve")),
+        // carol starts with nothing; she gets RBAC writes, then `bind`, then `escalate`.
         case("carol lists roles", "carol", "GET", roles),
         case("admin gives carol RBAC writes", "admin", "POST", roles)
-            .json(role_with("carol-writer", vec![rbac_rule(&[rbac], &["roles", "rolebindings"], &["create", "update", "get"])])),
-        case("admin binds carol-writer", "admin", "POST", bindings).json(binding_to("carol-writer", "Role", "carol-writer", "carol")),
-        case("carol binds view without bind", "carol", "POST", bindings).json(binding_to("carol-view", "ClusterRole", "view", "carol")),
-        case("carol creates a Role with pods without escalate", "carol", "POST", roles)
-            .json(role_with("carol-pods", vec![rbac_rule(&[""], &["pods"], &["get"])])),
+            .json(role_with("carol-writer", vec![writer])),
+        case("admin binds carol-writer", "admin", "POST", bindings).json(bind(
+            "carol-writer",
+            "Role",
+            "carol-writer",
+            "carol",
+        )),
+        case("carol binds view without bind", "carol", "POST", bindings).json(bind(
+            "carol-view",
+            "ClusterRole",
+            "view",
+            "carol",
+        )),
+        case(
+            "carol creates a Role with pods without escalate",
+            "carol",
+            "POST",
+            roles,
+        )
+        .json(role_with("carol-pods", vec![get("pods")])),
         case("admin gives carol bind on view", "admin", "POST", roles)
-            .json(role_with("carol-bind", vec![json!({"apiGroups": [rbac], "resources": ["clusterroles"], "verbs": ["bind"], "resourceNames": ["view"]})])),
-        case("admin binds carol-bind", "admin", "POST", bindings).json(binding_to("carol-bind", "Role", "carol-bind", "carol")),
-        case("carol binds view with bind", "carol", "POST", bindings).json(binding_to("carol-view", "ClusterRole", "view", "carol")),
-        case("carol binds edit with bind on view only", "carol", "POST", bindings).json(binding_to("carol-edit", "ClusterRole", "edit", "carol")),
+            .json(role_with("carol-bind", vec![bind_view])),
+        case("admin binds carol-bind", "admin", "POST", bindings).json(bind(
+            "carol-bind",
+            "Role",
+            "carol-bind",
+            "carol",
+        )),
+        case("carol binds view with bind", "carol", "POST", bindings).json(bind(
+            "carol-view",
+            "ClusterRole",
+            "view",
+            "carol",
+        )),
+        case(
+            "carol binds edit with bind on view only",
+            "carol",
+            "POST",
+            bindings,
+        )
+        .json(bind("carol-edit", "ClusterRole", "edit", "carol")),
         case("admin gives carol escalate", "admin", "POST", roles)
-            .json(role_with("carol-escalate", vec![rbac_rule(&[rbac], &["roles"], &["escalate"])])),
-        case("admin binds carol-escalate", "admin", "POST", bindings).json(binding_to("carol-escalate", "Role", "carol-escalate", "carol")),
-        case("carol creates a Role with pods with escalate", "carol", "POST", roles)
-            .json(role_with("carol-pods", vec![rbac_rule(&[""], &["pods"], &["get"])])),
-        case("admin lets carol create ClusterRoleBindings", "admin", "POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles")
-            .json(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "carol-crb"},
-                "rules": [rbac_rule(&[rbac], &["clusterrolebindings"], &["create"])]})),
-        case("admin binds carol-crb", "admin", "POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings")
-            .json(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "carol-crb"},
-                "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": "carol-crb"},
-                "subjects": [{"apiGroup": rbac, "kind": "User", "name": "carol"}]})),
-        case("carol binds a missing ClusterRole cluster-wide", "carol", "POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings")
-            .json(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "carol-missing"},
-                "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": "nosuch"},
-                "subjects": [{"apiGroup": rbac, "kind": "User", "name": "carol"}]}))
-            .view(View::StatusDetails),
-        case("carol binds view cluster-wide", "carol", "POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings")
-            .json(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "carol-view"},
-                "roleRef": {"apiGroup": rbac, "kind": "ClusterRole", "name": "view"},
-                "subjects": [{"apiGroup": rbac, "kind": "User", "name": "carol"}]})),
+            .json(role_with("carol-escalate", vec![escalate])),
+        case("admin binds carol-escalate", "admin", "POST", bindings).json(bind(
+            "carol-escalate",
+            "Role",
+            "carol-escalate",
+            "carol",
+        )),
+        case(
+            "carol creates a Role with pods with escalate",
+            "carol",
+            "POST",
+            roles,
+        )
+        .json(role_with("carol-pods", vec![get("pods")])),
+        case(
+            "admin lets carol create ClusterRoleBindings",
+            "admin",
+            "POST",
+            cluster_roles,
+        )
+        .json(cluster_role_with("carol-crb", vec![crb_writer])),
+        case("admin binds carol-crb", "admin", "POST", cluster_bindings).json(cluster_binding_to(
+            "carol-crb",
+            "carol-crb",
+            "carol",
+        )),
+        case(
+            "carol binds a missing ClusterRole cluster-wide",
+            "carol",
+            "POST",
+            cluster_bindings,
+        )
+        .json(cluster_binding_to("carol-missing", "nosuch", "carol"))
+        .details(),
+        case(
+            "carol binds view cluster-wide",
+            "carol",
+            "POST",
+            cluster_bindings,
+        )
+        .json(cluster_binding_to("carol-view", "view", "carol")),
     ]
 }
 
@@ -953,7 +1168,7 @@ fn server_side_apply() -> Vec<Case> {
             format!("{cm}?fieldManager=two"),
         )
         .text(APPLY, data("b"))
-        .view(View::StatusDetails),
+        .details(),
         case(
             "apply same value other manager",
             "alice",
@@ -968,7 +1183,7 @@ fn server_side_apply() -> Vec<Case> {
             format!("{cm}?fieldManager=two"),
         )
         .text(APPLY, data("c"))
-        .view(View::StatusDetails),
+        .details(),
         case(
             "apply force",
             "alice",
@@ -978,7 +1193,7 @@ fn server_side_apply() -> Vec<Case> {
         .text(APPLY, data("b")),
         case("apply without fieldManager", "alice", "PATCH", cm)
             .text(APPLY, data("d"))
-            .view(View::StatusDetails),
+            .details(),
         case(
             "apply force on create",
             "alice",
@@ -999,7 +1214,7 @@ fn server_side_apply() -> Vec<Case> {
             APPLY,
             apply_yaml("ConfigMap", "other-name", "data:\n  k: b\n"),
         )
-        .view(View::StatusDetails),
+        .details(),
         case(
             "apply bad YAML",
             "alice",
@@ -1035,7 +1250,7 @@ fn server_side_apply() -> Vec<Case> {
             format!("{rb}?fieldManager=one"),
         )
         .text(APPLY, binding("edit"))
-        .view(View::StatusDetails),
+        .details(),
         case(
             "apply binding roleRef change forced",
             "alice",
@@ -1043,69 +1258,161 @@ fn server_side_apply() -> Vec<Case> {
             format!("{rb}?fieldManager=one&force=true"),
         )
         .text(APPLY, binding("edit"))
-        .view(View::StatusDetails),
+        .details(),
         case("update binding roleRef change", "alice", "PUT", rb)
             .json(binding_to("ssa-rb", "ClusterRole", "edit", "eve"))
-            .view(View::StatusDetails),
+            .details(),
         case("merge patch binding roleRef", "alice", "PATCH", rb)
             .text(MERGE, r#"{"roleRef":{"name":"edit"}}"#)
-            .view(View::StatusDetails),
+            .details(),
     ]
 }
 
+fn namespace(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+}
+
 fn names_and_statuses() -> Vec<Case> {
-    let long = "a".repeat(254);
-    let label_long = "a".repeat(64);
+    let (configmaps, secrets) = (&format!("{CORE}/configmaps"), &format!("{CORE}/secrets"));
+    let (services, roles) = (&format!("{CORE}/services"), &format!("{RBAC}/roles"));
+    let namespaces = "/api/v1/namespaces";
+    let mut unnamed = config_map("");
+    unnamed["metadata"] = json!({});
+    let mut elsewhere = config_map("cm-mismatch");
+    elsewhere["metadata"]["namespace"] = json!("demo");
+    let mut in_missing = config_map("x");
+    in_missing["metadata"]["namespace"] = json!("nosuch");
+    let mut stale = config_map("dup");
+    stale["metadata"]["resourceVersion"] = json!("1");
+    let mut empty_deployment = deployment("deploy-empty");
+    empty_deployment["spec"] = json!({});
+    let no_verbs = json!({"apiGroups": [""], "resources": ["pods"], "verbs": []});
     vec![
-        case("name with underscore", "admin", "POST", "/api/v1/namespaces/team-a/configmaps").json(config_map("bad_name")).view(View::StatusDetails),
-        case("name upper case", "admin", "POST", "/api/v1/namespaces/team-a/serviceaccounts").json(service_account("Upper")).view(View::StatusDetails),
-        case("name 254 characters", "admin", "POST", "/api/v1/namespaces/team-a/configmaps").json(config_map(&long)).view(View::StatusDetails),
-        case("name 253 characters", "admin", "POST", "/api/v1/namespaces/team-a/secrets").json(secret(&"b".repeat(253))),
-        case("service name starting with a digit", "admin", "POST", "/api/v1/namespaces/team-a/services").json(service("1svc")).view(View::StatusDetails),
-        case("service name with a dot", "admin", "POST", "/api/v1/namespaces/team-a/services").json(service("svc.dot")).view(View::StatusDetails),
-        case("role name with a colon", "admin", "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/roles").json(role("ci:deployer")),
-        case("role name with a slash", "admin", "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/roles").json(role("ci/deployer")).view(View::StatusDetails),
-        case("namespace name 64 characters", "admin", "POST", "/api/v1/namespaces")
-            .json(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": label_long}}))
-            .view(View::StatusDetails),
-        case("namespace name with a dot", "admin", "POST", "/api/v1/namespaces")
-            .json(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a.b"}}))
-            .view(View::StatusDetails),
-        case("missing name", "admin", "POST", "/api/v1/namespaces/team-a/configmaps")
-            .json(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}}))
-            .view(View::StatusDetails),
-        case("namespace mismatch", "admin", "POST", "/api/v1/namespaces/team-a/configmaps")
-            .json(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm-mismatch", "namespace": "demo"}}))
-            .view(View::StatusDetails),
-        case("404 body", "admin", "GET", "/api/v1/namespaces/team-a/configmaps/nosuch").view(View::StatusDetails),
-        case("404 body rbac", "admin", "GET", "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/roles/nosuch").view(View::StatusDetails),
-        case("404 missing namespace", "admin", "GET", "/api/v1/namespaces/nosuch").view(View::StatusDetails),
-        case("404 create in a missing namespace", "admin", "POST", "/api/v1/namespaces/nosuch/configmaps").json(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "nosuch"}})).view(View::StatusDetails),
-        case("404 unknown resource", "admin", "GET", "/api/v1/namespaces/team-a/widgets").view(View::StatusDetails),
-        case("404 delete missing", "admin", "DELETE", "/apis/apps/v1/namespaces/team-a/deployments/nosuch").view(View::StatusDetails),
-        case("409 setup", "admin", "POST", "/api/v1/namespaces/team-a/configmaps").json(config_map("dup")),
-        case("409 body", "admin", "POST", "/api/v1/namespaces/team-a/configmaps").json(config_map("dup")).view(View::StatusDetails),
-        case("409 stale resourceVersion", "admin", "PUT", "/api/v1/namespaces/team-a/configmaps/dup")
-            .json(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dup", "namespace": NS, "resourceVersion": "1"}}))
-            .view(View::StatusDetails),
-        case("401 body", "unknown", "GET", "/api/v1/namespaces/team-a/configmaps").view(View::StatusDetails),
-        case("401 discovery", "unknown", "GET", "/api").view(View::StatusDetails),
-        case("403 body", "bob", "GET", "/api/v1/namespaces/team-a/configmaps/x").view(View::StatusDetails),
-        case("403 cluster scope", "bob", "GET", "/api/v1/namespaces").view(View::StatusDetails),
-        case("403 cluster-scoped object", "alice", "GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles/admin").view(View::StatusDetails),
-        case("403 all namespaces", "alice", "GET", "/api/v1/secrets").view(View::StatusDetails),
-        case("403 CRD", "bob", "GET", "/apis/monitoring.coreos.com/v1/namespaces/team-a/prometheusrules").view(View::StatusDetails),
-        case("403 non-resource", "bob", "GET", "/metrics").view(View::StatusDetails),
-        case("422 body", "admin", "POST", "/apis/apps/v1/namespaces/team-a/deployments")
-            .json(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta("deploy-empty"), "spec": {}}))
-            .view(View::Status),
-        case("422 role without verbs", "admin", "POST", "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/roles")
-            .json(role_with("role-noverbs", vec![json!({"apiGroups": [""], "resources": ["pods"], "verbs": []})]))
-            .view(View::StatusDetails),
-        case("400 body not JSON", "admin", "POST", "/api/v1/namespaces/team-a/configmaps").text("application/json", "{not json"),
-        case("415 content type", "admin", "PATCH", "/api/v1/namespaces/team-a/configmaps/dup").text("text/plain", "x").view(View::StatusDetails),
-        case("405 method", "admin", "PUT", "/api/v1/namespaces/team-a/configmaps").json(config_map("x")).view(View::StatusDetails),
-        case("kind mismatch", "admin", "POST", "/api/v1/namespaces/team-a/configmaps").json(secret("cm-is-secret")).view(View::StatusDetails),
+        case("name with underscore", "admin", "POST", configmaps)
+            .json(config_map("bad_name"))
+            .details(),
+        case(
+            "name upper case",
+            "admin",
+            "POST",
+            format!("{CORE}/serviceaccounts"),
+        )
+        .json(service_account("Upper"))
+        .details(),
+        case("name 254 characters", "admin", "POST", configmaps)
+            .json(config_map(&"a".repeat(254)))
+            .details(),
+        case("name 253 characters", "admin", "POST", secrets).json(secret(&"b".repeat(253))),
+        case(
+            "service name starting with a digit",
+            "admin",
+            "POST",
+            services,
+        )
+        .json(service("1svc"))
+        .details(),
+        case("service name with a dot", "admin", "POST", services)
+            .json(service("svc.dot"))
+            .details(),
+        case("role name with a colon", "admin", "POST", roles).json(role("ci:deployer")),
+        case("role name with a slash", "admin", "POST", roles)
+            .json(role("ci/deployer"))
+            .details(),
+        case("namespace name 64 characters", "admin", "POST", namespaces)
+            .json(namespace(&"a".repeat(64)))
+            .details(),
+        case("namespace name with a dot", "admin", "POST", namespaces)
+            .json(namespace("a.b"))
+            .details(),
+        case("missing name", "admin", "POST", configmaps)
+            .json(unnamed)
+            .details(),
+        case("namespace mismatch", "admin", "POST", configmaps)
+            .json(elsewhere)
+            .details(),
+        case("404 body", "admin", "GET", format!("{configmaps}/nosuch")).details(),
+        case("404 body rbac", "admin", "GET", format!("{roles}/nosuch")).details(),
+        case(
+            "404 missing namespace",
+            "admin",
+            "GET",
+            format!("{namespaces}/nosuch"),
+        )
+        .details(),
+        case(
+            "404 create in a missing namespace",
+            "admin",
+            "POST",
+            format!("{namespaces}/nosuch/configmaps"),
+        )
+        .json(in_missing)
+        .details(),
+        case(
+            "404 unknown resource",
+            "admin",
+            "GET",
+            format!("{CORE}/widgets"),
+        )
+        .details(),
+        case(
+            "404 delete missing",
+            "admin",
+            "DELETE",
+            format!("{APPS}/deployments/nosuch"),
+        )
+        .details(),
+        case("409 setup", "admin", "POST", configmaps).json(config_map("dup")),
+        case("409 body", "admin", "POST", configmaps)
+            .json(config_map("dup"))
+            .details(),
+        case(
+            "409 stale resourceVersion",
+            "admin",
+            "PUT",
+            format!("{configmaps}/dup"),
+        )
+        .json(stale)
+        .details(),
+        case("401 body", "unknown", "GET", configmaps).details(),
+        case("401 discovery", "unknown", "GET", "/api").details(),
+        case("403 body", "bob", "GET", format!("{configmaps}/x")).details(),
+        case("403 cluster scope", "bob", "GET", namespaces).details(),
+        case(
+            "403 cluster-scoped object",
+            "alice",
+            "GET",
+            format!("{CLUSTER_RBAC}/clusterroles/admin"),
+        )
+        .details(),
+        case("403 all namespaces", "alice", "GET", "/api/v1/secrets").details(),
+        case(
+            "403 CRD",
+            "bob",
+            "GET",
+            "/apis/monitoring.coreos.com/v1/namespaces/team-a/prometheusrules",
+        )
+        .details(),
+        case("403 non-resource", "bob", "GET", "/metrics").details(),
+        case("422 body", "admin", "POST", format!("{APPS}/deployments")).json(empty_deployment),
+        case("422 role without verbs", "admin", "POST", roles)
+            .json(role_with("role-noverbs", vec![no_verbs]))
+            .details(),
+        case("400 body not JSON", "admin", "POST", configmaps)
+            .text("application/json", "{not json"),
+        case(
+            "415 content type",
+            "admin",
+            "PATCH",
+            format!("{configmaps}/dup"),
+        )
+        .text("text/plain", "x")
+        .details(),
+        case("405 method", "admin", "PUT", configmaps)
+            .json(config_map("x"))
+            .details(),
+        case("kind mismatch", "admin", "POST", configmaps)
+            .json(secret("cm-is-secret"))
+            .details(),
     ]
 }
 
@@ -1129,30 +1436,30 @@ fn discovery() -> Vec<Case> {
             "GET",
             "/apis/nosuch.example.com/v1",
         )
-        .view(View::StatusDetails),
+        .details(),
         case(
             "legacy missing group name",
             "admin",
             "GET",
             "/apis/nosuch.example.com",
         )
-        .view(View::StatusDetails),
-        case("legacy missing core version", "admin", "GET", "/api/v2").view(View::StatusDetails),
-        case("unknown top-level path", "admin", "GET", "/nosuch").view(View::StatusDetails),
+        .details(),
+        case("legacy missing core version", "admin", "GET", "/api/v2").details(),
+        case("unknown top-level path", "admin", "GET", "/nosuch").details(),
         case(
             "resource of a missing group",
             "admin",
             "GET",
             "/apis/nosuch.example.com/v1/namespaces/team-a/widgets",
         )
-        .view(View::StatusDetails),
+        .details(),
         case(
             "unknown resource of a served group",
             "admin",
             "GET",
             "/apis/apps/v1/namespaces/team-a/widgets",
         )
-        .view(View::StatusDetails),
+        .details(),
     ];
     for gv in [
         "apps/v1",
@@ -1207,7 +1514,7 @@ fn lists_and_paging() -> Vec<Case> {
             "/api/v1/namespaces/team-a/secrets",
         )
         .accept(METADATA_LIST)
-        .view(View::StatusDetails),
+        .details(),
         case("metadata get", "admin", "GET", format!("{roles}/page-1"))
             .accept("application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1")
             .view(View::Status),
@@ -1241,7 +1548,7 @@ fn lists_and_paging() -> Vec<Case> {
             "GET",
             format!("{roles}?limit=1&continue=garbage"),
         )
-        .view(View::StatusDetails),
+        .details(),
         case(
             "list label selector",
             "admin",
@@ -1255,7 +1562,7 @@ fn lists_and_paging() -> Vec<Case> {
             "GET",
             format!("{roles}?labelSelector=%3D%3D%3D"),
         )
-        .view(View::StatusDetails),
+        .details(),
     ]);
     cases
 }
