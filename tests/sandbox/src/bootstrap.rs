@@ -1,4 +1,4 @@
-//! The default ClusterRoles and ClusterRoleBindings every (1.30-ish) cluster has, as the
+//! The default ClusterRoles and ClusterRoleBindings a 1.37 cluster has, as the
 //! apiserver's `rbac/bootstrap-roles` post-start hook creates them
 //! (`plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go`; the rules below follow
 //! its rendering in `bootstrappolicy/testdata/cluster-roles.yaml`, whose rule builder
@@ -117,7 +117,6 @@ fn aggregate_to_edit_rules() -> Vec<PolicyRule> {
             &[""],
             &[
                 "configmaps",
-                "events",
                 "persistentvolumeclaims",
                 "replicationcontrollers",
                 "replicationcontrollers/scale",
@@ -128,6 +127,7 @@ fn aggregate_to_edit_rules() -> Vec<PolicyRule> {
             ],
         ),
         r(&["create"], &[""], &["serviceaccounts/token"]),
+        r(WRITE, &["", "events.k8s.io"], &["events"]),
         r(
             WRITE,
             &["apps"],
@@ -166,6 +166,11 @@ fn aggregate_to_edit_rules() -> Vec<PolicyRule> {
             &["ingresses", "networkpolicies"],
         ),
         r(READ_WRITE, &["coordination.k8s.io"], &["leases"]),
+        r(
+            WRITE,
+            &["resource.k8s.io"],
+            &["resourceclaims", "resourceclaimtemplates"],
+        ),
     ]
 }
 
@@ -193,7 +198,6 @@ fn aggregate_to_view_rules() -> Vec<PolicyRule> {
             &[""],
             &[
                 "bindings",
-                "events",
                 "limitranges",
                 "namespaces/status",
                 "pods/log",
@@ -204,6 +208,7 @@ fn aggregate_to_view_rules() -> Vec<PolicyRule> {
             ],
         ),
         r(READ, &[""], &["namespaces"]),
+        r(READ, &["", "events.k8s.io"], &["events"]),
         r(READ, &["discovery.k8s.io"], &["endpointslices"]),
         r(
             READ,
@@ -263,6 +268,15 @@ fn aggregate_to_view_rules() -> Vec<PolicyRule> {
             READ,
             &["networking.k8s.io"],
             &["ingresses", "ingresses/status", "networkpolicies"],
+        ),
+        r(
+            READ,
+            &["resource.k8s.io"],
+            &[
+                "resourceclaims",
+                "resourceclaims/status",
+                "resourceclaimtemplates",
+            ],
         ),
     ]
 }

@@ -12,7 +12,7 @@ use crate::patch;
 use crate::rbac::{self, RbacDenial, UserInfo, rules_of};
 use crate::registry::ResourceType;
 use crate::state::State;
-use crate::status::{ApiError, FieldError, Target, go_struct};
+use crate::status::{ApiError, FieldError, Target};
 use crate::store::{FieldSelector, LabelSelector, TypeKey, meta_mut, meta_str, type_key};
 use crate::table;
 use crate::util::{now_rfc3339, random_suffix, random_uid};
@@ -112,14 +112,32 @@ fn check_type_meta(t: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
         )));
     }
     if !kind.is_empty() && kind != t.kind {
-        return Err(ApiError::bad_request(format!(
-            "the kind in the data ({kind}) does not match the expected kind ({})",
-            t.kind
-        )));
+        return Err(ApiError::bad_request(wrong_kind_message(t, &kind)));
     }
     obj["apiVersion"] = json!(t.api_version());
     obj["kind"] = json!(t.kind);
     Ok(())
+}
+
+/// kube-apiserver decodes a built-in type through its internal package and fails in the
+/// conversion; custom resources are decoded without one.
+fn wrong_kind_message(t: &ResourceType, kind: &str) -> String {
+    let built_in = !t.group.contains('.') || t.group.ends_with(".k8s.io");
+    if !built_in {
+        return format!(
+            "the kind in the data ({kind}) does not match the expected kind ({})",
+            t.kind
+        );
+    }
+    let internal = match t.group.as_str() {
+        "" => "core",
+        group => group.split('.').next().unwrap_or(group),
+    };
+    format!(
+        "{kind} in version \"{v}\" cannot be handled as a {expected}: converting ({v}.{kind}) to ({internal}.{expected}): unknown conversion",
+        v = t.version,
+        expected = t.kind,
+    )
 }
 
 fn check_namespace_matches(call: &Call, obj: &Value) -> Result<(), ApiError> {
@@ -202,6 +220,14 @@ pub fn patch(
     content_type: &str,
     body: &[u8],
 ) -> Result<(u16, Value), ApiError> {
+    const PATCH_TYPES: &[&str] = &[
+        "application/json-patch+json",
+        "application/merge-patch+json",
+        "application/strategic-merge-patch+json",
+    ];
+    if !PATCH_TYPES.contains(&content_type) {
+        return Err(ApiError::unsupported_media_type());
+    }
     let old = get(st, call, name)?;
     let patch_doc: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
@@ -212,7 +238,7 @@ pub fn patch(
         "application/strategic-merge-patch+json" => {
             patch::strategic_merge_patch_checked(&mut new, &patch_doc)
         }
-        other => return Err(ApiError::unsupported_media_type(other)),
+        _ => return Err(ApiError::unsupported_media_type()),
     };
     result.map_err(|e| ApiError::new(e.code, e.reason, e.message, None))?;
     if meta_str(&new, "name") != name {
@@ -327,6 +353,9 @@ fn admit(
     if let Some(old) = old {
         check_immutable(call, name, old, &obj)?;
     }
+    // As the real registries do: defaults first (a Namespace's name label included), then
+    // validation of the defaulted object.
+    default_object(call.t, &mut obj);
     let mut errors = Vec::new();
     if old.is_none() {
         errors.extend(validate_name(&call.t.group, &call.t.resource, name));
@@ -339,7 +368,6 @@ fn admit(
     if !errors.is_empty() {
         return Err(ApiError::invalid(call.kind_target(name), errors));
     }
-    default_object(call.t, &mut obj);
 
     let now = now_rfc3339();
     match old {
@@ -488,20 +516,16 @@ fn check_immutable(call: &Call, name: &str, old: &Value, new: &Value) -> Result<
     if is_binding && old["roleRef"] != new["roleRef"] {
         return Err(ApiError::invalid(
             call.kind_target(name),
+            // 1.37's declarative validation prints the struct as JSON with Go field names.
             vec![FieldError::invalid_struct(
                 "roleRef",
-                go_struct(
-                    "rbac.RoleRef",
-                    &[
-                        (
-                            "APIGroup",
-                            new["roleRef"]["apiGroup"].as_str().unwrap_or(""),
-                        ),
-                        ("Kind", new["roleRef"]["kind"].as_str().unwrap_or("")),
-                        ("Name", new["roleRef"]["name"].as_str().unwrap_or("")),
-                    ],
-                ),
-                "cannot change roleRef",
+                json!({
+                    "APIGroup": new["roleRef"]["apiGroup"].as_str().unwrap_or(""),
+                    "Kind": new["roleRef"]["kind"].as_str().unwrap_or(""),
+                    "Name": new["roleRef"]["name"].as_str().unwrap_or(""),
+                })
+                .to_string(),
+                "field is immutable",
             )],
         ));
     }
@@ -542,6 +566,12 @@ fn default_object(t: &ResourceType, obj: &mut Value) {
             }
         }
         ("", "namespaces") => {
+            // The namespace registry labels every Namespace with its own name.
+            let name = obj["metadata"]["name"].clone();
+            if !obj["metadata"]["labels"].is_object() {
+                obj["metadata"]["labels"] = json!({});
+            }
+            obj["metadata"]["labels"]["kubernetes.io/metadata.name"] = name;
             if obj["status"]["phase"].is_null() {
                 obj["status"] = json!({"phase": "Active"});
             }

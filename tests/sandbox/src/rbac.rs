@@ -1243,9 +1243,10 @@ pub fn check_binding_escalation(
     };
     let rules = match s.role_ref_rules(&role_ref, binding_namespace, Resolver::Registry) {
         Ok(rules) => rules,
+        // kube-apiserver 1.37 names the binding's resource, not the role's, in this 404.
         Err(RoleRefError::NotFound(_)) => {
             return Err(RbacDenial::RoleNotFound {
-                resource: ref_resource.unwrap_or("roles").to_string(),
+                resource: resource.to_string(),
                 name: role_ref_name.to_string(),
             });
         }
@@ -2259,20 +2260,20 @@ mod tests {
             check_binding_escalation(&s2, &bob(), "RoleBinding", "team-a", "b", "Role", "pod-get")
                 .is_ok()
         );
-        // missing role -> 404 with the registry's plural wording
+        // missing role -> 404 naming the binding's resource, as 1.37 does
         let err =
             check_binding_escalation(&s, &bob(), "RoleBinding", "team-a", "b", "Role", "gone")
                 .unwrap_err();
         assert_eq!(
             err,
             RbacDenial::RoleNotFound {
-                resource: "roles".into(),
+                resource: "rolebindings".into(),
                 name: "gone".into()
             }
         );
         assert_eq!(
             err.message(),
-            r#"roles.rbac.authorization.k8s.io "gone" not found"#
+            r#"rolebindings.rbac.authorization.k8s.io "gone" not found"#
         );
         assert_eq!((err.code(), err.reason()), (404, "NotFound"));
         let err = check_binding_escalation(
@@ -2287,7 +2288,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             err.message(),
-            r#"clusterroles.rbac.authorization.k8s.io "gone" not found"#
+            r#"clusterrolebindings.rbac.authorization.k8s.io "gone" not found"#
         );
         // a ClusterRoleBinding is checked against cluster-wide rules only
         let err = check_binding_escalation(

@@ -19,6 +19,34 @@ const VERBS_NO_COLLECTION_DELETE: &[&str] = &[
     "create", "delete", "get", "list", "patch", "update", "watch",
 ];
 
+/// `apiVersionPriorities` of kube-apiserver 1.37 (`cmd/kube-apiserver/app/aggregator.go` and
+/// `pkg/controlplane/apiserver/aggregator.go`); custom resource groups get 1000.
+fn group_priority(group: &str) -> i32 {
+    match group {
+        "apps" => 17800,
+        "events.k8s.io" => 17750,
+        "authentication.k8s.io" => 17700,
+        "authorization.k8s.io" => 17600,
+        "autoscaling" => 17500,
+        "batch" => 17400,
+        "certificates.k8s.io" => 17300,
+        "networking.k8s.io" => 17200,
+        "policy" => 17100,
+        "rbac.authorization.k8s.io" => 17000,
+        "storage.k8s.io" => 16800,
+        "admissionregistration.k8s.io" | "apiextensions.k8s.io" => 16700,
+        "scheduling.k8s.io" => 16600,
+        "coordination.k8s.io" => 16500,
+        "node.k8s.io" => 16300,
+        "discovery.k8s.io" | "resource.k8s.io" => 16200,
+        "flowcontrol.apiserver.k8s.io" => 16100,
+        "internal.apiserver.k8s.io" => 16000,
+        "storagemigration.k8s.io" => 15800,
+        "lifecycle.k8s.io" => 15700,
+        _ => 1000,
+    }
+}
+
 /// A subresource such as `deployments/scale` or `serviceaccounts/token`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subresource {
@@ -193,6 +221,8 @@ impl Registry {
     }
 
     /// Group names in registration order, core (`""`) excluded.
+    /// The named groups in kube-aggregator's order: group priority, highest first, then the
+    /// APIService name (`v1.cert-manager.io`) for equal priorities.
     pub fn groups(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for t in &self.types {
@@ -200,6 +230,14 @@ impl Registry {
                 out.push(t.group.clone());
             }
         }
+        let key = |g: &String| {
+            let version = self.versions_of(g).into_iter().next().unwrap_or_default();
+            (
+                std::cmp::Reverse(group_priority(g)),
+                format!("{version}.{g}"),
+            )
+        };
+        out.sort_by_cached_key(key);
         out
     }
 
@@ -401,10 +439,11 @@ fn standard_types() -> Vec<ResourceType> {
             ),
         rt("", "v1", "secrets", "Secret", true),
         rt("", "v1", "configmaps", "ConfigMap", true).short_names(&["cm"]),
+        // Services gained deletecollection in 1.31 and answer DELETE with the object.
         rt("", "v1", "services", "Service", true)
             .short_names(&["svc"])
             .categories(all)
-            .verbs(VERBS_NO_COLLECTION_DELETE)
+            .returns_deleted_object()
             .status(),
         rt("", "v1", "pods", "Pod", true)
             .short_names(&["po"])
@@ -626,7 +665,8 @@ fn standard_types() -> Vec<ResourceType> {
             "PrometheusRule",
             true,
         )
-        .short_names(&["promrule"]),
+        .short_names(&["promrule"])
+        .categories(&["prometheus-operator"]),
         rt(
             "monitoring.coreos.com",
             "v1",
@@ -634,7 +674,8 @@ fn standard_types() -> Vec<ResourceType> {
             "ServiceMonitor",
             true,
         )
-        .short_names(&["smon"]),
+        .short_names(&["smon"])
+        .categories(&["prometheus-operator"]),
         rt("cert-manager.io", "v1", "certificates", "Certificate", true)
             .short_names(&["cert", "certs"])
             .categories(&["cert-manager"])
@@ -646,8 +687,7 @@ fn standard_types() -> Vec<ResourceType> {
             "Application",
             true,
         )
-        .short_names(&["app", "apps"])
-        .categories(&["argocd"]),
+        .short_names(&["app", "apps"]),
     ]
 }
 

@@ -244,6 +244,7 @@ pub fn token_request(
             "may not specify a duration larger than 2^32 seconds",
         ));
     }
+    check_bound_object(st, namespace, sa_name, &body["spec"]["boundObjectRef"])?;
     let (granted, warning) = match st.max_token_expiration.map(|m| m.as_secs() as i64) {
         Some(max) if max > 0 && requested > max => (
             max,
@@ -295,6 +296,67 @@ pub fn token_request(
         "status": {"token": token, "expirationTimestamp": expiry},
     });
     Ok(IssuedToken { body, warning })
+}
+
+/// The object a TokenRequest binds its token to must exist (`TokenREST.Create` in
+/// `pkg/registry/core/serviceaccount/storage/token.go`): a Pod of this ServiceAccount or a
+/// Secret, in the namespace, with the UID given if any. Node and webhook references are let
+/// through, as the sandbox serves no nodes.
+fn check_bound_object(
+    st: &State,
+    namespace: &str,
+    sa_name: &str,
+    bound: &Value,
+) -> Result<(), ApiError> {
+    if !bound.is_object() {
+        return Ok(());
+    }
+    let api_version = bound["apiVersion"].as_str().unwrap_or("");
+    let kind = bound["kind"].as_str().unwrap_or("");
+    let name = bound["name"].as_str().unwrap_or("");
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let resource = match (group, kind) {
+        ("", "Pod") => "pods",
+        ("", "Secret") => "secrets",
+        ("", "Node") => return Ok(()),
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration")
+        | ("admissionregistration.k8s.io", "MutatingWebhookConfiguration") => return Ok(()),
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "cannot bind token to object of type {group}/{version}, Kind={kind}"
+            )));
+        }
+    };
+    let object = st
+        .store
+        .get(&type_key("", resource), namespace, name)
+        .ok_or_else(|| {
+            ApiError::not_found(Target {
+                group: "",
+                kind: resource,
+                name,
+            })
+        })?;
+    if resource == "pods" && object["spec"]["serviceAccountName"].as_str() != Some(sa_name) {
+        return Err(ApiError::bad_request(format!(
+            "cannot bind token for serviceaccount {} to pod running with different serviceaccount name.",
+            rbac::go_quote(sa_name)
+        )));
+    }
+    let uid = bound["uid"].as_str().unwrap_or("");
+    if !uid.is_empty() && uid != meta_str(object, "uid") {
+        return Err(ApiError::conflict(
+            Target {
+                group: "",
+                kind,
+                name,
+            },
+            &format!(
+                "the UID in the bound object reference ({uid}) does not match the UID in record. The object might have been deleted and then recreated"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether a verified token still stands: its ServiceAccount (and Secret) exist and match.

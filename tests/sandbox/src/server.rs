@@ -342,7 +342,11 @@ fn non_resource_request(shared: &Shared, st: &State, ctx: &Ctx) -> Reply {
             let address = shared.url.trim_start_matches("https://").to_string();
             Some(st.registry.api_versions(&address))
         }
-        ["api", version] => st.registry.api_resource_list("", version),
+        // Under /api the legacy handler answers an unknown version with a Status.
+        ["api", version] => match st.registry.api_resource_list("", version) {
+            Some(list) => Some(list),
+            None => return Reply::error(ApiError::path_not_found()),
+        },
         ["apis"] if aggregated => return aggregated_reply(&st.registry.aggregated(false)),
         ["apis"] => Some(st.registry.api_group_list()),
         ["apis", group] => st.registry.api_group(group),
@@ -365,8 +369,13 @@ fn non_resource_request(shared: &Shared, st: &State, ctx: &Ctx) -> Reply {
     };
     match found {
         Some(body) => Reply::json(200, &body),
-        None => Reply::error(ApiError::path_not_found()),
+        None => page_not_found(),
     }
+}
+
+/// What kube-apiserver's last handler (`http.NotFound`) answers for a path no group serves.
+fn page_not_found() -> Reply {
+    Reply::text(404, "404 page not found\n")
 }
 
 fn aggregated_reply(body: &Value) -> Reply {
@@ -439,11 +448,18 @@ fn summarize(data: &[u8]) -> String {
 
 fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply, ApiError> {
     let info = ctx.info;
-    let t = st
+    let Some(t) = st
         .registry
         .find(&info.group, &info.version, &info.resource)
         .cloned()
-        .ok_or_else(ApiError::path_not_found)?;
+    else {
+        // A served group version answers an unknown resource with a Status; a group version
+        // nobody serves falls through to the plain 404.
+        if !info.group.is_empty() && !st.registry.serves_group_version(&info.group, &info.version) {
+            return Ok(page_not_found());
+        }
+        return Err(ApiError::path_not_found());
+    };
     let is_namespace_object = info.group.is_empty() && info.resource == "namespaces";
     if !t.namespaced && !info.namespace.is_empty() && !is_namespace_object {
         return Err(ApiError::path_not_found());
@@ -511,6 +527,9 @@ fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply,
             (200, objects::render_list(&t, &items, &meta, ctx.repr))
         }
         "watch" => return Ok(Reply::error(ApiError::method_not_allowed())),
+        // No route takes PUT or PATCH on a collection, or POST on a named object.
+        "update" | "patch" if info.name.is_empty() => return Err(ApiError::method_not_allowed()),
+        "create" if !info.name.is_empty() => return Err(ApiError::method_not_allowed()),
         "create" => objects::create(st, &call, parse_body(ctx, &t.kind)?)?,
         "update" => objects::update(st, &call, &info.name, parse_body(ctx, &t.kind)?)?,
         "patch" => {

@@ -250,14 +250,24 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
             });
         }
     }
+    // An operator with no key before it: the first token the Go lexer meets is the operator.
+    let keyed = |k: &str, op: &str| {
+        if k.trim().is_empty() {
+            Err(format!(
+                "found '{op}', expected: !, identifier, or 'end of string'"
+            ))
+        } else {
+            Ok(k.trim().to_string())
+        }
+    };
     if let Some((k, v)) = part.split_once("!=") {
-        return Ok(Requirement::NotEquals(k.trim().into(), v.trim().into()));
+        return Ok(Requirement::NotEquals(keyed(k, "!=")?, v.trim().into()));
     }
     if let Some((k, v)) = part.split_once("==") {
-        return Ok(Requirement::Equals(k.trim().into(), v.trim().into()));
+        return Ok(Requirement::Equals(keyed(k, "==")?, v.trim().into()));
     }
     if let Some((k, v)) = part.split_once('=') {
-        return Ok(Requirement::Equals(k.trim().into(), v.trim().into()));
+        return Ok(Requirement::Equals(keyed(k, "=")?, v.trim().into()));
     }
     Ok(Requirement::Exists(part.trim().to_string()))
 }

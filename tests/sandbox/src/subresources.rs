@@ -36,7 +36,14 @@ pub fn handle(shared: &Shared, st: &mut State, ctx: &Ctx, call: &Call) -> Result
             Ok(Reply::text(200, ""))
         }
         "exec" | "attach" | "portforward" => {
-            objects::get(st, call, &info.name)?;
+            let pod = objects::get(st, call, &info.name)?;
+            // No kubelet to stream from: the real server looks up the pod's node first.
+            if pod["spec"]["nodeName"].as_str().unwrap_or("").is_empty() {
+                return Err(ApiError::bad_request(format!(
+                    "pod {} does not have a host assigned",
+                    info.name
+                )));
+            }
             Err(ApiError::bad_request("Upgrade request required"))
         }
         _ => {

@@ -31,7 +31,8 @@ pub enum NameRule {
 pub fn name_rule(group: &str, resource: &str) -> NameRule {
     match (group, resource) {
         ("", "namespaces") => NameRule::Dns1123Label,
-        ("", "services") => NameRule::Dns1035Label,
+        // RelaxedServiceNameValidation (on by default in 1.37): a DNS-1123 label.
+        ("", "services") => NameRule::Dns1123Label,
         ("rbac.authorization.k8s.io", _) => NameRule::PathSegment,
         _ => NameRule::Dns1123Subdomain,
     }
@@ -156,7 +157,7 @@ fn label_name_chars_ok(s: &str) -> bool {
 pub fn label_value_problems(value: &str) -> Vec<String> {
     let mut out = Vec::new();
     if value.len() > 63 {
-        out.push("must be no more than 63 characters".to_string());
+        out.push("must be no more than 63 bytes".to_string());
     }
     if !value.is_empty() && !label_name_chars_ok(value) {
         out.push(LABEL_VALUE_MSG.to_string());
@@ -244,8 +245,39 @@ pub fn validate_object(group: &str, resource: &str, obj: &Value) -> Vec<FieldErr
         ("rbac.authorization.k8s.io", "rolebindings") => validate_binding(obj, true),
         ("rbac.authorization.k8s.io", "clusterrolebindings") => validate_binding(obj, false),
         ("", "secrets") => validate_secret(obj),
+        ("apps", "deployments") => validate_deployment(&obj["spec"]),
         _ => Vec::new(),
     }
+}
+
+/// The part of `ValidateDeploymentSpec` (`pkg/apis/apps/validation`) a client meets first: a
+/// selector, template labels it selects, and at least one container.
+fn validate_deployment(spec: &Value) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let selector = &spec["selector"];
+    let labels = &spec["template"]["metadata"]["labels"];
+    if selector.is_null() {
+        errs.push(FieldError::required("spec.selector", ""));
+    }
+    // A missing selector selects nothing; match expressions are not checked here.
+    let selected = selector.is_object()
+        && selector["matchLabels"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .all(|(k, v)| labels.get(k) == Some(v));
+    if !selected {
+        errs.push(FieldError::invalid(
+            "spec.template.metadata.labels",
+            labels.clone(),
+            "`selector` does not match template `labels`",
+        ));
+    }
+    let containers = &spec["template"]["spec"]["containers"];
+    if containers.as_array().is_none_or(Vec::is_empty) {
+        errs.push(FieldError::required("spec.template.spec.containers", ""));
+    }
+    errs
 }
 
 fn strings(v: &Value) -> Vec<&str> {
@@ -260,10 +292,8 @@ fn validate_rules(rules: &Value, namespaced: bool) -> Vec<FieldError> {
     for (i, rule) in rules.as_array().into_iter().flatten().enumerate() {
         let path = |f: &str| format!("rules[{i}].{f}");
         if strings(&rule["verbs"]).is_empty() {
-            errs.push(FieldError::required(
-                &path("verbs"),
-                "verbs must contain at least one value",
-            ));
+            // 1.37's declarative validation reports it without a detail.
+            errs.push(FieldError::required(&path("verbs"), ""));
         }
         let urls = strings(&rule["nonResourceURLs"]);
         if !urls.is_empty() {
@@ -414,7 +444,7 @@ mod tests {
         assert_eq!(
             texts,
             vec![
-                "rules[0].verbs: Required value: verbs must contain at least one value",
+                "rules[0].verbs: Required value",
                 "rules[0].apiGroups: Required value: resource rules must supply at least one api group",
             ]
         );
