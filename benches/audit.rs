@@ -1020,6 +1020,7 @@ fn phases(bench: &Bench, reps: usize) -> Vec<(&'static str, Duration)> {
                 fail_on: None,
                 requests: gathered.requests,
                 matrix: None,
+                allow_gaps: false,
             },
         );
         render_t.push(started.elapsed());

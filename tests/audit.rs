@@ -456,7 +456,7 @@ fn request_counts_for_the_default_scope_and_all_namespaces() {
 fn a_namespace_admin_gets_what_she_can_see_with_the_gaps_stated() {
     let env = seeded();
     let run = audit(&env, "alice", &["-o", "json", "--fail-on", "none"]);
-    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.code, Some(3), "gaps make the run incomplete: {run:?}");
     let report = json(&run);
     let gaps: Vec<&str> = report["gaps"]
         .as_array()
@@ -495,7 +495,8 @@ fn a_namespace_admin_gets_what_she_can_see_with_the_gaps_stated() {
 
     // Every output says what was not audited.
     let table = audit(&env, "alice", &["--fail-on", "none"]);
-    assert!(table.ok(), "{table:?}");
+    assert_eq!(table.code, Some(3), "{table:?}");
+    assert!(table.stdout.contains("INCOMPLETE (exit 3)"), "{table:?}");
     assert!(table.stdout.contains("Not audited"), "{table:?}");
     assert!(
         table.stdout.contains("! clusterrolebindings: forbidden"),
@@ -693,7 +694,15 @@ fn the_welkin_demo_role_is_flagged_secrets_read_with_the_helm_explanation() {
     let run = audit(
         &env,
         "alice",
-        &["-o", "json", "--sa", "ci-cd", "--fail-on", "none"],
+        &[
+            "-o",
+            "json",
+            "--sa",
+            "ci-cd",
+            "--fail-on",
+            "none",
+            "--allow-gaps",
+        ],
     );
     assert!(run.ok(), "{run:?}");
     let report = json(&run);
@@ -721,7 +730,15 @@ fn a_web_app_identity_has_no_finding_at_high() {
     let run = audit(
         &env,
         "alice",
-        &["--sa", "ci-cd", "--fail-on", "high", "-o", "json"],
+        &[
+            "--sa",
+            "ci-cd",
+            "--fail-on",
+            "high",
+            "-o",
+            "json",
+            "--allow-gaps",
+        ],
     );
     assert_eq!(run.code, Some(0), "{run:?}");
     let report = json(&run);
