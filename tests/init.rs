@@ -323,7 +323,9 @@ fn a_binding_with_another_role_ref_is_replaced() {
     env.sandbox
         .seed(vec![serde_json::json!({
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-            "metadata": {"name": "ci-cd", "namespace": "team-a"},
+            // Ours (labelled): a foreign binding is refused, see tests/trust.rs.
+            "metadata": {"name": "ci-cd", "namespace": "team-a", "labels": {
+                "app.kubernetes.io/managed-by": "kubectl-cicd", "kubectl-cicd.io/identity": "ci-cd"}},
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
             "subjects": [{"kind": "ServiceAccount", "name": "ci-cd", "namespace": "team-a"}],
         })])

@@ -21,7 +21,9 @@ use crate::rbac::{self, Rule};
 use crate::ui::Ui;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use objects::{Desired, Existing, Provenance, TokenRecord};
+use objects::{
+    Desired, Existing, IDENTITY_LABEL, MANAGED_BY, MANAGED_BY_LABEL, Provenance, TokenRecord,
+};
 use plan::{Plan, TokenPlan};
 
 pub async fn run(global: &GlobalFlags, flags: &InitFlags) -> Result<()> {
@@ -83,6 +85,7 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
     }
 
     let existing = existing(&cluster, &namespace, plan.name()).await?;
+    refuse_foreign(&existing, &namespace, plan.name())?;
     for (kind, there) in [
         ("ServiceAccount", existing.service_account.is_some()),
         ("Role", existing.role.is_some()),
@@ -186,6 +189,64 @@ fn token_record(plan: &Plan, existing: &Existing) -> TokenRecord {
             TokenRecord::request(issued)
         }
     }
+}
+
+/// Refuses a ServiceAccount, Role or RoleBinding of the identity's name that kubectl-cicd did
+/// not make: init would change it (and replace a RoleBinding, dropping its subjects' access),
+/// and `delete` would later remove it. There is no flag to take one over: labelling it says,
+/// on the object and in the cluster's audit log, that someone decided it is this identity's.
+fn refuse_foreign(existing: &Existing, namespace: &str, name: &str) -> Result<()> {
+    let metas = [
+        (
+            "ServiceAccount",
+            "serviceaccount",
+            existing.service_account.as_ref().map(|o| &o.metadata),
+        ),
+        ("Role", "role", existing.role.as_ref().map(|o| &o.metadata)),
+        (
+            "RoleBinding",
+            "rolebinding",
+            existing.role_binding.as_ref().map(|o| &o.metadata),
+        ),
+    ];
+    let foreign: Vec<(&str, &str)> = metas
+        .iter()
+        .filter_map(|(kind, resource, meta)| {
+            meta.filter(|m| !crate::lifecycle::is_ours(m, Some(name)))
+                .map(|_| (*kind, *resource))
+        })
+        .collect();
+    let Some((kind, _)) = foreign.first() else {
+        return Ok(());
+    };
+    let objects = foreign
+        .iter()
+        .map(|(kind, _)| format!("{kind} {namespace}/{name}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let resources = foreign
+        .iter()
+        .map(|(_, resource)| *resource)
+        .collect::<Vec<_>>()
+        .join(",");
+    Err(Error::Identity(format!(
+        "{objects} already {} and {} not made by kubectl-cicd (no labels {MANAGED_BY_LABEL}={MANAGED_BY} and \
+         {IDENTITY_LABEL}={name}), so init changed nothing. Choose another name for the identity (--name), \
+         or, if {} really this identity's, label {} yourself and run init again: \
+         kubectl label -n {namespace} {resources} {name} {MANAGED_BY_LABEL}={MANAGED_BY} {IDENTITY_LABEL}={name}",
+        if foreign.len() == 1 {
+            "exists"
+        } else {
+            "exist"
+        },
+        if foreign.len() == 1 { "was" } else { "were" },
+        if foreign.len() == 1 {
+            format!("the {kind} is")
+        } else {
+            "they are".to_string()
+        },
+        if foreign.len() == 1 { "it" } else { "them" },
+    )))
 }
 
 /// Refuses, before any request, an output init could not write at the end.

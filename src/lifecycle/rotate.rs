@@ -147,13 +147,7 @@ async fn run_with(
         .await?
         .into_iter()
         .filter(|s| is_ours(&s.metadata, Some(name)))
-        .filter(|s| {
-            s.metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(SA_NAME_ANNOTATION))
-                .is_some_and(|sa| sa == name)
-        })
+        .filter(|s| super::is_token_secret_of_its_identity(&s.metadata))
         .filter_map(|s| s.metadata.name.clone().map(|n| (n, s.metadata.uid.clone())))
         .collect();
     for (secret, _) in &old_secrets {
