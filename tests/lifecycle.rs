@@ -145,7 +145,12 @@ fn list_shows_each_identity_its_kinds_token_and_maker_reading_secrets_as_metadat
     assert_eq!(ci["namespace"], "team-a");
     assert_eq!(ci["createdBy"], "alice");
     assert_eq!(ci["token"]["kind"], "secret");
-    assert_eq!(ci["token"]["secrets"], json!(["ci-cd-token"]));
+    let secrets = ci["token"]["secrets"].as_array().unwrap();
+    assert_eq!(secrets.len(), 1, "{ci:#}");
+    assert!(
+        secrets[0].as_str().unwrap().starts_with("ci-cd-token-"),
+        "a token Secret name with a fresh suffix: {ci:#}"
+    );
     assert_eq!(ci["token"]["expiresAt"], Value::Null);
     assert_eq!(ci["token"]["lastUsed"], today.as_str());
     assert_eq!(

@@ -85,7 +85,6 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
     }
 
     let existing = existing(&cluster, &namespace, plan.name()).await?;
-    refuse_foreign(&existing, &namespace, plan.name())?;
     for (kind, there) in [
         ("ServiceAccount", existing.service_account.is_some()),
         ("Role", existing.role.is_some()),
@@ -114,7 +113,7 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
     }
 
     apply(&ui, &cluster, &desired, &existing, progress).await?;
-    let issued = obtain_token(&ui, &cluster, &plan, &desired, progress).await?;
+    let issued = obtain_token(&ui, &cluster, &plan, &desired, &existing, progress).await?;
     identity::verify(
         &ui,
         &source,
@@ -169,19 +168,20 @@ pub fn rfc3339(t: jiff::Timestamp) -> String {
 }
 
 /// What the ServiceAccount should record about the token before a new one is obtained: the
-/// token Secret in use (kept across re-runs and rotations), or the last TokenRequest's times.
+/// token Secret in use, while it exists (kept across re-runs and rotations), else a new one
+/// under a fresh name; or the last TokenRequest's times.
 fn token_record(plan: &Plan, existing: &Existing) -> TokenRecord {
-    let before = existing.token_record();
     match plan.choices.token {
         TokenPlan::Secret => {
-            let name = before
-                .secret_name
-                .filter(|_| before.kind.as_deref() == Some("secret"))
-                .filter(|s| objects::is_token_secret_name(plan.name(), s))
-                .unwrap_or_else(|| plan.token_secret_name());
+            let name = existing
+                .token_secret
+                .as_ref()
+                .and_then(|meta| meta.name.clone())
+                .unwrap_or_else(|| plan.fresh_token_secret_name());
             TokenRecord::secret(&name)
         }
         TokenPlan::Request { .. } => {
+            let before = existing.token_record();
             let issued = match (before.kind.as_deref(), before.issued_at, before.expires_at) {
                 (Some("request"), Some(at), Some(until)) => Some((at, until)),
                 _ => None,
@@ -189,6 +189,60 @@ fn token_record(plan: &Plan, existing: &Existing) -> TokenRecord {
             TokenRecord::request(issued)
         }
     }
+}
+
+/// The token Secret the ServiceAccount records, if it still exists (metadata only). A Secret
+/// that is not this identity's own (another ServiceAccount's token, or not made by
+/// kubectl-cicd) is refused: handing out its token would log the pipeline in as someone else.
+async fn recorded_token_secret(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+    record: &TokenRecord,
+) -> Result<Option<ObjectMeta>> {
+    let Some(secret) = record
+        .secret_name
+        .as_deref()
+        .filter(|_| record.kind.as_deref() == Some("secret"))
+        .filter(|s| objects::is_token_secret_name(name, s))
+    else {
+        return Ok(None);
+    };
+    // Deleted (revoked): init makes a new one under a new name, never this one again.
+    let Some(meta) = cluster.get_secret_metadata(namespace, secret).await? else {
+        return Ok(None);
+    };
+    let owner = meta
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(objects::SA_NAME_ANNOTATION))
+        .map(String::as_str)
+        .unwrap_or("");
+    if owner != name {
+        return Err(Error::Identity(format!(
+            "Secret {namespace}/{secret}, which ServiceAccount {name} records as its token Secret \
+             ({}), holds a token of ServiceAccount {} ({} is {owner:?}), not of {name}: \
+             init will not hand out another identity's token, and changed nothing. Check who changed the record, \
+             then remove it and run init again for a new token: kubectl annotate -n {namespace} serviceaccount {name} {}-",
+            objects::TOKEN_SECRET,
+            if owner.is_empty() {
+                "(none named)"
+            } else {
+                owner
+            },
+            objects::SA_NAME_ANNOTATION,
+            objects::TOKEN_SECRET,
+        )));
+    }
+    if !crate::lifecycle::is_ours(&meta, Some(name)) {
+        return Err(Error::Identity(format!(
+            "Secret {namespace}/{secret}, which ServiceAccount {name} records as its token Secret, was not made by \
+             kubectl-cicd (no labels {MANAGED_BY_LABEL}={MANAGED_BY} and {IDENTITY_LABEL}={name}), so init changed nothing. \
+             Remove the record and run init again for a new token Secret: kubectl annotate -n {namespace} serviceaccount {name} {}-",
+            objects::TOKEN_SECRET,
+        )));
+    }
+    Ok(Some(meta))
 }
 
 /// Refuses a ServiceAccount, Role or RoleBinding of the identity's name that kubectl-cicd did
@@ -367,11 +421,13 @@ async fn obtain_token(
     cluster: &Cluster,
     plan: &Plan,
     desired: &Desired,
+    existing: &Existing,
     progress: &mut Progress,
 ) -> Result<Issued> {
     match (&desired.token_secret, plan.choices.token) {
         (Some(secret), TokenPlan::Secret) => {
-            identity::secret_token(ui, cluster, secret, progress).await
+            let reuse = existing.token_secret.is_some();
+            identity::secret_token(ui, cluster, secret, reuse, progress).await
         }
         (_, TokenPlan::Request { duration }) => {
             identity::request_token(ui, cluster, &plan.namespace, plan.name(), duration).await
@@ -385,11 +441,17 @@ pub fn held_rules(review: &RulesReview) -> Vec<Rule> {
     identity::held_rules(review)
 }
 
-/// The identity's objects as they are now (three reads; absent ones are `None`).
+/// The identity's objects as they are now (three reads, and the recorded token Secret's
+/// metadata when the ServiceAccount is ours and records one; absent ones are `None`).
 async fn existing(cluster: &Cluster, namespace: &str, name: &str) -> Result<Existing> {
-    Ok(Existing {
+    let mut existing = Existing {
         service_account: cluster.get_service_account(namespace, name).await?,
         role: cluster.get_role(namespace, name).await?,
         role_binding: cluster.get_role_binding(namespace, name).await?,
-    })
+        token_secret: None,
+    };
+    refuse_foreign(&existing, namespace, name)?;
+    existing.token_secret =
+        recorded_token_secret(cluster, namespace, name, &existing.token_record()).await?;
+    Ok(existing)
 }

@@ -33,7 +33,7 @@ use crate::init::plan::{
     DEFAULT_OUTPUT, DEFAULT_REQUEST_DURATION, MIN_REQUEST_DURATION, validate_name,
     validate_namespace,
 };
-use crate::init::rfc3339;
+use crate::init::{objects, rfc3339};
 use crate::rbac::Rule;
 use crate::ui::Ui;
 
@@ -156,7 +156,8 @@ async fn run_with(
     let old_names: Vec<&str> = old_secrets.iter().map(|(n, _)| n.as_str()).collect();
 
     // Issue and verify; remove an unused new token Secret again if that fails.
-    let new_secret = (kind == TokenKind::Secret).then(|| fresh_secret_name(name, &old_names));
+    let new_secret =
+        (kind == TokenKind::Secret).then(|| objects::fresh_secret_name(name, &old_names));
     let issued = match issue_and_verify(
         &ui,
         &cluster,
@@ -295,8 +296,8 @@ async fn issue_and_verify(
 ) -> Result<Issued> {
     let issued = match (kind, new_secret) {
         (TokenKind::Secret, Some(secret)) => {
-            identity::secret_token(ui, cluster, &token_secret(ns, name, secret, me), progress)
-                .await?
+            let secret = token_secret(ns, name, secret, me);
+            identity::secret_token(ui, cluster, &secret, false, progress).await?
         }
         _ => {
             let duration = flags.token_duration.unwrap_or(DEFAULT_REQUEST_DURATION);
@@ -316,37 +317,6 @@ async fn remove_unused(cluster: &Cluster, ns: &str, secret: &str, progress: &mut
             "Your kubeconfig was not changed and the current token still works; the unused new token Secret was deleted again.",
         );
     }
-}
-
-/// A token Secret name that is not taken: `<name>-token-<5 characters>`.
-pub fn fresh_secret_name(name: &str, taken: &[&str]) -> String {
-    loop {
-        let candidate = format!("{name}-token-{}", random_suffix());
-        if !taken.contains(&candidate.as_str()) {
-            return candidate;
-        }
-    }
-}
-
-/// Five characters as Kubernetes' generateName uses (no vowels, no look-alikes).
-fn random_suffix() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    let mut n = hasher.finish();
-    (0..5)
-        .map(|_| {
-            let c = ALPHABET[(n % ALPHABET.len() as u64) as usize] as char;
-            n /= ALPHABET.len() as u64;
-            c
-        })
-        .collect()
 }
 
 fn now() -> String {
@@ -418,20 +388,6 @@ pub fn recorded_service_account(sa: &ServiceAccount, record: &TokenRecord) -> Se
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn new_secret_names_are_fresh_and_valid() {
-        let a = fresh_secret_name("ci-cd", &["ci-cd-token"]);
-        assert!(
-            crate::init::objects::is_token_secret_name("ci-cd", &a),
-            "{a}"
-        );
-        assert!(crate::init::plan::validate_name(&a).is_ok(), "{a}");
-        assert_eq!(a.len(), "ci-cd-token-".len() + 5);
-        let names: std::collections::BTreeSet<String> =
-            (0..20).map(|_| fresh_secret_name("ci-cd", &[])).collect();
-        assert!(names.len() > 15, "{names:?}");
-    }
 
     #[test]
     fn the_recorded_service_account_keeps_our_fields_and_replaces_the_token_ones() {
