@@ -144,12 +144,14 @@ fn a_second_identical_run_changes_nothing_and_still_verifies() {
         .request_log()
         .into_iter()
         .filter(|e| e.changed)
+        // The run's lock (a Lease) is taken and given back: it leaves nothing behind.
+        .filter(|e| !e.path.contains("/leases"))
         .collect();
     assert!(changed.is_empty(), "the second run changed: {changed:?}");
 }
 
 #[test]
-fn the_non_interactive_path_stays_within_fifteen_requests() {
+fn the_non_interactive_path_stays_within_seventeen_requests() {
     let env = env();
     env.sandbox.clear_request_log();
     let run = env.plugin_as("alice", &["init", "--preset", "web-app", "--yes"]);
@@ -164,8 +166,10 @@ fn the_non_interactive_path_stays_within_fifteen_requests() {
         log.len(),
         lines.join("\n")
     );
+    // 17: the lock's create and delete, and the SelfSubjectReview that checks who the new
+    // token is, on top of the 14 before them.
     assert!(
-        log.len() <= 15,
+        log.len() <= 17,
         "{} requests:\n{}",
         log.len(),
         lines.join("\n")

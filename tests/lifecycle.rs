@@ -419,7 +419,19 @@ fn rotate_refuses_what_it_cannot_rotate() {
         assert_eq!(run.code, Some(*code), "{args:?}: {run:?}");
         assert!(run.stderr.contains(message), "{args:?}: {run:?}");
     }
-    assert!(env.sandbox.request_log().iter().all(|e| !e.changed));
+    // Nothing but the run's lock (a Lease taken and given back) was written.
+    assert!(
+        env.sandbox
+            .request_log()
+            .iter()
+            .all(|e| !e.changed || e.path.contains("/leases"))
+    );
+    assert!(
+        env.sandbox
+            .objects("coordination.k8s.io", "leases")
+            .is_empty(),
+        "every lock was given back"
+    );
 }
 
 #[test]

@@ -84,7 +84,43 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
         return Err(explain_empty_namespace(&cluster, &namespace, &held, e).await);
     }
 
-    let existing = existing(&cluster, &namespace, plan.name()).await?;
+    // From here on no other run may change the identity: two inits at once would each verify
+    // what the other may overwrite. A dry run changes nothing and takes no lock.
+    let lock = if flags.dry_run {
+        None
+    } else {
+        identity::lock(&ui, &cluster, &namespace, plan.name(), &me.username).await?
+    };
+    let result = apply_and_write(
+        &ui,
+        &source,
+        &cluster,
+        flags,
+        &plan,
+        &me.username,
+        &lock,
+        progress,
+    )
+    .await;
+    identity::unlock(&ui, &cluster, lock).await;
+    result
+}
+
+/// Everything after the lock is taken: read what exists, refuse what is not ours, preview,
+/// apply, token, verify, write.
+#[allow(clippy::too_many_arguments)]
+async fn apply_and_write(
+    ui: &Ui,
+    source: &crate::kubeconfig::SourceContext,
+    cluster: &Cluster,
+    flags: &InitFlags,
+    plan: &Plan,
+    me: &str,
+    lock: &Option<crate::cluster::IdentityLock>,
+    progress: &mut Progress,
+) -> Result<()> {
+    let namespace = plan.namespace.clone();
+    let existing = existing(cluster, &namespace, plan.name()).await?;
     for (kind, there) in [
         ("ServiceAccount", existing.service_account.is_some()),
         ("Role", existing.role.is_some()),
@@ -95,28 +131,29 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
         }
     }
     let provenance = existing.provenance().unwrap_or_else(|| Provenance {
-        created_by: me.username.clone(),
+        created_by: me.to_string(),
         created_at: jiff::Timestamp::now()
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string(),
     });
-    let record = token_record(&plan, &existing);
-    let desired = objects::desired(&plan, &provenance, &record);
+    let record = token_record(plan, &existing);
+    let desired = objects::desired(plan, &provenance, &record);
     if flags.dry_run {
         crate::ui::print_data(&objects::yaml_stream(&desired));
         ui.say("Dry run: nothing was changed.");
         return Ok(());
     }
-    report::preview(&ui, &desired, &existing);
+    report::preview(ui, &desired, &existing);
     if ui.interactive() && !ui.confirm("Apply these objects?", true)? {
         return Err(Error::Cancelled);
     }
 
-    apply(&ui, &cluster, &desired, &existing, progress).await?;
-    let issued = obtain_token(&ui, &cluster, &plan, &desired, &existing, progress).await?;
+    identity::check_lock(lock)?;
+    apply(ui, cluster, &desired, &existing, progress).await?;
+    let issued = obtain_token(ui, cluster, plan, &desired, &existing, progress).await?;
     identity::verify(
-        &ui,
-        &source,
+        ui,
+        source,
         &plan.namespace,
         plan.name(),
         &plan.role.rules,
@@ -129,7 +166,7 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string();
         let record = TokenRecord::request(Some((issued_at, rfc3339(expires_at))));
-        let sa = objects::desired(&plan, &provenance, &record).service_account;
+        let sa = objects::desired(plan, &provenance, &record).service_account;
         let what = format!("ServiceAccount {}", plan.name());
         progress.attempt(what.clone());
         cluster.apply(&sa).await?;
@@ -140,7 +177,8 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
         overwrite: plan.choices.overwrite,
         server: plan.choices.server.clone(),
     };
-    let path = identity::write_kubeconfig(&source, &plan.namespace, plan.name(), &issued, &output)?;
+    identity::check_lock(lock)?;
+    let path = identity::write_kubeconfig(source, &plan.namespace, plan.name(), &issued, &output)?;
     let expires = issued.expires_at.map(rfc3339);
     let secret = desired
         .token_secret
@@ -158,7 +196,7 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
             identity: plan.name(),
         },
     };
-    identity::next_steps(&ui, &path, &note);
+    identity::next_steps(ui, &path, &note);
     Ok(())
 }
 

@@ -102,6 +102,40 @@ async fn run_with(
     progress.connected();
     ui.ok(format!("Connected as {}", me.username));
 
+    // From here on no other run may change the identity (two rotations at once would each
+    // revoke the other's token).
+    let lock = identity::lock(&ui, &cluster, &ns, name, &me.username).await?;
+    let result = rotate_locked(
+        &ui,
+        &cluster,
+        &source,
+        flags,
+        &path,
+        overwrite,
+        &me.username,
+        &lock,
+        progress,
+    )
+    .await;
+    identity::unlock(&ui, &cluster, lock).await;
+    result
+}
+
+/// Everything after the lock is taken: read, issue, verify, write, record, revoke.
+#[allow(clippy::too_many_arguments)]
+async fn rotate_locked(
+    ui: &Ui,
+    cluster: &Cluster,
+    source: &crate::kubeconfig::SourceContext,
+    flags: &RotateFlags,
+    path: &std::path::Path,
+    overwrite: bool,
+    me: &str,
+    lock: &Option<crate::cluster::IdentityLock>,
+    progress: &mut Progress,
+) -> Result<()> {
+    let name = flags.name.as_str();
+    let ns = source.namespace.clone();
     let sa = owned(
         cluster.get_service_account(&ns, name).await?,
         "ServiceAccount",
@@ -159,15 +193,15 @@ async fn run_with(
     let new_secret =
         (kind == TokenKind::Secret).then(|| objects::fresh_secret_name(name, &old_names));
     let issued = match issue_and_verify(
-        &ui,
-        &cluster,
-        &source,
+        ui,
+        cluster,
+        source,
         &ns,
         name,
         kind,
         flags,
         new_secret.as_deref(),
-        &me.username,
+        me,
         &intended,
         progress,
     )
@@ -176,20 +210,23 @@ async fn run_with(
         Ok(issued) => issued,
         Err(e) => {
             if let Some(secret) = &new_secret {
-                remove_unused(&cluster, &ns, secret, progress).await;
+                remove_unused(cluster, &ns, secret, progress).await;
             }
             return Err(e);
         }
     };
 
     let output = Output {
-        path: path.clone(),
+        path: path.to_path_buf(),
         overwrite,
         server: flags.server.clone(),
     };
-    if let Err(e) = identity::write_kubeconfig(&source, &ns, name, &issued, &output) {
+    // Only the lock's holder may write: a second run would revoke this token.
+    if let Err(e) = identity::check_lock(lock)
+        .and_then(|()| identity::write_kubeconfig(source, &ns, name, &issued, &output))
+    {
         if let Some(secret) = &new_secret {
-            remove_unused(&cluster, &ns, secret, progress).await;
+            remove_unused(cluster, &ns, secret, progress).await;
         }
         return Err(e);
     }
@@ -207,6 +244,7 @@ async fn run_with(
         }
         (None, None) => TokenRecord::request(None),
     };
+    identity::check_lock(lock)?;
     let what = format!("ServiceAccount {name}");
     progress.attempt(what.clone());
     cluster
@@ -258,7 +296,7 @@ async fn run_with(
             identity: name,
         },
     };
-    identity::next_steps(&ui, &path, &note);
+    identity::next_steps(ui, path, &note);
     Ok(())
 }
 
