@@ -474,7 +474,14 @@ fn delete_shows_what_goes_asks_and_revokes() {
         .collect();
     assert_eq!(
         order,
-        vec!["rolebindings", "roles", "secrets", "serviceaccounts"]
+        // Then the run gives back its lock.
+        vec![
+            "rolebindings",
+            "roles",
+            "secrets",
+            "serviceaccounts",
+            "leases"
+        ]
     );
     for (group, resource) in [
         ("", "serviceaccounts"),
