@@ -25,6 +25,10 @@
 //!   (400 namespaces and twice of everything), in this process with the sandbox stopped,
 //!   median of several alternating runs; target: 2x at most 2.3 times 1x.
 //!
+//! * (e) `audit --sa`'s access matrix (`matrix::access_matrix`) of one ServiceAccount whose
+//!   Role has 5,000 and 10,000 rules, each naming its own resource, in this process; target:
+//!   2x the rules at most 2.3 times the time (it was quadratic: 91 s at 10,000 rules).
+//!
 //! Runs of (a) and (b) alternate, so that drift in the machine's load hits both alike.
 //!
 //! Profile: `cargo bench` builds with the `bench` profile, which inherits the `release`
@@ -646,6 +650,10 @@ fn main() {
         println!("the audit benchmark runs under `cargo bench --bench audit` only");
         return;
     }
+    if std::env::var("AUDIT_BENCH_ONLY").is_ok_and(|v| v == "matrix") {
+        print_matrix_scaling(reps);
+        return;
+    }
     if std::env::var("AUDIT_BENCH_ONLY").is_ok_and(|v| v == "analysis") {
         // For profiling the analysis alone (`perf record`): (d) only.
         let taken_at = "2026-11-27T12:00:00Z";
@@ -962,7 +970,50 @@ fn main() {
         "target: analysis near-linear (2x the data, at most {TARGET_SCALING}x the time): {}",
         verdict(scaling <= TARGET_SCALING)
     );
+    print_matrix_scaling(reps);
     both_servers(&objects, reps, kubectl);
+}
+
+/// (e): the `--sa` matrix at 5,000 and 10,000 rules, and whether it scales near-linearly.
+fn print_matrix_scaling(reps: usize) {
+    let [(t1, rows1), (t2, rows2)] = [5_000, 10_000].map(|n| matrix_time(n, 2 * reps + 1));
+    println!("--sa matrix, 5,000 rules: {} ({rows1} rows)", secs(t1));
+    println!("--sa matrix, 10,000 rules: {} ({rows2} rows)", secs(t2));
+    let scaling = t2.as_secs_f64() / t1.as_secs_f64();
+    println!(
+        "target: --sa matrix near-linear (2x the rules, at most {TARGET_SCALING}x the time): {} ({scaling:.3}x)",
+        if scaling <= TARGET_SCALING {
+            "MET"
+        } else {
+            "MISSED"
+        }
+    );
+}
+
+/// The access matrix of ServiceAccount `team-a/big`, bound to a Role of `rules` rules (one
+/// resource each): median of `reps` runs, and the number of rows.
+fn matrix_time(rules: usize, reps: usize) -> (Duration, usize) {
+    let role_rules: Vec<Value> = (0..rules)
+        .map(|i| rule(&["example.com"], &[&format!("kind{i}")], &["get", "list"]))
+        .collect();
+    let objects = vec![
+        json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "big", "namespace": "team-a"}}),
+        json!({"apiVersion": RBAC, "kind": "Role", "metadata": {"name": "big", "namespace": "team-a"}, "rules": role_rules}),
+        json!({"apiVersion": RBAC, "kind": "RoleBinding", "metadata": {"name": "big", "namespace": "team-a"},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "big"},
+               "subjects": [{"kind": "ServiceAccount", "name": "big", "namespace": "team-a"}]}),
+    ];
+    let snap = snapshot::from_objects(&objects, "2026-11-27T12:00:00Z");
+    let mut times = Vec::new();
+    let mut rows = 0;
+    for _ in 0..reps {
+        let started = Instant::now();
+        let m = kubectl_cicd::audit::matrix::access_matrix(&snap, "team-a", "big");
+        times.push(started.elapsed());
+        rows = m.rows.len();
+        std::hint::black_box(m);
+    }
+    (median(times), rows)
 }
 
 /// The audit's steps in this process, median of `reps` runs each: reading the cluster
@@ -1021,6 +1072,7 @@ fn phases(bench: &Bench, reps: usize) -> Vec<(&'static str, Duration)> {
                 fail_on: None,
                 requests: gathered.requests,
                 matrix: None,
+                allow_gaps: false,
             },
         );
         render_t.push(started.elapsed());

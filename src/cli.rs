@@ -125,7 +125,9 @@ const AUDIT_EXAMPLES: &str = "Examples:
   # A report to attach as evidence, with a documented exception
   kubectl cicd audit -o markdown --ignore secrets-read:shop/helm-deployer > audit.md
 
-Exit codes: 0 no open finding at or above --fail-on, 1 findings, 2 could not audit.";
+Exit codes: 0 no open finding at or above --fail-on, 1 findings, 2 could not audit,
+3 incomplete: no such finding in what could be read, but some RBAC objects could not be read
+(pass --allow-gaps to accept that).";
 
 /// `kubectl cicd audit` flags.
 #[derive(Debug, Clone, Args)]
@@ -142,6 +144,10 @@ pub struct AuditFlags {
     /// Exit 1 when an open (not accepted) finding has this severity or a higher one.
     #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
     pub fail_on: FailOn,
+    /// Decide on what could be read: without it, an audit that could not list some of the RBAC
+    /// objects (ClusterRoleBindings, say) exits 3 instead of 0.
+    #[arg(long)]
+    pub allow_gaps: bool,
     /// Accept a rule's findings, everywhere or for one object or identity; repeatable.
     ///
     /// RULE accepts every finding of the rule; RULE:NAMESPACE/NAME those about one

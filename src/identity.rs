@@ -10,7 +10,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Secret;
 
 use crate::cli::GlobalFlags;
-use crate::cluster::{Cluster, RulesReview, SA_NAME_ANNOTATION};
+use crate::cluster::{Cluster, IdentityLock, RulesReview, SA_NAME_ANNOTATION};
 use crate::error::{Error, Result};
 use crate::kubeconfig::{self, CiKubeconfig, SecretToken, SourceContext, SourceSelection};
 use crate::rbac::{self, Rule};
@@ -78,6 +78,40 @@ pub fn held_rules(review: &RulesReview) -> Vec<Rule> {
         .collect()
 }
 
+/// Takes the lock of identity `ns/name` for this run (see [`crate::cluster::lock`]). Without
+/// the right to create Leases in the namespace the run goes on unlocked, and says so.
+pub async fn lock(
+    ui: &Ui,
+    cluster: &Cluster,
+    ns: &str,
+    name: &str,
+    me: &str,
+) -> Result<Option<IdentityLock>> {
+    let holder = format!("{me}, kubectl-cicd pid {}", std::process::id());
+    let lock = cluster.lock_identity(ns, name, &holder).await?;
+    if lock.is_none() {
+        ui.warn(format!(
+            "you may not create Leases (coordination.k8s.io) in namespace {ns}, so identity {name} is not locked \
+             while this run changes it: make sure no other kubectl cicd run works on it at the same time"
+        ));
+    }
+    Ok(lock)
+}
+
+/// Gives the lock back; a failure only warns (the Lease expires by itself).
+pub async fn unlock(ui: &Ui, cluster: &Cluster, lock: Option<IdentityLock>) {
+    if let Some(lock) = lock
+        && let Err(e) = cluster.unlock_identity(lock).await
+    {
+        ui.warn(e.to_string());
+    }
+}
+
+/// Fails when the run's lock may have run out (see [`IdentityLock::check_held`]).
+pub fn check_lock(lock: &Option<IdentityLock>) -> Result<()> {
+    lock.as_ref().map_or(Ok(()), IdentityLock::check_held)
+}
+
 /// The pipeline's new token.
 pub struct Issued {
     pub token: SecretToken,
@@ -87,12 +121,14 @@ pub struct Issued {
     pub ca_pem: Option<Vec<u8>>,
 }
 
-/// Applies the token Secret `secret` (labels and annotations as given) and waits until the
-/// token controller has filled it. Records the Secret in `progress` once it exists.
+/// The token of token Secret `secret`: with `reuse`, of the existing Secret of that name (the
+/// one in use, still valid); else of a new Secret created with those labels and annotations,
+/// once the token controller has filled it. Records the Secret in `progress` once it exists.
 pub async fn secret_token(
     ui: &Ui,
     cluster: &Cluster,
     secret: &Secret,
+    reuse: bool,
     progress: &mut Progress,
 ) -> Result<Issued> {
     let meta = &secret.metadata;
@@ -106,17 +142,22 @@ pub async fn secret_token(
     let spinner = ui.spinner(&format!(
         "Waiting for the token controller to fill Secret {name}"
     ));
-    progress.attempt(format!("Secret {name}"));
     let result = async {
-        let already = cluster
-            .ensure_token_secret(
-                &ns,
-                &name,
-                &sa,
-                &meta.labels.clone().unwrap_or_default(),
-                &annotations,
-            )
-            .await?;
+        let already = if reuse {
+            cluster.filled_token(&ns, &name).await?
+        } else {
+            progress.attempt(format!("Secret {name}"));
+            cluster
+                .create_token_secret(
+                    &ns,
+                    &name,
+                    &sa,
+                    &meta.labels.clone().unwrap_or_default(),
+                    &annotations,
+                )
+                .await?;
+            None
+        };
         progress.exists(format!("Secret {name}"));
         match already {
             Some(filled) => Ok(filled),
@@ -172,8 +213,9 @@ pub async fn request_token(
     })
 }
 
-/// Proves, as the new identity, that it holds what `intended` grants and none of the risky
-/// rest (one SelfSubjectRulesReview with the new token).
+/// Proves, as the new identity, that it is `system:serviceaccount:<namespace>:<name>` (a
+/// SelfSubjectReview with the new token) and that it holds what `intended` grants and none of
+/// the risky rest (a SelfSubjectRulesReview).
 pub async fn verify(
     ui: &Ui,
     source: &SourceContext,
@@ -184,6 +226,28 @@ pub async fn verify(
 ) -> Result<()> {
     let subject = format!("system:serviceaccount:{namespace}:{name}");
     let as_robot = Cluster::connect(kubeconfig::with_token(source, token.expose()))?;
+    // Who first: another identity with the same rights would pass the rules check below.
+    let who = as_robot.whoami().await.map_err(|e| match e {
+        Error::Api {
+            code,
+            reason,
+            message,
+            ..
+        } => Error::Api {
+            context: format!("verifying the new token (SelfSubjectReview, expecting {subject})"),
+            code,
+            reason,
+            message,
+        },
+        other => other,
+    })?;
+    if who.username != subject {
+        return Err(Error::Verification(format!(
+            "the new token authenticates as {}, not as {subject}: it is another identity's token. \
+             Check the token Secret's {SA_NAME_ANNOTATION} annotation, then run the command again",
+            who.username
+        )));
+    }
     let review = as_robot
         .rules_review(namespace)
         .await

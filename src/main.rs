@@ -44,7 +44,8 @@ fn main() -> ExitCode {
     runtime.block_on(async {
         let global = &cli.global;
         match &cli.command {
-            // audit: 0 clean, 1 findings at or above --fail-on, 2 could not audit (any error).
+            // audit: 0 clean, 1 findings at or above --fail-on, 2 could not audit (any error),
+            // 3 incomplete (gaps, without --allow-gaps).
             Command::Audit(flags) => match kubectl_cicd::audit::run(global, flags).await {
                 Ok(code) => ExitCode::from(code),
                 Err(e) => {

@@ -567,11 +567,18 @@ async fn token_secret_is_filled_and_its_token_authenticates() {
         BTreeMap::from([("kubectl-cicd/created-by".to_string(), "alice".to_string())]);
 
     sb.clear_request_log();
-    let now = cluster
-        .ensure_token_secret("team-a", "ci-token", "ci", &labels, &annotations)
+    cluster
+        .create_token_secret("team-a", "ci-token", "ci", &labels, &annotations)
         .await
         .unwrap();
-    assert!(now.is_none(), "the controller fills it only after a second");
+    assert!(
+        cluster
+            .filled_token("team-a", "ci-token")
+            .await
+            .unwrap()
+            .is_none(),
+        "the controller fills it only after a second"
+    );
     let mut waits = 0;
     let started = Instant::now();
     let filled = cluster
@@ -588,7 +595,11 @@ async fn token_secret_is_filled_and_its_token_authenticates() {
     assert_eq!(filled.ca_pem.as_deref(), Some(sb.ca_pem().as_bytes()));
     let log = requests(&sb);
     eprintln!("token Secret: {} requests ({} waits)", log.len(), waits);
-    assert_eq!(log.len(), 1 + waits, "one PATCH, then one GET per wait");
+    assert_eq!(
+        log.len(),
+        2 + waits,
+        "one POST, one GET, then one GET per wait"
+    );
 
     let stored = sb.object("", "secrets", "team-a", "ci-token").unwrap();
     assert_eq!(stored["type"], "kubernetes.io/service-account-token");
@@ -618,13 +629,18 @@ async fn token_secret_is_filled_and_its_token_authenticates() {
             .contains(&"system:serviceaccounts:team-a".to_string())
     );
 
-    // Applying again finds it filled at once.
+    // Reading it again finds it filled at once; creating it again is refused, never adopted.
     let again = cluster
-        .ensure_token_secret("team-a", "ci-token", "ci", &labels, &annotations)
+        .filled_token("team-a", "ci-token")
         .await
         .unwrap()
         .expect("already filled");
     assert_eq!(again.token, filled.token);
+    let twice = cluster
+        .create_token_secret("team-a", "ci-token", "ci", &labels, &annotations)
+        .await
+        .unwrap_err();
+    assert!(matches!(twice, Error::Api { code: 409, .. }), "{twice}");
 }
 
 #[tokio::test]
@@ -640,13 +656,10 @@ async fn waiting_for_a_token_times_out_naming_the_token_controller() {
         .await
         .unwrap();
     let none = BTreeMap::new();
-    assert!(
-        cluster
-            .ensure_token_secret("team-a", "ci-token", "ci", &none, &none)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    cluster
+        .create_token_secret("team-a", "ci-token", "ci", &none, &none)
+        .await
+        .unwrap();
     let started = Instant::now();
     let err = cluster
         .wait_for_token("team-a", "ci-token", Duration::from_millis(1800), || {})
@@ -665,7 +678,7 @@ async fn waiting_for_a_token_times_out_naming_the_token_controller() {
     let sb = sandbox();
     let cluster = connect(&sb, "alice", "team-a");
     cluster
-        .ensure_token_secret("team-a", "orphan", "nobody", &none, &none)
+        .create_token_secret("team-a", "orphan", "nobody", &none, &none)
         .await
         .unwrap();
     let err = cluster

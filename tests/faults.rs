@@ -115,6 +115,17 @@ fn faulted_status(action: &FaultAction) -> u16 {
     }
 }
 
+/// Whether the retry layer gets past `action` on this request: a 409 only on a server-side
+/// apply (PATCH); a create (POST of a token Secret) is not idempotent, so only a 429 (refused
+/// before any work) is retried there.
+fn recovers(action: &FaultAction, method: &str, path: &str) -> bool {
+    match action {
+        FaultAction::Conflict => method == "PATCH",
+        FaultAction::TooManyRequests { .. } => true,
+        _ => !(method == "POST" && path == SECRETS),
+    }
+}
+
 /// The fault reached the request it was meant for (`path` may end in `*`).
 fn assert_fault_hit(env: &Env, method: &str, path: &str, action: &FaultAction, step: &str) {
     let log = env.sandbox().request_log();
@@ -145,12 +156,15 @@ struct Step {
 const SA: &str = "/api/v1/namespaces/team-a/serviceaccounts/ci-cd";
 const ROLE: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/roles/ci-cd";
 const BINDING: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/team-a/rolebindings/ci-cd";
-const TOKEN_SECRET: &str = "/api/v1/namespaces/team-a/secrets/ci-cd-token";
+/// Token Secrets are named `ci-cd-token-<random suffix>`.
+const TOKEN_SECRET: &str = "/api/v1/namespaces/team-a/secrets/ci-cd-token-*";
+/// Token Secrets are created (POST), never applied: an existing one is never adopted.
+const SECRETS: &str = "/api/v1/namespaces/team-a/secrets";
 const SSR: &str = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
 const SSRR: &str = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
 
 const NOTHING: &str = "Nothing was changed in the cluster. No kubeconfig was written. This looks like a passing problem of the API server or the network: run the same command again.";
-const ALL_FOUR: &str = "Stopped part-way. In namespace team-a, these exist now: ServiceAccount ci-cd, Role ci-cd, RoleBinding ci-cd, Secret ci-cd-token. No kubeconfig was written. This looks like a passing problem of the API server or the network: run the same command again to finish the job";
+const ALL_FOUR: &str = "Stopped part-way. In namespace team-a, these exist now: ServiceAccount ci-cd, Role ci-cd, RoleBinding ci-cd, Secret ci-cd-token-";
 const THREE: &str = "Stopped part-way. In namespace team-a, these exist now: ServiceAccount ci-cd, Role ci-cd, RoleBinding ci-cd. No kubeconfig was written.";
 
 fn init_steps(request_token: bool) -> Vec<Step> {
@@ -229,9 +243,9 @@ fn init_steps(request_token: bool) -> Vec<Step> {
         });
     } else {
         steps.push(Step {
-            name: "apply token Secret",
-            method: "PATCH",
-            path: TOKEN_SECRET,
+            name: "create token Secret",
+            method: "POST",
+            path: SECRETS,
             after: None,
             state: "",
         });
@@ -273,7 +287,7 @@ fn init_step(index: usize, request_token: bool) {
         let fault = Fault::new(Some(step.method), step.path, 1, action.clone());
         let run = run_faulted(&env, &args, fault, step.after);
         let kubeconfig = env.path("kubeconfig_ci_cd.yaml");
-        let recovers = !(matches!(action, FaultAction::Conflict) && step.method != "PATCH");
+        let recovers = recovers(&action, step.method, step.path);
         assert_fault_hit(&env, step.method, step.path, &action, step.name);
         if recovers {
             assert!(run.ok(), "init, {} / {fault_name}: {run:?}", step.name);
@@ -419,16 +433,8 @@ fn rotate_recovers_or_says_how_to_finish() {
             "GET",
             "/api/v1/namespaces/team-a/secrets",
         ),
-        (
-            "apply new token Secret",
-            "PATCH",
-            "/api/v1/namespaces/team-a/secrets/ci-cd-token-*",
-        ),
-        (
-            "new token Secret poll",
-            "GET",
-            "/api/v1/namespaces/team-a/secrets/ci-cd-token-*",
-        ),
+        ("create new token Secret", "POST", SECRETS),
+        ("new token Secret poll", "GET", TOKEN_SECRET),
         ("verification SelfSubjectRulesReview", "POST", SSRR),
         ("record on the ServiceAccount", "PATCH", SA),
         ("delete old token Secret", "DELETE", TOKEN_SECRET),
@@ -443,7 +449,7 @@ fn rotate_recovers_or_says_how_to_finish() {
             let fault = Fault::new(Some(method), path, 1, action.clone());
             let run = run_faulted(&env, &args, fault, None);
             assert_fault_hit(&env, method, path, &action, name);
-            let recovers = !(matches!(action, FaultAction::Conflict) && *method != "PATCH");
+            let recovers = recovers(&action, method, path);
             if recovers {
                 assert!(run.ok(), "rotate, {name} / {fault_name}: {run:?}");
                 assert!(run.stderr.contains(retry_line(&action)), "{run:?}");

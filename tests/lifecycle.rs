@@ -153,7 +153,12 @@ fn list_shows_each_identity_its_kinds_token_and_maker_reading_secrets_as_metadat
     assert_eq!(ci["namespace"], env.ns());
     assert_eq!(ci["createdBy"], "alice");
     assert_eq!(ci["token"]["kind"], "secret");
-    assert_eq!(ci["token"]["secrets"], json!(["ci-cd-token"]));
+    let secrets = ci["token"]["secrets"].as_array().unwrap();
+    assert_eq!(secrets.len(), 1, "{ci:#}");
+    assert!(
+        secrets[0].as_str().unwrap().starts_with("ci-cd-token-"),
+        "a token Secret name with a fresh suffix: {ci:#}"
+    );
     assert_eq!(ci["token"]["expiresAt"], Value::Null);
     assert_eq!(ci["token"]["lastUsed"], today.as_str());
     assert_eq!(
@@ -431,7 +436,12 @@ fn rotate_refuses_what_it_cannot_rotate(env) {
         assert_eq!(run.code, Some(*code), "{args:?}: {run:?}");
         assert!(run.stderr.contains(message), "{args:?}: {run:?}");
     }
+    // Nothing but the run's lock (a Lease taken and given back) was written.
     assert!(env.changed_objects().is_empty());
+    assert!(
+        env.objects("coordination.k8s.io", "leases", env.ns()).is_empty(),
+        "every lock was given back"
+    );
 }
 }
 
@@ -472,7 +482,14 @@ fn delete_shows_what_goes_asks_and_revokes(env) {
         .collect();
     assert_eq!(
         order,
-        vec!["rolebindings", "roles", "secrets", "serviceaccounts"]
+        // Then the run gives back its lock.
+        vec![
+            "rolebindings",
+            "roles",
+            "secrets",
+            "serviceaccounts",
+            "leases"
+        ]
     );
     for (group, resource) in [
         ("", "serviceaccounts"),

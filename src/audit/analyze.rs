@@ -2221,7 +2221,7 @@ mod tests {
                 created_by: "alice".into(),
                 created_at: NOW.into(),
             },
-            &TokenRecord::secret(&plan.token_secret_name()),
+            &TokenRecord::secret(&plan.fresh_token_secret_name()),
         );
         let mut out = vec![
             serde_json::to_value(&d.service_account).unwrap(),

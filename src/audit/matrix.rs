@@ -8,7 +8,7 @@
 //! (`*` rows show exactly where a wildcard is held). Columns: the eight standard verbs, then
 //! any other verb the rules name (`escalate`, `bind`, `impersonate`, `approve`, ...).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -175,14 +175,68 @@ pub struct Matrix {
     pub other_namespaces: Vec<String>,
 }
 
-fn cell(rules_cluster: &[Rule], rules_ns: &[Rule], req: &Request, cluster_scoped: bool) -> Access {
+/// Rules looked up by the (group, resource) pairs they name, so that a cell only checks the
+/// rules that can match it: with one row per named resource, scanning every rule for every
+/// cell made `--sa` quadratic in the number of rules.
+struct RuleIndex<'a> {
+    rules: &'a [Rule],
+    by_pair: HashMap<(&'a str, &'a str), Vec<usize>>,
+}
+
+impl<'a> RuleIndex<'a> {
+    fn new(rules: &'a [Rule]) -> RuleIndex<'a> {
+        let mut by_pair: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        for (i, r) in rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_resource_rule())
+        {
+            for g in &r.api_groups {
+                for res in &r.resources {
+                    let entry = by_pair.entry((g.as_str(), res.as_str())).or_default();
+                    if entry.last() != Some(&i) {
+                        entry.push(i);
+                    }
+                }
+            }
+        }
+        RuleIndex { rules, by_pair }
+    }
+
+    /// The rules that allow `req` for some name, in rule order: those naming its group (or
+    /// `*`) and its resource, `*`, or `*/<subresource>`, then checked exactly.
+    fn matching(&self, req: &Request) -> Vec<&'a Rule> {
+        let combined = req.combined_resource();
+        let any_sub = req.subresource.as_ref().map(|sub| format!("*/{sub}"));
+        let mut resources = vec![combined.as_str(), WILDCARD];
+        if let Some(s) = &any_sub {
+            resources.push(s);
+        }
+        let mut found: Vec<usize> = [req.group.as_str(), WILDCARD]
+            .iter()
+            .flat_map(|g| resources.iter().map(move |r| (*g, *r)))
+            .filter_map(|key| self.by_pair.get(&key))
+            .flatten()
+            .copied()
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+            .into_iter()
+            .map(|i| &self.rules[i])
+            .filter(|r| r.allows_ignoring_name(req))
+            .collect()
+    }
+}
+
+fn cell(cluster: &RuleIndex, namespace: &RuleIndex, req: &Request, cluster_scoped: bool) -> Access {
     let mut names: Vec<String> = Vec::new();
-    let mut scan = |rules: &[Rule]| -> bool {
-        let mut full = false;
-        for r in rules.iter().filter(|r| r.allows_ignoring_name(req)) {
+    let mut scan = |index: &RuleIndex| -> bool {
+        for r in index.matching(req) {
             if r.resource_names.is_empty() {
-                full = true;
-            } else if crate::rbac::matching::verb_carries_name(&req.verb) {
+                return true;
+            }
+            if crate::rbac::matching::verb_carries_name(&req.verb) {
                 for n in &r.resource_names {
                     if !names.contains(n) {
                         names.push(n.clone());
@@ -190,12 +244,12 @@ fn cell(rules_cluster: &[Rule], rules_ns: &[Rule], req: &Request, cluster_scoped
                 }
             }
         }
-        full
+        false
     };
-    if scan(rules_cluster) {
+    if scan(cluster) {
         return Access::Cluster;
     }
-    if !cluster_scoped && scan(rules_ns) {
+    if !cluster_scoped && scan(namespace) {
         return Access::Namespace;
     }
     if names.is_empty() {
@@ -249,6 +303,7 @@ pub fn access_matrix(snapshot: &Snapshot, namespace: &str, service_account: &str
         .iter()
         .map(|(g, r)| (g.to_string(), r.to_string()))
         .collect();
+    let known: HashSet<(String, String)> = kinds.iter().cloned().collect();
     let mut named: BTreeSet<(String, String)> = BTreeSet::new();
     for r in own_rules.iter().filter(|r| r.is_resource_rule()) {
         for g in &r.api_groups {
@@ -257,11 +312,9 @@ pub fn access_matrix(snapshot: &Snapshot, namespace: &str, service_account: &str
             }
         }
     }
-    for k in named {
-        if !kinds.contains(&k) {
-            kinds.push(k);
-        }
-    }
+    kinds.extend(named.into_iter().filter(|k| !known.contains(k)));
+    let (cluster_index, namespace_index) =
+        (RuleIndex::new(&rules_cluster), RuleIndex::new(&rules_ns));
     let rows = kinds
         .into_iter()
         .map(|(group, resource)| {
@@ -270,7 +323,7 @@ pub fn access_matrix(snapshot: &Snapshot, namespace: &str, service_account: &str
                 .iter()
                 .map(|v| {
                     let req = Request::parse(v, &group, &resource);
-                    cell(&rules_cluster, &rules_ns, &req, cluster_scoped)
+                    cell(&cluster_index, &namespace_index, &req, cluster_scoped)
                 })
                 .collect();
             let kind = if group == WILDCARD && resource == WILDCARD {
@@ -518,6 +571,107 @@ mod tests {
         let nobody = access_matrix(&snap, "a", "nobody");
         assert!(nobody.grants.is_empty());
         assert_eq!(nobody.allowed_rows().count(), 0);
+    }
+
+    /// Every rule checked for every cell: what the index must agree with.
+    fn naive_cell(
+        cluster: &[Rule],
+        namespace: &[Rule],
+        req: &Request,
+        cluster_scoped: bool,
+    ) -> Access {
+        let mut names: Vec<String> = Vec::new();
+        let mut scan = |rules: &[Rule]| {
+            let mut full = false;
+            for r in rules.iter().filter(|r| r.allows_ignoring_name(req)) {
+                if r.resource_names.is_empty() {
+                    full = true;
+                } else if crate::rbac::matching::verb_carries_name(&req.verb) {
+                    for n in &r.resource_names {
+                        if !names.contains(n) {
+                            names.push(n.clone());
+                        }
+                    }
+                }
+            }
+            full
+        };
+        if scan(cluster) {
+            return Access::Cluster;
+        }
+        if !cluster_scoped && scan(namespace) {
+            return Access::Namespace;
+        }
+        names.sort();
+        if names.is_empty() {
+            Access::None
+        } else {
+            Access::Names(names)
+        }
+    }
+
+    #[test]
+    fn the_rule_index_gives_what_checking_every_rule_gives() {
+        let named = |g: &[&str], r: &[&str], v: &[&str], n: &[&str]| {
+            let mut rule = Rule::resource(g, r, v);
+            rule.resource_names = n.iter().map(|s| s.to_string()).collect();
+            rule
+        };
+        let cluster = vec![
+            Rule::resource(&["apps"], &["deployments/scale"], &["get"]),
+            Rule::resource(&["*"], &["*/status"], &["get", "update"]),
+            named(&[""], &["secrets"], &["get"], &["a", "b"]),
+            Rule::resource(&[""], &["nodes"], &["*"]),
+        ];
+        let namespace = vec![
+            Rule::resource(
+                &["apps", ""],
+                &["deployments", "pods", "pods/exec"],
+                &["get", "create"],
+            ),
+            Rule::resource(&["example.com"], &["*"], &["list"]),
+            named(&[""], &["secrets"], &["get", "list"], &["c", "a"]),
+            named(&[""], &["configmaps"], &["delete"], &["x"]),
+            Rule::resource(&["*"], &["*"], &["escalate"]),
+            Rule::non_resource(&["/healthz"], &["get"]),
+        ];
+        let (ci, ni) = (RuleIndex::new(&cluster), RuleIndex::new(&namespace));
+        let groups = ["", "apps", "example.com", "*", "other"];
+        let resources = [
+            "pods",
+            "pods/exec",
+            "pods/status",
+            "pods/",
+            "deployments",
+            "deployments/scale",
+            "deployments/status",
+            "secrets",
+            "configmaps",
+            "nodes",
+            "widgets",
+            "*",
+            "*/status",
+        ];
+        let verbs = [
+            "get", "list", "create", "update", "delete", "escalate", "watch",
+        ];
+        let mut checked = 0;
+        for g in groups {
+            for r in resources {
+                for v in verbs {
+                    let req = Request::parse(v, g, r);
+                    for scoped in [false, true] {
+                        assert_eq!(
+                            cell(&ci, &ni, &req, scoped),
+                            naive_cell(&cluster, &namespace, &req, scoped),
+                            "{v} {g} {r} cluster-scoped={scoped}"
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 5 * 13 * 7 * 2);
     }
 
     #[test]

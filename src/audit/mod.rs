@@ -5,7 +5,8 @@
 //! ([`analyze`], pure, with the rule [`rules`] catalogue, [`resolve`]d bindings and
 //! [`exceptions`]), and render the [`model::Report`] ([`output`]). Nothing is ever written to
 //! the cluster. The exit code gates pipelines: 0 no open finding at or above `--fail-on`,
-//! 1 findings, 2 could not audit.
+//! 1 findings, 2 could not audit, 3 incomplete (a collection could not be read and
+//! `--allow-gaps` was not given: a gate must not pass on data it did not see).
 
 pub mod analyze;
 pub mod exceptions;
@@ -31,6 +32,8 @@ use model::{Report, Scope, Severity};
 pub const EXIT_FINDINGS: u8 = 1;
 /// Exit code when the audit could not run (bad input, unreachable server, 401, ...).
 pub const EXIT_CANNOT_AUDIT: u8 = 2;
+/// Exit code when no finding fails the run but some collections could not be read.
+pub const EXIT_INCOMPLETE: u8 = 3;
 
 pub fn fail_on_severity(f: FailOn) -> Option<Severity> {
     match f {
@@ -67,7 +70,7 @@ fn now_rfc3339() -> String {
         .to_string()
 }
 
-/// Runs the audit and prints the report; returns the exit code (0 or 1). Errors mean the
+/// Runs the audit and prints the report; returns the exit code (0, 1 or 3). Errors mean the
 /// audit could not run (exit 2).
 pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
     let ui = Ui::detect(true);
@@ -195,6 +198,7 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
         fail_on,
         requests: gathered.requests,
         matrix: matrix.as_ref(),
+        allow_gaps: flags.allow_gaps,
     };
     let text = match flags.output {
         AuditFormat::Table => output::table::render(&report, &ctx, stdout_color()),
@@ -214,9 +218,12 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
     }
     drop(stdout);
 
-    let failing = output::failing(&report, fail_on);
     if flags.output != AuditFormat::Table {
-        ui.say(output::gate_text(&report, fail_on));
+        ui.say(output::gate_text(&report, fail_on, flags.allow_gaps));
     }
-    Ok(if failing > 0 { EXIT_FINDINGS } else { 0 })
+    Ok(match output::verdict(&report, fail_on, flags.allow_gaps) {
+        output::Verdict::Fail(_) => EXIT_FINDINGS,
+        output::Verdict::Incomplete => EXIT_INCOMPLETE,
+        output::Verdict::Pass => 0,
+    })
 }

@@ -7,6 +7,7 @@ use std::fmt::Debug;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Resource;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use serde::Serialize;
@@ -59,6 +60,18 @@ impl Cluster {
 
     pub async fn get_role_binding(&self, ns: &str, name: &str) -> Result<Option<RoleBinding>> {
         self.get_opt(ns, name).await
+    }
+
+    /// A Secret's metadata only (`PartialObjectMetadata`): the server sends no data.
+    pub async fn get_secret_metadata(&self, ns: &str, name: &str) -> Result<Option<ObjectMeta>> {
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), ns);
+        match api.get_metadata(name).await {
+            Ok(obj) => Ok(Some(obj.metadata)),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(self.err(e, || {
+                format!("reading {} (metadata only)", describe::<Secret>(ns, name))
+            })),
+        }
     }
 
     /// Reads a Secret, data included: never Debug-print the result.

@@ -51,17 +51,18 @@ fn token_of(secret: &Secret) -> Option<ServiceAccountToken> {
 }
 
 impl Cluster {
-    /// Applies a `kubernetes.io/service-account-token` Secret for `sa_name` (one PATCH) and
-    /// returns its token if it is already filled (re-runs), else `None`: then
-    /// [`Cluster::wait_for_token`].
-    pub async fn ensure_token_secret(
+    /// Creates a `kubernetes.io/service-account-token` Secret for `sa_name` (one POST; the
+    /// token controller fills it later: [`Cluster::wait_for_token`]). A create, never an apply:
+    /// a Secret of that name that exists already is refused (409), never adopted, so its token
+    /// is never handed out as this one.
+    pub async fn create_token_secret(
         &self,
         ns: &str,
         secret_name: &str,
         sa_name: &str,
         labels: &BTreeMap<String, String>,
         annotations: &BTreeMap<String, String>,
-    ) -> Result<Option<ServiceAccountToken>> {
+    ) -> Result<()> {
         let mut annotations = annotations.clone();
         annotations.insert(SA_NAME_ANNOTATION.to_string(), sa_name.to_string());
         let secret = Secret {
@@ -75,8 +76,30 @@ impl Cluster {
             type_: Some(SA_TOKEN_TYPE.to_string()),
             ..Default::default()
         };
-        let stored = self.apply(&secret).await?;
-        Ok(token_of(&stored))
+        let api: Api<Secret> = Api::namespaced(self.client.clone(), ns);
+        let params = PostParams {
+            field_manager: Some(super::FIELD_MANAGER.to_string()),
+            ..PostParams::default()
+        };
+        api.create(&params, &secret).await.map(drop).map_err(|e| {
+            self.err(e, || {
+                format!("creating the token Secret {ns}/{secret_name}")
+            })
+        })
+    }
+
+    /// The token in Secret `ns/secret_name` if the token controller has filled it; `None`
+    /// when it has not yet, or when the Secret is gone.
+    pub async fn filled_token(
+        &self,
+        ns: &str,
+        secret_name: &str,
+    ) -> Result<Option<ServiceAccountToken>> {
+        Ok(self
+            .get_secret(ns, secret_name)
+            .await?
+            .as_ref()
+            .and_then(token_of))
     }
 
     /// Polls the token Secret until the token controller has filled `data.token`: first after

@@ -21,7 +21,9 @@ use crate::rbac::{self, Rule};
 use crate::ui::Ui;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use objects::{Desired, Existing, Provenance, TokenRecord};
+use objects::{
+    Desired, Existing, IDENTITY_LABEL, MANAGED_BY, MANAGED_BY_LABEL, Provenance, TokenRecord,
+};
 use plan::{Plan, TokenPlan};
 
 pub async fn run(global: &GlobalFlags, flags: &InitFlags) -> Result<()> {
@@ -90,7 +92,43 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
     }
     plan::check_grantable(&plan, &me.username, &me.groups, &held)?;
 
-    let existing = existing(&cluster, &namespace, plan.name()).await?;
+    // From here on no other run may change the identity: two inits at once would each verify
+    // what the other may overwrite. A dry run changes nothing and takes no lock.
+    let lock = if flags.dry_run {
+        None
+    } else {
+        identity::lock(&ui, &cluster, &namespace, plan.name(), &me.username).await?
+    };
+    let result = apply_and_write(
+        &ui,
+        &source,
+        &cluster,
+        flags,
+        &plan,
+        &me.username,
+        &lock,
+        progress,
+    )
+    .await;
+    identity::unlock(&ui, &cluster, lock).await;
+    result
+}
+
+/// Everything after the lock is taken: read what exists, refuse what is not ours, preview,
+/// apply, token, verify, write.
+#[allow(clippy::too_many_arguments)]
+async fn apply_and_write(
+    ui: &Ui,
+    source: &crate::kubeconfig::SourceContext,
+    cluster: &Cluster,
+    flags: &InitFlags,
+    plan: &Plan,
+    me: &str,
+    lock: &Option<crate::cluster::IdentityLock>,
+    progress: &mut Progress,
+) -> Result<()> {
+    let namespace = plan.namespace.clone();
+    let existing = existing(cluster, &namespace, plan.name()).await?;
     for (kind, there) in [
         ("ServiceAccount", existing.service_account.is_some()),
         ("Role", existing.role.is_some()),
@@ -101,28 +139,29 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
         }
     }
     let provenance = existing.provenance().unwrap_or_else(|| Provenance {
-        created_by: me.username.clone(),
+        created_by: me.to_string(),
         created_at: jiff::Timestamp::now()
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string(),
     });
-    let record = token_record(&plan, &existing);
-    let desired = objects::desired(&plan, &provenance, &record);
+    let record = token_record(plan, &existing);
+    let desired = objects::desired(plan, &provenance, &record);
     if flags.dry_run {
         crate::ui::print_data(&objects::yaml_stream(&desired));
         ui.say("Dry run: nothing was changed.");
         return Ok(());
     }
-    report::preview(&ui, &desired, &existing);
+    report::preview(ui, &desired, &existing);
     if ui.interactive() && !ui.confirm("Apply these objects?", true)? {
         return Err(Error::Cancelled);
     }
 
-    apply(&ui, &cluster, &desired, &existing, progress).await?;
-    let issued = obtain_token(&ui, &cluster, &plan, &desired, progress).await?;
+    identity::check_lock(lock)?;
+    apply(ui, cluster, &desired, &existing, progress).await?;
+    let issued = obtain_token(ui, cluster, plan, &desired, &existing, progress).await?;
     identity::verify(
-        &ui,
-        &source,
+        ui,
+        source,
         &plan.namespace,
         plan.name(),
         &plan.role.rules,
@@ -135,7 +174,7 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
             .strftime("%Y-%m-%dT%H:%M:%SZ")
             .to_string();
         let record = TokenRecord::request(Some((issued_at, rfc3339(expires_at))));
-        let sa = objects::desired(&plan, &provenance, &record).service_account;
+        let sa = objects::desired(plan, &provenance, &record).service_account;
         let what = format!("ServiceAccount {}", plan.name());
         progress.attempt(what.clone());
         cluster.apply(&sa).await?;
@@ -146,7 +185,8 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
         overwrite: plan.choices.overwrite,
         server: plan.choices.server.clone(),
     };
-    let path = identity::write_kubeconfig(&source, &plan.namespace, plan.name(), &issued, &output)?;
+    identity::check_lock(lock)?;
+    let path = identity::write_kubeconfig(source, &plan.namespace, plan.name(), &issued, &output)?;
     let expires = issued.expires_at.map(rfc3339);
     let secret = desired
         .token_secret
@@ -164,7 +204,7 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
             identity: plan.name(),
         },
     };
-    identity::next_steps(&ui, &path, &note);
+    identity::next_steps(ui, &path, &note);
     Ok(())
 }
 
@@ -174,19 +214,20 @@ pub fn rfc3339(t: jiff::Timestamp) -> String {
 }
 
 /// What the ServiceAccount should record about the token before a new one is obtained: the
-/// token Secret in use (kept across re-runs and rotations), or the last TokenRequest's times.
+/// token Secret in use, while it exists (kept across re-runs and rotations), else a new one
+/// under a fresh name; or the last TokenRequest's times.
 fn token_record(plan: &Plan, existing: &Existing) -> TokenRecord {
-    let before = existing.token_record();
     match plan.choices.token {
         TokenPlan::Secret => {
-            let name = before
-                .secret_name
-                .filter(|_| before.kind.as_deref() == Some("secret"))
-                .filter(|s| objects::is_token_secret_name(plan.name(), s))
-                .unwrap_or_else(|| plan.token_secret_name());
+            let name = existing
+                .token_secret
+                .as_ref()
+                .and_then(|meta| meta.name.clone())
+                .unwrap_or_else(|| plan.fresh_token_secret_name());
             TokenRecord::secret(&name)
         }
         TokenPlan::Request { .. } => {
+            let before = existing.token_record();
             let issued = match (before.kind.as_deref(), before.issued_at, before.expires_at) {
                 (Some("request"), Some(at), Some(until)) => Some((at, until)),
                 _ => None,
@@ -208,6 +249,118 @@ fn check_flags(flags: &InitFlags) -> Result<()> {
         plan::validate_server_flag(server)?;
     }
     Ok(())
+}
+
+/// The token Secret the ServiceAccount records, if it still exists (metadata only). A Secret
+/// that is not this identity's own (another ServiceAccount's token, or not made by
+/// kubectl-cicd) is refused: handing out its token would log the pipeline in as someone else.
+async fn recorded_token_secret(
+    cluster: &Cluster,
+    namespace: &str,
+    name: &str,
+    record: &TokenRecord,
+) -> Result<Option<ObjectMeta>> {
+    let Some(secret) = record
+        .secret_name
+        .as_deref()
+        .filter(|_| record.kind.as_deref() == Some("secret"))
+        .filter(|s| objects::is_token_secret_name(name, s))
+    else {
+        return Ok(None);
+    };
+    // Deleted (revoked): init makes a new one under a new name, never this one again.
+    let Some(meta) = cluster.get_secret_metadata(namespace, secret).await? else {
+        return Ok(None);
+    };
+    let owner = meta
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(objects::SA_NAME_ANNOTATION))
+        .map(String::as_str)
+        .unwrap_or("");
+    if owner != name {
+        return Err(Error::Identity(format!(
+            "Secret {namespace}/{secret}, which ServiceAccount {name} records as its token Secret \
+             ({}), holds a token of ServiceAccount {} ({} is {owner:?}), not of {name}: \
+             init will not hand out another identity's token, and changed nothing. Check who changed the record, \
+             then remove it and run init again for a new token: kubectl annotate -n {namespace} serviceaccount {name} {}-",
+            objects::TOKEN_SECRET,
+            if owner.is_empty() {
+                "(none named)"
+            } else {
+                owner
+            },
+            objects::SA_NAME_ANNOTATION,
+            objects::TOKEN_SECRET,
+        )));
+    }
+    if !crate::lifecycle::is_ours(&meta, Some(name)) {
+        return Err(Error::Identity(format!(
+            "Secret {namespace}/{secret}, which ServiceAccount {name} records as its token Secret, was not made by \
+             kubectl-cicd (no labels {MANAGED_BY_LABEL}={MANAGED_BY} and {IDENTITY_LABEL}={name}), so init changed nothing. \
+             Remove the record and run init again for a new token Secret: kubectl annotate -n {namespace} serviceaccount {name} {}-",
+            objects::TOKEN_SECRET,
+        )));
+    }
+    Ok(Some(meta))
+}
+
+/// Refuses a ServiceAccount, Role or RoleBinding of the identity's name that kubectl-cicd did
+/// not make: init would change it (and replace a RoleBinding, dropping its subjects' access),
+/// and `delete` would later remove it. There is no flag to take one over: labelling it says,
+/// on the object and in the cluster's audit log, that someone decided it is this identity's.
+fn refuse_foreign(existing: &Existing, namespace: &str, name: &str) -> Result<()> {
+    let metas = [
+        (
+            "ServiceAccount",
+            "serviceaccount",
+            existing.service_account.as_ref().map(|o| &o.metadata),
+        ),
+        ("Role", "role", existing.role.as_ref().map(|o| &o.metadata)),
+        (
+            "RoleBinding",
+            "rolebinding",
+            existing.role_binding.as_ref().map(|o| &o.metadata),
+        ),
+    ];
+    let foreign: Vec<(&str, &str)> = metas
+        .iter()
+        .filter_map(|(kind, resource, meta)| {
+            meta.filter(|m| !crate::lifecycle::is_ours(m, Some(name)))
+                .map(|_| (*kind, *resource))
+        })
+        .collect();
+    let Some((kind, _)) = foreign.first() else {
+        return Ok(());
+    };
+    let objects = foreign
+        .iter()
+        .map(|(kind, _)| format!("{kind} {namespace}/{name}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let resources = foreign
+        .iter()
+        .map(|(_, resource)| *resource)
+        .collect::<Vec<_>>()
+        .join(",");
+    Err(Error::Identity(format!(
+        "{objects} already {} and {} not made by kubectl-cicd (no labels {MANAGED_BY_LABEL}={MANAGED_BY} and \
+         {IDENTITY_LABEL}={name}), so init changed nothing. Choose another name for the identity (--name), \
+         or, if {} really this identity's, label {} yourself and run init again: \
+         kubectl label -n {namespace} {resources} {name} {MANAGED_BY_LABEL}={MANAGED_BY} {IDENTITY_LABEL}={name}",
+        if foreign.len() == 1 {
+            "exists"
+        } else {
+            "exist"
+        },
+        if foreign.len() == 1 { "was" } else { "were" },
+        if foreign.len() == 1 {
+            format!("the {kind} is")
+        } else {
+            "they are".to_string()
+        },
+        if foreign.len() == 1 { "it" } else { "them" },
+    )))
 }
 
 /// Refuses, before any request, an output init could not write at the end.
@@ -322,11 +475,13 @@ async fn obtain_token(
     cluster: &Cluster,
     plan: &Plan,
     desired: &Desired,
+    existing: &Existing,
     progress: &mut Progress,
 ) -> Result<Issued> {
     match (&desired.token_secret, plan.choices.token) {
         (Some(secret), TokenPlan::Secret) => {
-            identity::secret_token(ui, cluster, secret, progress).await
+            let reuse = existing.token_secret.is_some();
+            identity::secret_token(ui, cluster, secret, reuse, progress).await
         }
         (_, TokenPlan::Request { duration }) => {
             identity::request_token(ui, cluster, &plan.namespace, plan.name(), duration).await
@@ -340,11 +495,17 @@ pub fn held_rules(review: &RulesReview) -> Vec<Rule> {
     identity::held_rules(review)
 }
 
-/// The identity's objects as they are now (three reads; absent ones are `None`).
+/// The identity's objects as they are now (three reads, and the recorded token Secret's
+/// metadata when the ServiceAccount is ours and records one; absent ones are `None`).
 async fn existing(cluster: &Cluster, namespace: &str, name: &str) -> Result<Existing> {
-    Ok(Existing {
+    let mut existing = Existing {
         service_account: cluster.get_service_account(namespace, name).await?,
         role: cluster.get_role(namespace, name).await?,
         role_binding: cluster.get_role_binding(namespace, name).await?,
-    })
+        token_secret: None,
+    };
+    refuse_foreign(&existing, namespace, name)?;
+    existing.token_secret =
+        recorded_token_secret(cluster, namespace, name, &existing.token_record()).await?;
+    Ok(existing)
 }

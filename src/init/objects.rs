@@ -120,12 +120,45 @@ pub fn is_token_secret_name(name: &str, secret: &str) -> bool {
         })
 }
 
+/// A token Secret name that is not taken: `<name>-token-<5 characters>`.
+pub fn fresh_secret_name(name: &str, taken: &[&str]) -> String {
+    loop {
+        let candidate = format!("{name}-token-{}", random_suffix());
+        if !taken.contains(&candidate.as_str()) {
+            return candidate;
+        }
+    }
+}
+
+/// Five characters as Kubernetes' generateName uses (no vowels, no look-alikes).
+fn random_suffix() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    let mut n = hasher.finish();
+    (0..5)
+        .map(|_| {
+            let c = ALPHABET[(n % ALPHABET.len() as u64) as usize] as char;
+            n /= ALPHABET.len() as u64;
+            c
+        })
+        .collect()
+}
+
 /// What already exists under the identity's name (a re-run, or a name clash).
 #[derive(Debug, Clone, Default)]
 pub struct Existing {
     pub service_account: Option<ServiceAccount>,
     pub role: Option<Role>,
     pub role_binding: Option<RoleBinding>,
+    /// The token Secret the ServiceAccount records, while it exists (metadata only).
+    pub token_secret: Option<ObjectMeta>,
 }
 
 impl Existing {
@@ -232,7 +265,7 @@ pub fn desired(plan: &Plan, provenance: &Provenance, token: &TokenRecord) -> Des
     let secret_name = token
         .secret_name
         .clone()
-        .unwrap_or_else(|| plan.token_secret_name());
+        .unwrap_or_else(|| plan.fresh_token_secret_name());
     let token_secret = (plan.choices.token == TokenPlan::Secret).then(|| Secret {
         metadata: metadata(
             plan,
@@ -504,6 +537,17 @@ mod tests {
         assert_eq!(a[TOKEN_KIND], "request");
         assert_eq!(a[TOKEN_EXPIRES_AT], "2026-12-27T10:00:00Z");
         assert!(!a.contains_key(TOKEN_SECRET));
+    }
+
+    #[test]
+    fn new_secret_names_are_fresh_and_valid() {
+        let a = fresh_secret_name("ci-cd", &["ci-cd-token"]);
+        assert!(is_token_secret_name("ci-cd", &a), "{a}");
+        assert!(crate::init::plan::validate_name(&a).is_ok(), "{a}");
+        assert_eq!(a.len(), "ci-cd-token-".len() + 5);
+        let names: std::collections::BTreeSet<String> =
+            (0..20).map(|_| fresh_secret_name("ci-cd", &[])).collect();
+        assert!(names.len() > 15, "{names:?}");
     }
 
     #[test]

@@ -110,8 +110,12 @@ impl Plan {
         &self.choices.name
     }
 
-    pub fn token_secret_name(&self) -> String {
-        format!("{}-token", self.choices.name)
+    /// A new token Secret name, `<name>-token-<5 random characters>`: never a name used before,
+    /// so a token revoked by deleting its Secret is never issued again (a legacy token's claims
+    /// hold only the Secret's and ServiceAccount's names and uid, and RSA signatures are
+    /// deterministic: the same names give the same token).
+    pub fn fresh_token_secret_name(&self) -> String {
+        super::objects::fresh_secret_name(&self.choices.name, &[])
     }
 
     /// What the caller must be allowed to do to carry the plan out.

@@ -78,8 +78,29 @@ async fn run_with(
     *progress = Progress::new(&ns);
 
     let cluster = Cluster::connect(source.config.clone())?;
-    let found = super::find(&cluster, Scope::Namespace(&ns), Some(name)).await?;
+    // No init or rotate may add a token Secret while the identity is being deleted.
+    let me = source
+        .user_name
+        .clone()
+        .unwrap_or_else(|| "unknown user".into());
+    let lock = identity::lock(&ui, &cluster, &ns, name, &me).await?;
     progress.connected();
+    let result = delete_locked(&ui, &cluster, &ns, name, flags, progress).await;
+    identity::unlock(&ui, &cluster, lock).await;
+    result
+}
+
+/// Everything after the lock is taken: find, show, ask, delete.
+async fn delete_locked(
+    ui: &Ui,
+    cluster: &Cluster,
+    ns: &str,
+    name: &str,
+    flags: &DeleteFlags,
+    progress: &mut Progress,
+) -> Result<()> {
+    let ns = ns.to_string();
+    let found = super::find(cluster, Scope::Namespace(&ns), Some(name)).await?;
     let doomed = doomed(&found);
     if doomed.is_empty() {
         return Err(Error::Identity(format!(

@@ -15,7 +15,9 @@ use kube::core::PartialObjectMeta;
 use crate::cluster::Cluster;
 use crate::cluster::managed::Scope;
 use crate::error::Result;
-use crate::init::objects::{IDENTITY_LABEL, MANAGED_BY, MANAGED_BY_LABEL, SA_NAME_ANNOTATION};
+use crate::init::objects::{
+    IDENTITY_LABEL, MANAGED_BY, MANAGED_BY_LABEL, SA_NAME_ANNOTATION, is_token_secret_name,
+};
 
 /// The label selector of everything kubectl-cicd made, or of one identity.
 /// kube-apiserver keeps a successful token authentication for 10 seconds
@@ -69,10 +71,12 @@ impl Found {
 }
 
 /// Lists the objects carrying our labels (of every identity, or of `identity`) in `scope`.
-/// The label selector does the filtering on the server; [`is_ours`] checks again here.
+/// The label selector does the filtering on the server; [`is_ours`] checks again here, and an
+/// object only belongs to its identity under the identity's own name (labels can be copied
+/// onto anything: a labelled Role `payments` is not identity `ci-cd`'s Role).
 pub async fn find(cluster: &Cluster, scope: Scope<'_>, identity: Option<&str>) -> Result<Found> {
     let sel = selector(identity);
-    let keep = |meta: &ObjectMeta| is_ours(meta, identity);
+    let keep = |meta: &ObjectMeta| is_ours(meta, identity) && named_as_its_identity(meta);
     let service_accounts: Vec<PartialObjectMeta<ServiceAccount>> =
         cluster.list_labelled_metadata(scope, &sel).await?;
     let roles: Vec<Role> = cluster.list_labelled(scope, &sel).await?;
@@ -92,20 +96,32 @@ pub async fn find(cluster: &Cluster, scope: Scope<'_>, identity: Option<&str>) -
             .collect(),
         token_secrets: secrets
             .into_iter()
-            .filter(|o| keep(&o.metadata) && is_token_secret_of_its_identity(&o.metadata))
+            .filter(|o| {
+                is_ours(&o.metadata, identity) && is_token_secret_of_its_identity(&o.metadata)
+            })
             .collect(),
     })
 }
 
-/// A Secret of ours that names its identity's ServiceAccount as the token's owner.
-fn is_token_secret_of_its_identity(meta: &ObjectMeta) -> bool {
+/// Whether a ServiceAccount, Role or RoleBinding is named as the identity its label names.
+fn named_as_its_identity(meta: &ObjectMeta) -> bool {
+    identity_of(meta).is_some_and(|(_, identity)| meta.name.as_deref() == Some(identity.as_str()))
+}
+
+/// A Secret of ours, named as its identity's token Secrets are (`<name>-token[-<suffix>]`),
+/// that names its identity's ServiceAccount as the token's owner.
+pub fn is_token_secret_of_its_identity(meta: &ObjectMeta) -> bool {
     let Some((_, identity)) = identity_of(meta) else {
         return false;
     };
-    meta.annotations
-        .as_ref()
-        .and_then(|a| a.get(SA_NAME_ANNOTATION))
-        .is_some_and(|sa| *sa == identity)
+    meta.name
+        .as_deref()
+        .is_some_and(|name| is_token_secret_name(&identity, name))
+        && meta
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(SA_NAME_ANNOTATION))
+            .is_some_and(|sa| *sa == identity)
 }
 
 /// Objects by name, sorted by creation (oldest first).

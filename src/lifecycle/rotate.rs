@@ -33,7 +33,7 @@ use crate::init::plan::{
     DEFAULT_OUTPUT, DEFAULT_REQUEST_DURATION, validate_name, validate_namespace,
     validate_request_duration, validate_server_flag,
 };
-use crate::init::rfc3339;
+use crate::init::{objects, rfc3339};
 use crate::rbac::Rule;
 use crate::ui::Ui;
 
@@ -104,6 +104,40 @@ async fn run_with(
     progress.connected();
     ui.ok(format!("Connected as {}", me.username));
 
+    // From here on no other run may change the identity (two rotations at once would each
+    // revoke the other's token).
+    let lock = identity::lock(&ui, &cluster, &ns, name, &me.username).await?;
+    let result = rotate_locked(
+        &ui,
+        &cluster,
+        &source,
+        flags,
+        &path,
+        overwrite,
+        &me.username,
+        &lock,
+        progress,
+    )
+    .await;
+    identity::unlock(&ui, &cluster, lock).await;
+    result
+}
+
+/// Everything after the lock is taken: read, issue, verify, write, record, revoke.
+#[allow(clippy::too_many_arguments)]
+async fn rotate_locked(
+    ui: &Ui,
+    cluster: &Cluster,
+    source: &crate::kubeconfig::SourceContext,
+    flags: &RotateFlags,
+    path: &std::path::Path,
+    overwrite: bool,
+    me: &str,
+    lock: &Option<crate::cluster::IdentityLock>,
+    progress: &mut Progress,
+) -> Result<()> {
+    let name = flags.name.as_str();
+    let ns = source.namespace.clone();
     let sa = owned(
         cluster.get_service_account(&ns, name).await?,
         "ServiceAccount",
@@ -149,13 +183,7 @@ async fn run_with(
         .await?
         .into_iter()
         .filter(|s| is_ours(&s.metadata, Some(name)))
-        .filter(|s| {
-            s.metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(SA_NAME_ANNOTATION))
-                .is_some_and(|sa| sa == name)
-        })
+        .filter(|s| super::is_token_secret_of_its_identity(&s.metadata))
         .filter_map(|s| s.metadata.name.clone().map(|n| (n, s.metadata.uid.clone())))
         .collect();
     for (secret, _) in &old_secrets {
@@ -164,17 +192,18 @@ async fn run_with(
     let old_names: Vec<&str> = old_secrets.iter().map(|(n, _)| n.as_str()).collect();
 
     // Issue and verify; remove an unused new token Secret again if that fails.
-    let new_secret = (kind == TokenKind::Secret).then(|| fresh_secret_name(name, &old_names));
+    let new_secret =
+        (kind == TokenKind::Secret).then(|| objects::fresh_secret_name(name, &old_names));
     let issued = match issue_and_verify(
-        &ui,
-        &cluster,
-        &source,
+        ui,
+        cluster,
+        source,
         &ns,
         name,
         kind,
         flags,
         new_secret.as_deref(),
-        &me.username,
+        me,
         &intended,
         progress,
     )
@@ -183,20 +212,23 @@ async fn run_with(
         Ok(issued) => issued,
         Err(e) => {
             if let Some(secret) = &new_secret {
-                remove_unused(&cluster, &ns, secret, progress).await;
+                remove_unused(cluster, &ns, secret, progress).await;
             }
             return Err(e);
         }
     };
 
     let output = Output {
-        path: path.clone(),
+        path: path.to_path_buf(),
         overwrite,
         server: flags.server.clone(),
     };
-    if let Err(e) = identity::write_kubeconfig(&source, &ns, name, &issued, &output) {
+    // Only the lock's holder may write: a second run would revoke this token.
+    if let Err(e) = identity::check_lock(lock)
+        .and_then(|()| identity::write_kubeconfig(source, &ns, name, &issued, &output))
+    {
         if let Some(secret) = &new_secret {
-            remove_unused(&cluster, &ns, secret, progress).await;
+            remove_unused(cluster, &ns, secret, progress).await;
         }
         return Err(e);
     }
@@ -214,6 +246,7 @@ async fn run_with(
         }
         (None, None) => TokenRecord::request(None),
     };
+    identity::check_lock(lock)?;
     let what = format!("ServiceAccount {name}");
     progress.attempt(what.clone());
     cluster
@@ -266,7 +299,7 @@ async fn run_with(
             identity: name,
         },
     };
-    identity::next_steps(&ui, &path, &note);
+    identity::next_steps(ui, path, &note);
     Ok(())
 }
 
@@ -304,8 +337,8 @@ async fn issue_and_verify(
 ) -> Result<Issued> {
     let issued = match (kind, new_secret) {
         (TokenKind::Secret, Some(secret)) => {
-            identity::secret_token(ui, cluster, &token_secret(ns, name, secret, me), progress)
-                .await?
+            let secret = token_secret(ns, name, secret, me);
+            identity::secret_token(ui, cluster, &secret, false, progress).await?
         }
         _ => {
             let duration = flags.token_duration.unwrap_or(DEFAULT_REQUEST_DURATION);
@@ -325,37 +358,6 @@ async fn remove_unused(cluster: &Cluster, ns: &str, secret: &str, progress: &mut
             "Your kubeconfig was not changed and the current token still works; the unused new token Secret was deleted again.",
         );
     }
-}
-
-/// A token Secret name that is not taken: `<name>-token-<5 characters>`.
-pub fn fresh_secret_name(name: &str, taken: &[&str]) -> String {
-    loop {
-        let candidate = format!("{name}-token-{}", random_suffix());
-        if !taken.contains(&candidate.as_str()) {
-            return candidate;
-        }
-    }
-}
-
-/// Five characters as Kubernetes' generateName uses (no vowels, no look-alikes).
-fn random_suffix() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    let mut n = hasher.finish();
-    (0..5)
-        .map(|_| {
-            let c = ALPHABET[(n % ALPHABET.len() as u64) as usize] as char;
-            n /= ALPHABET.len() as u64;
-            c
-        })
-        .collect()
 }
 
 fn now() -> String {
@@ -427,20 +429,6 @@ pub fn recorded_service_account(sa: &ServiceAccount, record: &TokenRecord) -> Se
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn new_secret_names_are_fresh_and_valid() {
-        let a = fresh_secret_name("ci-cd", &["ci-cd-token"]);
-        assert!(
-            crate::init::objects::is_token_secret_name("ci-cd", &a),
-            "{a}"
-        );
-        assert!(crate::init::plan::validate_name(&a).is_ok(), "{a}");
-        assert_eq!(a.len(), "ci-cd-token-".len() + 5);
-        let names: std::collections::BTreeSet<String> =
-            (0..20).map(|_| fresh_secret_name("ci-cd", &[])).collect();
-        assert!(names.len() > 15, "{names:?}");
-    }
 
     #[test]
     fn the_recorded_service_account_keeps_our_fields_and_replaces_the_token_ones() {

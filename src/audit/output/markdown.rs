@@ -115,7 +115,7 @@ pub fn render(report: &Report, ctx: &Context) -> String {
     let _ = writeln!(
         out,
         "| Result | {} |",
-        cell(&gate_text(report, ctx.fail_on))
+        cell(&gate_text(report, ctx.fail_on, ctx.allow_gaps))
     );
 
     let _ = writeln!(out, "\n## Summary\n");

@@ -33,6 +33,8 @@ pub struct Context<'a> {
     pub requests: usize,
     /// `--sa`: the identity's access matrix.
     pub matrix: Option<&'a Matrix>,
+    /// `--allow-gaps`: collections that could not be read do not fail the run.
+    pub allow_gaps: bool,
 }
 
 /// The tool's name and version, for reports.
@@ -176,19 +178,64 @@ pub fn by_subject(findings: &[Finding]) -> Vec<(&SubjectRef, Vec<&Finding>)> {
     groups
 }
 
+/// How the run ends, as its exit code says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// No open finding at or above `--fail-on`, and everything was read (or gaps accepted).
+    Pass,
+    /// This many open findings at or above `--fail-on`: they count even when data is missing.
+    Fail(usize),
+    /// No such finding in what could be read, but some collections could not be read.
+    Incomplete,
+}
+
+/// The verdict: findings first (known bad beats unknown), then gaps unless accepted.
+pub fn verdict(report: &Report, fail_on: Option<Severity>, allow_gaps: bool) -> Verdict {
+    match failing(report, fail_on) {
+        0 if !report.gaps.is_empty() && !allow_gaps => Verdict::Incomplete,
+        0 => Verdict::Pass,
+        n => Verdict::Fail(n),
+    }
+}
+
+/// The collections named in the gaps: `clusterrolebindings, secrets`.
+fn gap_names(report: &Report) -> String {
+    report
+        .gaps
+        .iter()
+        .map(|g| g.split(':').next().unwrap_or(g))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// One sentence on the gate: `FAIL: 2 open findings at or above high (--fail-on high)`.
-pub fn gate_text(report: &Report, fail_on: Option<Severity>) -> String {
-    match fail_on {
-        None => "PASS: --fail-on none never fails on findings".to_string(),
+pub fn gate_text(report: &Report, fail_on: Option<Severity>, allow_gaps: bool) -> String {
+    let threshold = match fail_on {
+        None => "--fail-on none never fails on findings".to_string(),
         Some(t) => {
-            let n = failing(report, fail_on);
             let name = severity_name(t);
-            match n {
-                0 => format!("PASS: no open finding at or above {name} (--fail-on {name})"),
-                1 => format!("FAIL: 1 open finding at or above {name} (--fail-on {name})"),
-                n => format!("FAIL: {n} open findings at or above {name} (--fail-on {name})"),
-            }
+            format!("at or above {name} (--fail-on {name})")
         }
+    };
+    let gaps = gap_names(report);
+    match verdict(report, fail_on, allow_gaps) {
+        Verdict::Incomplete => format!(
+            "INCOMPLETE (exit {}): no open finding {threshold} in what could be read, but {gaps} could not be read, \
+             so rights granted there are unknown. Audit with a context that may list them, or pass --allow-gaps to accept the gaps.",
+            crate::audit::EXIT_INCOMPLETE
+        ),
+        Verdict::Pass if fail_on.is_none() && report.gaps.is_empty() => {
+            format!("PASS: {threshold}")
+        }
+        Verdict::Pass if fail_on.is_none() => {
+            format!("PASS: {threshold}; not read, accepted with --allow-gaps: {gaps}")
+        }
+        Verdict::Pass if report.gaps.is_empty() => format!("PASS: no open finding {threshold}"),
+        Verdict::Pass => format!(
+            "PASS: no open finding {threshold} in what could be read; not read, accepted with --allow-gaps: {gaps}"
+        ),
+        Verdict::Fail(1) => format!("FAIL: 1 open finding {threshold}"),
+        Verdict::Fail(n) => format!("FAIL: {n} open findings {threshold}"),
     }
 }
 
@@ -283,7 +330,43 @@ pub(crate) mod tests {
             fail_on: Some(Severity::High),
             requests: 7,
             matrix: None,
+            allow_gaps: false,
         }
+    }
+
+    #[test]
+    fn gaps_fail_the_gate_unless_accepted_and_findings_come_first() {
+        let mut r = sample();
+        r.findings.clear();
+        assert_eq!(
+            verdict(&r, Some(Severity::High), false),
+            Verdict::Incomplete
+        );
+        let text = gate_text(&r, Some(Severity::High), false);
+        assert!(
+            text.starts_with("INCOMPLETE (exit 3)")
+                && text.contains("clusterrolebindings could not be read"),
+            "{text}"
+        );
+        assert!(text.contains("--allow-gaps"), "{text}");
+        assert_eq!(verdict(&r, None, false), Verdict::Incomplete);
+        assert_eq!(verdict(&r, Some(Severity::High), true), Verdict::Pass);
+        let accepted = gate_text(&r, Some(Severity::High), true);
+        assert!(
+            accepted.starts_with("PASS")
+                && accepted.contains("accepted with --allow-gaps: clusterrolebindings"),
+            "{accepted}"
+        );
+        r.gaps.clear();
+        assert_eq!(
+            gate_text(&r, Some(Severity::High), false),
+            "PASS: no open finding at or above high (--fail-on high)"
+        );
+        let with_findings = sample();
+        assert_eq!(
+            verdict(&with_findings, Some(Severity::High), false),
+            Verdict::Fail(2)
+        );
     }
 
     #[test]
@@ -293,7 +376,7 @@ pub(crate) mod tests {
         assert_eq!(failing(&r, Some(Severity::High)), 2);
         assert_eq!(failing(&r, Some(Severity::Low)), 4);
         assert_eq!(failing(&r, None), 0);
-        assert!(gate_text(&r, Some(Severity::High)).starts_with("FAIL: 2 open findings"));
+        assert!(gate_text(&r, Some(Severity::High), false).starts_with("FAIL: 2 open findings"));
     }
 
     #[test]

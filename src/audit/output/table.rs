@@ -175,7 +175,7 @@ pub fn render(report: &Report, ctx: &Context, color: bool) -> String {
             ))
         );
     }
-    let _ = writeln!(out, "{}", gate_text(report, ctx.fail_on));
+    let _ = writeln!(out, "{}", gate_text(report, ctx.fail_on, ctx.allow_gaps));
     out
 }
 

@@ -550,6 +550,8 @@ fn standard_types() -> Vec<ResourceType> {
             true,
         )
         .short_names(&["netpol"]),
+        // coordination.k8s.io/v1 (kubectl-cicd locks an identity with a Lease)
+        rt("coordination.k8s.io", "v1", "leases", "Lease", true),
         // policy/v1
         rt(
             "policy",
