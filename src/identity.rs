@@ -248,25 +248,40 @@ pub async fn verify(
             who.username
         )));
     }
-    let review = as_robot
-        .rules_review(namespace)
-        .await
-        .map_err(|e| match e {
-            Error::Api {
-                code,
-                reason,
-                message,
-                ..
-            } => Error::Api {
-                context: format!("verifying the new token (SelfSubjectRulesReview as {subject})"),
-                code,
-                reason,
-                message,
-            },
-            other => other,
-        })?;
-    let granted = held_rules(&review);
-    let verification = rbac::verify(intended, &granted);
+    // kube-apiserver authorizes from an informer's cache of the RBAC objects, so a RoleBinding
+    // written a moment ago may not count yet: while rules are only missing (nothing risky is
+    // extra), ask again a few times before calling the identity short of rights.
+    let mut attempt = 0;
+    let verification = loop {
+        let review = as_robot
+            .rules_review(namespace)
+            .await
+            .map_err(|e| match e {
+                Error::Api {
+                    code,
+                    reason,
+                    message,
+                    ..
+                } => Error::Api {
+                    context: format!(
+                        "verifying the new token (SelfSubjectRulesReview as {subject})"
+                    ),
+                    code,
+                    reason,
+                    message,
+                },
+                other => other,
+            })?;
+        let verification = rbac::verify(intended, &held_rules(&review));
+        attempt += 1;
+        if verification.passed()
+            || !verification.unexpected_risky.is_empty()
+            || attempt >= VERIFY_ATTEMPTS
+        {
+            break verification;
+        }
+        tokio::time::sleep(VERIFY_RETRY_WAIT).await;
+    };
     verification_report(ui, &subject, &verification);
     if !verification.passed() {
         return Err(Error::Verification(verification.summary()));
@@ -274,6 +289,11 @@ pub async fn verify(
     ui.ok("Verified with the new token");
     Ok(())
 }
+
+/// How often verification asks for the new identity's rules while some are missing, and the
+/// wait between: RBAC changes reach kube-apiserver's authorizer within well under a second.
+const VERIFY_ATTEMPTS: u32 = 4;
+const VERIFY_RETRY_WAIT: std::time::Duration = std::time::Duration::from_millis(750);
 
 /// The can / cannot summary of the new identity.
 pub fn verification_report(ui: &Ui, subject: &str, v: &rbac::Verification) {

@@ -821,6 +821,8 @@ on_both_servers! {
 /// or an object in a namespace of that name).
 fn every_rule_fires_on_its_positive_twin_and_not_on_its_negative(env) {
     env.seed(twins());
+    // The JSON and SARIF reads below must see the same cluster.
+    env.wait_for_settled_namespaces();
     let run = audit(&env, "admin", &["-A", "-o", "json", "--fail-on", "none"]);
     assert!(run.ok(), "{run:?}");
     let report = json(&run);

@@ -437,6 +437,27 @@ impl Env {
         versions
     }
 
+    /// On the real control plane, waits until no namespace is still terminating (earlier tests'
+    /// namespaces, which cluster-wide reads would otherwise see come and go); at most 60 s.
+    pub fn wait_for_settled_namespaces(&self) {
+        let Server::Real(cluster) = &self.server else {
+            return;
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let list = cluster.get_json("/api/v1/namespaces").unwrap_or_default();
+            let terminating = list["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|ns| ns["status"]["phase"] == "Terminating");
+            if !terminating || Instant::now() > deadline {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
     /// Polls `done` for up to 30 s.
     pub fn wait_for(&self, mut done: impl FnMut() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(30);
