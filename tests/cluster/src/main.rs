@@ -113,6 +113,12 @@ fn serve(args: &ServerArgs) -> Result<ExitCode, String> {
         cluster.url(),
         cluster.started_in().as_secs_f64()
     );
+    let memory: Vec<String> = cluster
+        .resident_kb()
+        .iter()
+        .map(|(part, kb)| format!("{part} {} MB", kb / 1024))
+        .collect();
+    println!("resident memory: {}", memory.join(", "));
     println!("kubeconfigs in {dir}:");
     println!("  admin.kubeconfig  cluster administrator (system:masters), namespace demo");
     println!("  alice.kubeconfig  admin of namespace team-a");

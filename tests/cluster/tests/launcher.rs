@@ -45,6 +45,13 @@ fn serve(dir: &Path) -> Child {
         first.starts_with("cicd-cluster is serving at https://127.0.0.1:"),
         "{first}"
     );
+    let memory = lines.next().expect("a second line").unwrap();
+    for part in ["etcd", "kube-apiserver", "kube-controller-manager"] {
+        assert!(
+            memory.contains(&format!("{part} ")) && memory.contains(" MB"),
+            "{memory}"
+        );
+    }
     // Drain the rest so the launcher never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     child
