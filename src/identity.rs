@@ -466,9 +466,30 @@ pub struct Progress {
     unsure: Option<String>,
     /// The local side, e.g. "No kubeconfig was written."
     note: Option<String>,
+    /// The identity's lock while the run holds it. A signal ends the run by dropping its
+    /// future, and the lock's release with it: the command gives it back from here instead,
+    /// so that running it again is not refused until the lock expires.
+    held_lock: Option<(Cluster, IdentityLock)>,
 }
 
 impl Progress {
+    /// The run now holds `lock`.
+    pub fn hold_lock(&mut self, cluster: &Cluster, lock: &Option<IdentityLock>) {
+        self.held_lock = lock.clone().map(|l| (cluster.clone(), l));
+    }
+
+    /// The run gave its lock back.
+    pub fn lock_released(&mut self) {
+        self.held_lock = None;
+    }
+
+    /// Gives back a lock the run still held when it ended early.
+    pub async fn release_lock(&mut self, ui: &Ui) {
+        if let Some((cluster, lock)) = self.held_lock.take() {
+            unlock(ui, &cluster, Some(lock)).await;
+        }
+    }
+
     pub fn new(namespace: &str) -> Progress {
         Progress {
             namespace: namespace.to_string(),

@@ -189,9 +189,10 @@ fn outputs_that_are_not_plain_new_files_are_refused_before_anything_changes() {
 // Finding 6: SIGTERM and Ctrl-C part-way give the part-way report and the shell's exit code.
 #[test]
 fn a_signal_part_way_reports_what_exists_and_leaves_no_temporary_file() {
-    let env = env();
+    // Each signal on a fresh server: a second run would first read the token Secret the first
+    // one recorded (held back by the fault below) and reuse it.
     for (signal, code) in [("-TERM", 143), ("-INT", 130)] {
-        env.sandbox().clear_request_log();
+        let env = env();
         // The filled token Secret is read slowly: every object exists by then.
         env.sandbox().inject_fault(Fault::new(
             Some("GET"),
@@ -205,11 +206,12 @@ fn a_signal_part_way_reports_what_exists_and_leaves_no_temporary_file() {
             .sandbox()
             .request_log()
             .iter()
-            .any(|e| e.method == "PATCH" && e.path.contains("/secrets/ci-cd-token"))
+            // The token Secret is created (POST) under a fresh name: every object exists then.
+            .any(|e| e.method == "POST" && e.path.starts_with("/api/v1/namespaces/team-a/secrets"))
         {
             assert!(
                 started.elapsed() < Duration::from_secs(30),
-                "init applied its objects and token Secret"
+                "{signal}: init applied its objects and token Secret"
             );
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -239,11 +241,11 @@ fn a_signal_part_way_reports_what_exists_and_leaves_no_temporary_file() {
         );
         assert!(!env.path("kubeconfig_ci_cd.yaml").exists());
         assert_eq!(leftovers(&env), Vec::<String>::new());
+        // A re-run finishes the job.
+        let run = plugin(&env, "alice", INIT);
+        assert!(run.ok(), "{signal}: {run:?}");
+        assert_eq!(leftovers(&env), Vec::<String>::new());
     }
-    // A re-run finishes the job.
-    let run = plugin(&env, "alice", INIT);
-    assert!(run.ok(), "{run:?}");
-    assert_eq!(leftovers(&env), Vec::<String>::new());
 }
 
 // Finding 8: text from the cluster cannot drive the terminal nor the Markdown report.
@@ -312,7 +314,9 @@ fn passwords_in_server_and_proxy_urls_are_never_shown() {
     );
     let mut outputs = Vec::new();
     for format in ["table", "json", "sarif", "markdown"] {
-        let run = env.plugin(&server_kc, &["audit", "-o", format]);
+        // alice cannot read the cluster-wide objects: accepting that gap, the audit passes or
+        // finds something, and either way its output is what is checked here.
+        let run = env.plugin(&server_kc, &["audit", "-o", format, "--allow-gaps"]);
         assert!(matches!(run.code, Some(0 | 1)), "{format}: {run:?}");
         outputs.push(run);
     }

@@ -32,7 +32,7 @@ pub fn lease_name(name: &str) -> String {
 }
 
 /// A held lock; give it back with [`Cluster::unlock_identity`].
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct IdentityLock {
     namespace: String,
     lease: String,

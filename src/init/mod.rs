@@ -34,6 +34,7 @@ pub async fn run(global: &GlobalFlags, flags: &InitFlags) -> Result<()> {
         result = run_with(global, flags, &mut progress) => result,
         signal = stop => Err(Error::Interrupted(signal)),
     };
+    progress.release_lock(&Ui::detect(flags.yes)).await;
     result.map_err(|e| progress.explain(e))
 }
 
@@ -99,6 +100,7 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
     } else {
         identity::lock(&ui, &cluster, &namespace, plan.name(), &me.username).await?
     };
+    progress.hold_lock(&cluster, &lock);
     let result = apply_and_write(
         &ui,
         &source,
@@ -111,6 +113,7 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
     )
     .await;
     identity::unlock(&ui, &cluster, lock).await;
+    progress.lock_released();
     result
 }
 

@@ -46,6 +46,7 @@ pub async fn run(global: &GlobalFlags, flags: &RotateFlags) -> Result<()> {
         result = run_with(global, flags, &mut progress) => result,
         signal = stop => Err(Error::Interrupted(signal)),
     };
+    progress.release_lock(&Ui::detect(false)).await;
     result.map_err(|e| progress.explain(e))
 }
 
@@ -107,6 +108,7 @@ async fn run_with(
     // From here on no other run may change the identity (two rotations at once would each
     // revoke the other's token).
     let lock = identity::lock(&ui, &cluster, &ns, name, &me.username).await?;
+    progress.hold_lock(&cluster, &lock);
     let result = rotate_locked(
         &ui,
         &cluster,
@@ -120,6 +122,7 @@ async fn run_with(
     )
     .await;
     identity::unlock(&ui, &cluster, lock).await;
+    progress.lock_released();
     result
 }
 
