@@ -506,6 +506,12 @@ fn controller_manager_flags(dir: &Path) -> Vec<String> {
         format!("--service-account-private-key-file={}", d("sa.key")),
         format!("--root-ca-file={}", d("ca.crt")),
         "--use-service-account-credentials=false".into(),
+        // The default client limit (20 requests/s) lets the token controller fill about ten
+        // token Secrets a second (a GET and an UPDATE each): far too slow for test clusters
+        // that make thousands.
+        "--kube-api-qps=1000".into(),
+        "--kube-api-burst=2000".into(),
+        "--concurrent-serviceaccount-token-syncs=10".into(),
         "--leader-elect=false".into(),
         "--secure-port=0".into(),
         "--v=1".into(),
