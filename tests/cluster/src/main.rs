@@ -65,13 +65,7 @@ fn start(args: &ServerArgs) -> Result<Cluster, String> {
         max_token_expiration: args.max_token_expiration.map(Duration::from_secs),
         ..Options::default()
     };
-    for file in &args.seeds {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read seed file {}: {e}", file.display()))?;
-        let docs = cicd_sandbox::seed::parse_documents(&text)
-            .map_err(|e| format!("seed file {}: {e}", file.display()))?;
-        options.seed_objects.extend(docs);
-    }
+    options.seed_objects = cicd_sandbox::seed::read_files(&args.seeds)?;
     let cluster = Cluster::start(options)?;
     cluster.write_kubeconfigs(cluster.dir()).map_err(|e| {
         format!(

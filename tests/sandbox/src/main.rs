@@ -90,13 +90,7 @@ fn start(args: &ServerArgs, port: u16) -> Result<(Sandbox, PathBuf), String> {
         namespace_deletion_delay: args.namespace_deletion_delay,
         ..Config::default()
     };
-    for file in &args.seeds {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| format!("cannot read seed file {}: {e}", file.display()))?;
-        let docs = cicd_sandbox::seed::parse_documents(&text)
-            .map_err(|e| format!("seed file {}: {e}", file.display()))?;
-        config.seed_objects.extend(docs);
-    }
+    config.seed_objects = cicd_sandbox::seed::read_files(&args.seeds)?;
     let sandbox = Sandbox::start(config)?;
     let dir = match &args.dir {
         Some(d) => d.clone(),

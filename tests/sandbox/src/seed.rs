@@ -124,6 +124,19 @@ pub fn seed_defaults(st: &mut State) -> Result<(), String> {
     Ok(())
 }
 
+/// The objects of every `--seed FILE`, in order (the launchers of both test servers read them).
+pub fn read_files(files: &[std::path::PathBuf]) -> Result<Vec<Value>, String> {
+    let mut objects = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("cannot read seed file {}: {e}", file.display()))?;
+        let docs =
+            parse_documents(&text).map_err(|e| format!("seed file {}: {e}", file.display()))?;
+        objects.extend(docs);
+    }
+    Ok(objects)
+}
+
 /// Parses multi-document YAML (as `kubectl apply -f` reads it); `List` kinds are unpacked.
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
     let docs: Vec<Value> =
