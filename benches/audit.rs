@@ -40,7 +40,8 @@
 //! Environment: `AUDIT_BENCH_REPS` (default 5) runs of each timed command (the analysis runs
 //! twice as often, plus one); `AUDIT_BENCH_BIN=PATH` times another plugin binary (e.g.
 //! `target/release/kubectl-cicd` from `cargo build --release`); `AUDIT_BENCH_REPORT=FILE`
-//! keeps the audit's JSON report; `AUDIT_BENCH_ONLY=analysis` runs (d) alone (for profiling).
+//! keeps the audit's JSON report; `AUDIT_BENCH_ONLY=analysis` runs (d) alone (for profiling);
+//! `AUDIT_BENCH_DUMP=FILE` only writes the synthetic cluster to FILE as a JSON `List`.
 //! Without `kubectl` on `PATH`, (b) and (c) are skipped.
 
 use std::collections::BTreeMap;
@@ -650,6 +651,17 @@ fn main() {
         println!("the audit benchmark runs under `cargo bench --bench audit` only");
         return;
     }
+    if let Some(path) = std::env::var_os("AUDIT_BENCH_DUMP") {
+        // The synthetic cluster as a JSON List, for `cicd-sandbox serve --seed` and comparing
+        // a change's `audit -A -o json` with the one before it.
+        let list = json!({"apiVersion": "v1", "kind": "List", "items": generate(1)});
+        std::fs::write(
+            &path,
+            serde_json::to_string(&list).expect("objects serialize"),
+        )
+        .expect("the dump is written");
+        return;
+    }
     if std::env::var("AUDIT_BENCH_ONLY").is_ok_and(|v| v == "matrix") {
         print_matrix_scaling(reps);
         return;
@@ -1036,7 +1048,7 @@ fn phases(bench: &Bench, reps: usize) -> Vec<(&'static str, Duration)> {
                 .await
                 .expect("kube config");
             let cluster = Cluster::connect(config).expect("client");
-            gather::gather(&cluster, &gather::Where::AllNamespaces)
+            gather::gather(&cluster, kubectl_cicd::cluster::Namespaces::All)
                 .await
                 .expect("gather")
         });

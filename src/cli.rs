@@ -5,6 +5,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::audit::exceptions::{Ignore, parse_ignore};
+use crate::names::parse_name;
+
 /// kubectl cicd: least-privilege CI/CD access to a Kubernetes namespace.
 #[derive(Debug, Parser)]
 #[command(
@@ -129,14 +132,22 @@ Exit codes: 0 no open finding at or above --fail-on, 1 findings, 2 could not aud
 3 incomplete: no such finding in what could be read, but some RBAC objects could not be read
 (pass --allow-gaps to accept that).";
 
+/// `-A`: every namespace instead of one (audit, list). It excludes `-n`; clap sees that only
+/// when both follow the subcommand, and [`crate::target::Target::resolve`] checks it again.
+#[derive(Debug, Clone, Args, Default)]
+pub struct AllNamespacesFlag {
+    /// Every namespace (audit: default is the current namespace, plus the cluster-wide bindings that reach into it).
+    #[arg(short = 'A', long, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+}
+
 /// `kubectl cicd audit` flags.
 #[derive(Debug, Clone, Args)]
 pub struct AuditFlags {
-    /// Audit every namespace (default: the current namespace, plus the cluster-wide bindings that reach into it).
-    #[arg(short = 'A', long, conflicts_with = "namespace")]
-    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub namespaces: AllNamespacesFlag,
     /// Show one ServiceAccount of the namespace: its effective permissions (kinds x verbs) and its findings.
-    #[arg(long, value_name = "NAME", conflicts_with = "all_namespaces")]
+    #[arg(long, value_name = "NAME", value_parser = parse_name, conflicts_with = "all_namespaces")]
     pub sa: Option<String>,
     /// Output format: table for people, json and sarif for pipelines, markdown for auditors.
     #[arg(short = 'o', long, value_enum, default_value_t = AuditFormat::Table)]
@@ -155,8 +166,8 @@ pub struct AuditFlags {
     /// cluster-scoped object. Accepted findings are still shown, as accepted, and never fail
     /// the run. Objects can carry the exception themselves: the annotations
     /// kubectl-cicd.io/ignore: "RULE,RULE" and kubectl-cicd.io/ignore-reason.
-    #[arg(long, value_name = "RULE[:NAMESPACE/NAME]")]
-    pub ignore: Vec<String>,
+    #[arg(long, value_name = "RULE[:NAMESPACE/NAME]", value_parser = parse_ignore)]
+    pub ignore: Vec<Ignore>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -191,6 +202,35 @@ pub enum PresetName {
     WelkinDemo,
 }
 
+/// A verb `--verbs` may grant: the standard ones of a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Verb {
+    Get,
+    List,
+    Watch,
+    Create,
+    Update,
+    Patch,
+    Delete,
+    Deletecollection,
+}
+
+impl Verb {
+    /// As RBAC spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "get",
+            Verb::List => "list",
+            Verb::Watch => "watch",
+            Verb::Create => "create",
+            Verb::Update => "update",
+            Verb::Patch => "patch",
+            Verb::Delete => "delete",
+            Verb::Deletecollection => "deletecollection",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TokenKind {
     /// A long-lived token in a kubernetes.io/service-account-token Secret, revoked by deleting the Secret.
@@ -202,7 +242,7 @@ pub enum TokenKind {
 #[derive(Debug, Clone, Args)]
 pub struct InitFlags {
     /// Name of the ServiceAccount, Role and RoleBinding.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = parse_name)]
     pub name: Option<String>,
     /// Pre-select the kinds of a preset.
     #[arg(long, value_enum)]
@@ -211,8 +251,8 @@ pub struct InitFlags {
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub kinds: Vec<String>,
     /// Verbs granted on --kinds (default: get,list,watch,create,update,patch,delete).
-    #[arg(long, value_delimiter = ',', value_name = "LIST")]
-    pub verbs: Vec<String>,
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "LIST")]
+    pub verbs: Vec<Verb>,
     /// Kinds granted get, list and watch only.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub read_only_kinds: Vec<String>,
@@ -279,9 +319,8 @@ are deleted.";
 /// `kubectl cicd list` flags.
 #[derive(Debug, Clone, Args)]
 pub struct ListFlags {
-    /// List identities in every namespace.
-    #[arg(short = 'A', long, conflicts_with = "namespace")]
-    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub namespaces: AllNamespacesFlag,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = ListFormat::Table)]
     pub output: ListFormat,
@@ -299,7 +338,7 @@ pub enum ListFormat {
 #[derive(Debug, Clone, Args)]
 pub struct RotateFlags {
     /// The identity (its ServiceAccount's name).
-    #[arg(value_name = "NAME")]
+    #[arg(value_name = "NAME", value_parser = parse_name)]
     pub name: String,
     /// The kind of the new token (default: the kind the identity has now).
     #[arg(long, value_enum)]
@@ -325,7 +364,7 @@ pub struct RotateFlags {
 #[derive(Debug, Clone, Args)]
 pub struct DeleteFlags {
     /// The identity (its ServiceAccount's name).
-    #[arg(value_name = "NAME")]
+    #[arg(value_name = "NAME", value_parser = parse_name)]
     pub name: String,
     /// Delete without asking.
     #[arg(short = 'y', long)]
@@ -447,7 +486,7 @@ mod tests {
         };
         assert_eq!(flags.output, AuditFormat::Table);
         assert_eq!(flags.fail_on, FailOn::High);
-        assert!(!flags.all_namespaces && flags.sa.is_none() && flags.ignore.is_empty());
+        assert!(!flags.namespaces.all_namespaces && flags.sa.is_none() && flags.ignore.is_empty());
 
         let cli = Cli::try_parse_from([
             "kubectl-cicd",
@@ -466,10 +505,16 @@ mod tests {
         let Command::Audit(flags) = cli.command else {
             panic!("audit parses as audit");
         };
-        assert!(flags.all_namespaces);
+        assert!(flags.namespaces.all_namespaces);
         assert_eq!(flags.output, AuditFormat::Sarif);
         assert_eq!(flags.fail_on, FailOn::None);
-        assert_eq!(flags.ignore, vec!["wildcard", "secrets-read:team-a/ci"]);
+        assert_eq!(
+            flags.ignore,
+            vec![
+                parse_ignore("wildcard").unwrap(),
+                parse_ignore("secrets-read:team-a/ci").unwrap()
+            ]
+        );
     }
 
     #[test]
@@ -479,6 +524,18 @@ mod tests {
             &["kubectl-cicd", "audit", "-A", "--sa", "ci"][..],
             &["kubectl-cicd", "audit", "--fail-on", "severe"][..],
             &["kubectl-cicd", "audit", "-o", "yaml"][..],
+            &["kubectl-cicd", "audit", "--ignore", "no-such-rule"][..],
+            &["kubectl-cicd", "audit", "--sa", "Not_A_Name"][..],
+            &["kubectl-cicd", "init", "--name", "CI_CD"][..],
+            &[
+                "kubectl-cicd",
+                "init",
+                "--kinds",
+                "deploy",
+                "--verbs",
+                "get,frobnicate",
+            ][..],
+            &["kubectl-cicd", "delete", "ci/cd"][..],
         ] {
             let err = Cli::try_parse_from(args).expect_err("refused");
             assert_eq!(err.exit_code(), 2, "{args:?}: {err}");

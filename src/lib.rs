@@ -1,4 +1,9 @@
 //! kubectl-cicd: least-privilege CI/CD access to Kubernetes namespaces.
+//!
+//! Layers, top to bottom (data flows down): the command line (`cli`, `target`), the commands
+//! (`init`, `audit`, `lifecycle`) and what they share (`managed`, `names`, `issue`,
+//! `progress`, `run_lock`), the pure RBAC core (`rbac`), cluster access (`cluster`,
+//! `kubeconfig`), and the terminal (`ui`, `text`). See docs/architecture.md.
 
 pub mod audit;
 pub mod cli;
@@ -6,11 +11,18 @@ pub mod cluster;
 pub mod completion;
 pub mod error;
 pub mod exec_guard;
-pub mod identity;
 pub mod init;
 pub mod interrupt;
+pub mod issue;
+pub mod k8s;
 pub mod kubeconfig;
 pub mod lifecycle;
+pub mod managed;
+pub mod names;
+pub mod progress;
 pub mod rbac;
+pub mod run_lock;
+pub mod target;
 pub mod text;
+pub mod timestamp;
 pub mod ui;

@@ -2,7 +2,7 @@
 //!
 //! Human text goes to stderr so stdout stays clean for data (`--dry-run` YAML).
 //! Questions are asked only when stdin and stderr are both terminals and `--yes` was not
-//! given: dialoguer would otherwise wait on the keyboard or loop (see DESIGN.md).
+//! given: dialoguer would otherwise wait on the keyboard, or loop when there is no terminal.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -13,22 +13,52 @@ use dialoguer::theme::ColorfulTheme;
 use crate::error::{Error, Result};
 use crate::text::printable;
 
+/// Whether a command may ask questions at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prompts {
+    /// On a terminal, ask.
+    Ask,
+    /// Never ask (`--yes`, or a command without questions).
+    Never,
+}
+
+impl Prompts {
+    /// `Never` with `--yes`, else `Ask`.
+    pub fn unless(yes: bool) -> Prompts {
+        if yes { Prompts::Never } else { Prompts::Ask }
+    }
+}
+
+/// `NO_COLOR` is set: any non-empty value turns colour off (no-color.org), `NO_COLOR=0` too.
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// Colour for data on stdout (the audit table): on a terminal, or with `CLICOLOR_FORCE`
+/// (non-empty and not `0`); never with [`no_color`].
+pub fn stdout_color() -> bool {
+    if no_color() {
+        return false;
+    }
+    std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0")
+        || std::io::stdout().is_terminal()
+}
+
 pub struct Ui {
     interactive: bool,
     progress: bool,
 }
 
 impl Ui {
-    /// Looks at the terminal and the environment (`NO_COLOR`).
-    pub fn detect(yes: bool) -> Ui {
+    /// Looks at the terminal and the environment ([`no_color`]).
+    pub fn detect(prompts: Prompts) -> Ui {
         let stderr_tty = std::io::stderr().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        if no_color || !stderr_tty {
+        if no_color() || !stderr_tty {
             console::set_colors_enabled_stderr(false);
             console::set_colors_enabled(false);
         }
         Ui {
-            interactive: !yes && std::io::stdin().is_terminal() && stderr_tty,
+            interactive: prompts == Prompts::Ask && std::io::stdin().is_terminal() && stderr_tty,
             progress: stderr_tty,
         }
     }
@@ -148,6 +178,26 @@ impl Ui {
             Spinner { bar: None }
         }
     }
+}
+
+/// `head` then `items` comma-separated and wrapped at `width`; continuation lines indented.
+pub fn wrap(head: &str, items: &[String], width: usize) -> String {
+    let mut lines = vec![head.trim_end().to_string()];
+    for (i, item) in items.iter().enumerate() {
+        let piece = if i + 1 < items.len() {
+            format!("{item},")
+        } else {
+            item.clone()
+        };
+        let last = lines.last_mut().expect("one line at least");
+        if last.chars().count() + 1 + piece.len() > width && i > 0 {
+            lines.push(format!("      {piece}"));
+        } else {
+            last.push(' ');
+            last.push_str(&piece);
+        }
+    }
+    lines.join("\n")
 }
 
 /// Writes data (YAML, JSON, a table) to stdout. A reader that went away (`| head`) ends the

@@ -129,7 +129,9 @@ fn cases() -> Vec<Case> {
             args: &["init", "--preset", "web-app", "--yes", "--name", "CI_CD"],
             prepare: None,
             code: 2,
-            says: &["invalid name \"CI_CD\": a ServiceAccount name must be lower-case letters"],
+            says: &[
+                "invalid value 'CI_CD' for '--name <NAME>': a ServiceAccount name must be lower-case letters",
+            ],
             before_any_request: false,
             needs_sandbox: false,
         },
@@ -140,7 +142,7 @@ fn cases() -> Vec<Case> {
             prepare: None,
             code: 2,
             says: &[
-                "invalid name \"ci/cd\"",
+                "invalid value 'ci/cd' for '--name <NAME>'",
                 "'/' and '%' are not allowed in Role and RoleBinding names",
             ],
             before_any_request: false,
@@ -152,7 +154,7 @@ fn cases() -> Vec<Case> {
             args: &["delete", "ci/cd", "--yes"],
             prepare: None,
             code: 2,
-            says: &["invalid name \"ci/cd\""],
+            says: &["invalid value 'ci/cd' for '<NAME>'"],
             before_any_request: true,
             needs_sandbox: false,
         },

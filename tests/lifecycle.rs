@@ -419,7 +419,7 @@ fn rotate_refuses_what_it_cannot_rotate(env) {
     let cases: &[(&[&str], i32, &str)] = &[
         (&["rotate", "nobody"], 1, &nobody),
         (&["rotate", "hand-made"], 1, &hand_made),
-        (&["rotate", "Bad_Name"], 2, "invalid name \"Bad_Name\""),
+        (&["rotate", "Bad_Name"], 2, "invalid value 'Bad_Name' for '<NAME>'"),
         (
             &["rotate", "x", "--token", "secret", "--token-duration", "1h"],
             2,

@@ -67,11 +67,11 @@ pub const DEFAULT_MANY_ROLES: usize = 4;
 pub const DEFAULT_MANY_SUBJECTS: usize = 5;
 
 /// Label `init` puts on what it manages.
-pub const MANAGED_BY_LABEL: &str = crate::init::objects::MANAGED_BY_LABEL;
+pub const MANAGED_BY_LABEL: &str = crate::managed::MANAGED_BY_LABEL;
 /// Its value.
-pub const MANAGED_BY: &str = crate::init::objects::MANAGED_BY;
+pub const MANAGED_BY: &str = crate::managed::MANAGED_BY;
 /// The Role annotation holding the rules `init` granted (a JSON list of rules).
-pub const INTENDED_RULES: &str = crate::init::objects::INTENDED_RULES;
+pub const INTENDED_RULES: &str = crate::managed::INTENDED_RULES;
 /// ServiceAccount annotations that map it to a cloud IAM identity.
 pub const CLOUD_IDENTITY_ANNOTATIONS: &[&str] = &[
     "eks.amazonaws.com/role-arn",
@@ -1599,7 +1599,7 @@ impl<'a> Ctx<'a> {
             let identity = role
                 .meta
                 .labels
-                .get(crate::init::objects::IDENTITY_LABEL)
+                .get(crate::managed::IDENTITY_LABEL)
                 .cloned()
                 .unwrap_or_else(|| role.meta.name.clone());
             let rule = rules::rule("drift").expect("rule");
@@ -2182,8 +2182,10 @@ mod tests {
     /// The objects `kubectl cicd init --preset NAME --yes` creates in team-a (ServiceAccount,
     /// Role with its intended-rules annotation, RoleBinding, token Secret).
     fn init_objects(preset: &str) -> Vec<Value> {
-        use crate::init::objects::{Provenance, TokenRecord, desired};
-        use crate::init::plan::{Choices, DEFAULT_OUTPUT, Plan, TokenPlan};
+        use crate::init::objects::desired;
+        use crate::init::plan::{Choices, Plan, TokenPlan};
+        use crate::issue::write::DEFAULT_OUTPUT;
+        use crate::managed::{Provenance, TokenRecord};
         use crate::rbac::{ResolvedKind, presets};
         let preset = presets::by_name(preset).expect("preset");
         let served: Vec<ResolvedKind> = preset

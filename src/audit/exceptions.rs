@@ -55,7 +55,8 @@ impl std::fmt::Display for Ignore {
     }
 }
 
-/// Parses `RULE`, `RULE:NAMESPACE/NAME` or `RULE:NAME`. Errors are sentences for people.
+/// Parses `RULE`, `RULE:NAMESPACE/NAME` or `RULE:NAME` (the `--ignore` value, for clap).
+/// Errors are sentences for people; clap puts the value and the flag before them.
 pub fn parse_ignore(s: &str) -> Result<Ignore, String> {
     let s = s.trim();
     let (rule, target) = match s.split_once(':') {
@@ -63,14 +64,14 @@ pub fn parse_ignore(s: &str) -> Result<Ignore, String> {
         None => (s, None),
     };
     if rule.is_empty() {
-        return Err(format!(
-            "--ignore {s:?}: expected RULE or RULE:NAMESPACE/NAME, e.g. secrets-read:team-a/ci-cd"
-        ));
+        return Err(
+            "expected RULE or RULE:NAMESPACE/NAME, e.g. secrets-read:team-a/ci-cd".to_string(),
+        );
     }
     if rules::rule(rule).is_none() {
         let known: Vec<&str> = rules::catalogue().iter().map(|r| r.id).collect();
         return Err(format!(
-            "--ignore {s:?}: unknown rule {rule:?}; the rules are: {}",
+            "unknown rule {rule:?}; the rules are: {}",
             known.join(", ")
         ));
     }
@@ -78,15 +79,16 @@ pub fn parse_ignore(s: &str) -> Result<Ignore, String> {
         None => None,
         Some("") => {
             return Err(format!(
-                "--ignore {s:?}: nothing after the colon; write {rule} alone to accept every {rule} finding, or {rule}:NAMESPACE/NAME"
+                "nothing after the colon; write {rule} alone to accept every {rule} finding, or {rule}:NAMESPACE/NAME"
             ));
         }
         Some(t) => Some(match t.split_once('/') {
             Some((ns, name)) => {
                 if ns.is_empty() || name.is_empty() || name.contains('/') {
-                    return Err(format!(
-                        "--ignore {s:?}: expected NAMESPACE/NAME after the colon (or NAME alone for cluster-scoped objects, users and groups)"
-                    ));
+                    return Err(
+                        "expected NAMESPACE/NAME after the colon (or NAME alone for cluster-scoped objects, users and groups)"
+                            .to_string(),
+                    );
                 }
                 IgnoreTarget {
                     namespace: Some(ns.to_string()),

@@ -15,18 +15,10 @@ use kube::core::PartialObjectMeta;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::cluster::{Cluster, Identity, Listed, RequestCounter};
+use crate::cluster::{Caller, Cluster, Listed, Namespaces, RequestCounter};
 use crate::error::{Error, Result};
 
-/// The `type` of legacy ServiceAccount token Secrets.
-pub const TOKEN_SECRET_TYPE: &str = "kubernetes.io/service-account-token";
-
-/// Where the namespaced collections are read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Where {
-    Namespace(String),
-    AllNamespaces,
-}
+use crate::k8s::SA_TOKEN_TYPE as TOKEN_SECRET_TYPE;
 
 /// How many objects of each collection were read (`None`: not readable, see the gaps).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -51,7 +43,7 @@ pub struct Gathered {
     /// failures not counted).
     pub requests: usize,
     /// Who the server says we are; `None` when it does not serve SelfSubjectReview.
-    pub identity: Option<Identity>,
+    pub caller: Option<Caller>,
     pub counts: Counts,
 }
 
@@ -142,7 +134,8 @@ fn collect(
 }
 
 /// Reads everything the audit needs, concurrently.
-pub async fn gather(cluster: &Cluster, scope: &Where) -> Result<Gathered> {
+/// `scope` says where the namespaced collections are read.
+pub async fn gather(cluster: &Cluster, scope: Namespaces<'_>) -> Result<Gathered> {
     let client = cluster.client().clone();
     let counter = RequestCounter::default();
     let (service_accounts, roles, role_bindings, secrets, where_text): (
@@ -152,14 +145,14 @@ pub async fn gather(cluster: &Cluster, scope: &Where) -> Result<Gathered> {
         Api<Secret>,
         String,
     ) = match scope {
-        Where::Namespace(ns) => (
+        Namespaces::One(ns) => (
             Api::namespaced(client.clone(), ns),
             Api::namespaced(client.clone(), ns),
             Api::namespaced(client.clone(), ns),
             Api::namespaced(client.clone(), ns),
             format!("in namespace {ns}"),
         ),
-        Where::AllNamespaces => (
+        Namespaces::All => (
             Api::all(client.clone()),
             Api::all(client.clone()),
             Api::all(client.clone()),
@@ -195,7 +188,7 @@ pub async fn gather(cluster: &Cluster, scope: &Where) -> Result<Gathered> {
         ),
         cluster.list_metadata_pages(&secrets, &secrets_what, Some(&token_selector), &counter),
     );
-    let identity = match who {
+    let caller = match who {
         Ok(me) => Some(me),
         // A server without SelfSubjectReview (before 1.28): say who from the kubeconfig.
         Err(Error::Api { code: 404, .. }) | Err(Error::Forbidden { .. }) => None,
@@ -249,7 +242,7 @@ pub async fn gather(cluster: &Cluster, scope: &Where) -> Result<Gathered> {
         objects,
         gaps,
         requests: counter.get(),
-        identity,
+        caller,
         counts,
     })
 }

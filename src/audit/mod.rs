@@ -18,13 +18,13 @@ pub mod resolve;
 pub mod rules;
 pub mod snapshot;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::Instant;
 
 use crate::cli::{AuditFlags, AuditFormat, FailOn, GlobalFlags};
-use crate::cluster::Cluster;
 use crate::error::{Error, Result};
-use crate::ui::Ui;
+use crate::target::Target;
+use crate::ui::{Prompts, Ui};
 
 use model::{Report, Scope, Severity};
 
@@ -45,67 +45,28 @@ pub fn fail_on_severity(f: FailOn) -> Option<Severity> {
     }
 }
 
-/// Colour for the table on stdout: only on a terminal, never with `NO_COLOR` (any non-empty
-/// value); `CLICOLOR_FORCE` (non-zero) forces it elsewhere, `NO_COLOR` still wins.
-pub fn stdout_color() -> bool {
-    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
-    if set("NO_COLOR") {
-        return false;
-    }
-    set("CLICOLOR_FORCE") || std::io::stdout().is_terminal()
-}
-
-/// Parses every `--ignore` before anything is sent anywhere.
-fn parse_ignores(flags: &AuditFlags) -> Result<Vec<exceptions::Ignore>> {
-    flags
-        .ignore
-        .iter()
-        .map(|text| exceptions::parse_ignore(text).map_err(Error::Usage))
-        .collect()
-}
-
-fn now_rfc3339() -> String {
-    jiff::Timestamp::now()
-        .strftime("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
-}
-
 /// Runs the audit and prints the report; returns the exit code (0, 1 or 3). Errors mean the
 /// audit could not run (exit 2).
 pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
-    let ui = Ui::detect(true);
-    if flags.all_namespaces && global.namespace.is_some() {
-        // clap sees the conflict only when both follow `audit`.
-        return Err(Error::Usage(
-            "-A (all namespaces) and -n/--namespace exclude each other: pass one of them".into(),
-        ));
-    }
-    let ignores = parse_ignores(flags)?;
-    if let Some(sa) = &flags.sa {
-        crate::init::plan::validate_name(sa)?;
-    }
-    // The context as kubectl picks it, with --request-timeout applied.
-    let source = crate::identity::load_context(global)?;
-    let namespace = source.namespace.clone();
-    if !flags.all_namespaces {
-        crate::init::plan::validate_namespace(&namespace)?;
-    }
+    let target = Target::resolve(
+        global,
+        flags.namespaces.all_namespaces,
+        Ui::detect(Prompts::Never),
+    )?;
+    let (ui, source) = (&target.ui, &target.source);
+    let namespace = target.namespace().to_string();
+    let all_namespaces = target.all_namespaces;
     let scope = Scope {
-        namespaces: if flags.all_namespaces {
+        namespaces: if all_namespaces {
             Vec::new()
         } else {
             vec![namespace.clone()]
         },
-        all_namespaces: flags.all_namespaces,
+        all_namespaces,
         service_account: flags.sa.clone(),
     };
-    let place = if flags.all_namespaces {
-        gather::Where::AllNamespaces
-    } else {
-        gather::Where::Namespace(namespace.clone())
-    };
 
-    let cluster = Cluster::connect(source.config.clone())?;
+    let cluster = target.connect()?;
     let started = Instant::now();
     let spinner = ui.spinner(&format!(
         "Reading ServiceAccounts, Roles, bindings and token Secret metadata ({}) from {}",
@@ -115,7 +76,7 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
         }),
         cluster.server()
     ));
-    let gathered = match gather::gather(&cluster, &place).await {
+    let gathered = match gather::gather(&cluster, target.namespaces()).await {
         Ok(g) => g,
         Err(e) => {
             spinner.fail();
@@ -136,12 +97,12 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
         }
     }
 
-    let taken_at = now_rfc3339();
+    let taken_at = crate::timestamp::now();
     let mut snapshot = snapshot::from_objects(&gathered.objects, &taken_at);
     snapshot.gaps.extend(gathered.gaps.iter().cloned());
 
     let options = analyze::Options {
-        ignores,
+        ignores: flags.ignore.clone(),
         ..Default::default()
     };
     let mut findings = analyze::analyze(&snapshot, &scope, &options);
@@ -154,7 +115,7 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
         ))
     });
     let summary = analyze::summarize(&findings);
-    let generated_by = match &gathered.identity {
+    let generated_by = match &gathered.caller {
         Some(me) => me.username.clone(),
         None => source
             .user_name
@@ -201,7 +162,7 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
         allow_gaps: flags.allow_gaps,
     };
     let text = match flags.output {
-        AuditFormat::Table => output::table::render(&report, &ctx, stdout_color()),
+        AuditFormat::Table => output::table::render(&report, &ctx, crate::ui::stdout_color()),
         AuditFormat::Json => output::json::render(&report, &ctx),
         AuditFormat::Sarif => output::sarif::render(&report, &ctx),
         AuditFormat::Markdown => output::markdown::render(&report, &ctx),

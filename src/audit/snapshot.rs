@@ -23,14 +23,7 @@ use super::model::{
 };
 use crate::rbac::Rule;
 
-/// Secret type of legacy ServiceAccount token Secrets.
-pub const SA_TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
-/// Annotation naming a token Secret's ServiceAccount.
-pub const SA_NAME_ANNOTATION: &str = "kubernetes.io/service-account.name";
-/// Label the API server stamps (a date) when a legacy token is used (Kubernetes 1.26+).
-pub const LAST_USED_LABEL: &str = "kubernetes.io/legacy-token-last-used";
-/// Label the legacy token cleaner sets (a date) when it invalidates an unused token (1.29+).
-pub const INVALID_SINCE_LABEL: &str = "kubernetes.io/legacy-token-invalid-since";
+use crate::k8s::{INVALID_SINCE_LABEL, LAST_USED_LABEL, SA_NAME_ANNOTATION, SA_TOKEN_TYPE};
 
 /// Builds a snapshot from objects; `taken_at` (RFC 3339) is the reference time for ages.
 pub fn from_objects(objects: &[Value], taken_at: &str) -> Snapshot {

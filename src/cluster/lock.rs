@@ -65,11 +65,11 @@ fn lease(namespace: &str, lease: &str, identity: &str, holder: &str) -> Lease {
             namespace: Some(namespace.to_string()),
             labels: Some(BTreeMap::from([
                 (
-                    crate::init::objects::MANAGED_BY_LABEL.to_string(),
-                    crate::init::objects::MANAGED_BY.to_string(),
+                    crate::managed::MANAGED_BY_LABEL.to_string(),
+                    crate::managed::MANAGED_BY.to_string(),
                 ),
                 (
-                    crate::init::objects::IDENTITY_LABEL.to_string(),
+                    crate::managed::IDENTITY_LABEL.to_string(),
                     identity.to_string(),
                 ),
             ])),

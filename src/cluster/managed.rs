@@ -16,28 +16,28 @@ use super::Cluster;
 use super::lists::{PAGE_SIZE, all_pages};
 use crate::error::Result;
 
-/// Where to look.
+/// Where to list namespaced objects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope<'a> {
-    Namespace(&'a str),
-    AllNamespaces,
+pub enum Namespaces<'a> {
+    One(&'a str),
+    All,
 }
 
-impl Scope<'_> {
+impl Namespaces<'_> {
     fn api<K>(&self, client: kube::Client) -> Api<K>
     where
         K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>,
     {
         match self {
-            Scope::Namespace(ns) => Api::namespaced(client, ns),
-            Scope::AllNamespaces => Api::all(client),
+            Namespaces::One(ns) => Api::namespaced(client, ns),
+            Namespaces::All => Api::all(client),
         }
     }
 
     fn describe(&self) -> String {
         match self {
-            Scope::Namespace(ns) => format!("in namespace {ns}"),
-            Scope::AllNamespaces => "in all namespaces".to_string(),
+            Namespaces::One(ns) => format!("in namespace {ns}"),
+            Namespaces::All => "in all namespaces".to_string(),
         }
     }
 }
@@ -50,7 +50,7 @@ fn page(selector: &str, continue_token: Option<String>) -> ListParams {
 
 impl Cluster {
     /// Every object of kind `K` carrying the labels of `selector` (`a=b,c=d`).
-    pub async fn list_labelled<K>(&self, scope: Scope<'_>, selector: &str) -> Result<Vec<K>>
+    pub async fn list_labelled<K>(&self, scope: Namespaces<'_>, selector: &str) -> Result<Vec<K>>
     where
         K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
             + Clone
@@ -74,7 +74,7 @@ impl Cluster {
     /// are listed.
     pub async fn list_labelled_metadata<K>(
         &self,
-        scope: Scope<'_>,
+        scope: Namespaces<'_>,
         selector: &str,
     ) -> Result<Vec<PartialObjectMeta<K>>>
     where

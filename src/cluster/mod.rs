@@ -28,10 +28,11 @@ pub use discovery::{Discovered, DiscoveryMode, ServedKind};
 pub use kinds::{KindLookupError, lookup_kind, resolve_kind};
 pub use lists::{Listed, RequestCounter};
 pub use lock::IdentityLock;
+pub use managed::Namespaces;
 pub use objects::AppliedRoleBinding;
 pub use retry::RetrySettings;
-pub use reviews::{Identity, RulesReview};
-pub use tokens::{IssuedToken, SA_NAME_ANNOTATION, SA_TOKEN_TYPE, ServiceAccountToken};
+pub use reviews::{Caller, RulesReview};
+pub use tokens::{IssuedToken, ServiceAccountToken};
 
 /// The field manager of every server-side apply.
 pub const FIELD_MANAGER: &str = "kubectl-cicd";

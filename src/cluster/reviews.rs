@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 
 /// The authenticated user, as the API server sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Identity {
+pub struct Caller {
     pub username: String,
     pub uid: Option<String>,
     pub groups: Vec<String>,
@@ -30,7 +30,7 @@ pub struct RulesReview {
 
 impl Cluster {
     /// `kubectl auth whoami`: one POST of a SelfSubjectReview.
-    pub async fn whoami(&self) -> Result<Identity> {
+    pub async fn whoami(&self) -> Result<Caller> {
         let api: Api<SelfSubjectReview> = Api::all(self.client.clone());
         let reply = api
             .create(&PostParams::default(), &SelfSubjectReview::default())
@@ -49,7 +49,7 @@ impl Cluster {
                 reason: "BadResponse".into(),
                 message: "the reply holds no user info".into(),
             })?;
-        Ok(Identity {
+        Ok(Caller {
             username: info.username.unwrap_or_default(),
             uid: info.uid.filter(|u| !u.is_empty()),
             groups: info.groups.unwrap_or_default(),

@@ -14,10 +14,7 @@ use super::Cluster;
 use crate::error::{Error, Result};
 use crate::kubeconfig::SecretToken;
 
-/// The Secret type the token controller fills.
-pub const SA_TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
-/// The annotation naming the ServiceAccount of a token Secret.
-pub const SA_NAME_ANNOTATION: &str = "kubernetes.io/service-account.name";
+pub use crate::k8s::{SA_NAME_ANNOTATION, SA_TOKEN_TYPE};
 
 /// A token the token controller put into a Secret.
 #[derive(Clone, Debug)]

@@ -3,12 +3,14 @@
 
 use std::path::PathBuf;
 
-use crate::cli::{InitFlags, PresetName, TokenKind};
+use crate::cli::{InitFlags, PresetName, TokenKind, Verb};
 use crate::cluster::{ServedKind, resolve_kind};
 use crate::error::{Error, Result};
-use crate::rbac::{self, READ_ONLY_VERBS, ResolvedKind, STANDARD_VERBS, Selection, Skipped};
+use crate::rbac::{self, READ_ONLY_VERBS, ResolvedKind, Selection, Skipped};
 
-use super::plan::{Choices, DEFAULT_NAME, DEFAULT_OUTPUT, DEFAULT_REQUEST_DURATION, TokenPlan};
+use super::plan::{Choices, DEFAULT_NAME, TokenPlan};
+use crate::issue::token::{DEFAULT_REQUEST_DURATION, check_token_flags};
+use crate::issue::write::DEFAULT_OUTPUT;
 
 pub fn preset_id(p: PresetName) -> &'static str {
     match p {
@@ -57,20 +59,15 @@ pub fn resolve_grantable(name: &str, served: &[ServedKind]) -> Result<ResolvedKi
         .map_err(|e| Error::Usage(e.to_string()))
 }
 
-fn validate_verbs(verbs: &[String]) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for v in verbs.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
-        if !STANDARD_VERBS.contains(&v) {
-            return Err(Error::Usage(format!(
-                "unknown verb {v:?} in --verbs: use some of {}",
-                STANDARD_VERBS.join(", ")
-            )));
-        }
+/// `--verbs` as RBAC spells them, each once.
+fn verb_names(verbs: &[Verb]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in verbs.iter().map(|v| v.as_str()) {
         if !out.iter().any(|o| o == v) {
             out.push(v.to_string());
         }
     }
-    Ok(out)
+    out
 }
 
 /// Puts a selection in, replacing one for the same kind.
@@ -94,7 +91,7 @@ pub fn kinds_from_flags(
         Some(p) => preset_selections(p, served),
         None => (Vec::new(), Vec::new()),
     };
-    let verbs = validate_verbs(&flags.verbs)?;
+    let verbs = verb_names(&flags.verbs);
     if !verbs.is_empty() && flags.kinds.is_empty() {
         return Err(Error::Usage(
             "--verbs applies to --kinds: name the kinds too".into(),
@@ -127,15 +124,15 @@ pub fn kinds_from_flags(
 }
 
 pub fn token_from_flags(flags: &InitFlags) -> Result<TokenPlan> {
-    match (flags.token, flags.token_duration) {
-        (Some(TokenKind::Secret), Some(_)) => Err(Error::Usage(
-            "--token-duration applies to --token request; a Secret token does not expire (rotate it instead)".into(),
+    check_token_flags(flags.token, flags.token_duration)?;
+    match flags.token {
+        Some(TokenKind::Request) => Ok(TokenPlan::Request {
+            duration: flags.token_duration.unwrap_or(DEFAULT_REQUEST_DURATION),
+        }),
+        None if flags.token_duration.is_some() => Err(Error::Usage(
+            "--token-duration needs --token request".into(),
         )),
-        (None, Some(_)) => Err(Error::Usage("--token-duration needs --token request".into())),
-        (Some(TokenKind::Request), duration) => {
-            Ok(TokenPlan::Request { duration: duration.unwrap_or(DEFAULT_REQUEST_DURATION) })
-        }
-        (Some(TokenKind::Secret) | None, None) => Ok(TokenPlan::Secret),
+        Some(TokenKind::Secret) | None => Ok(TokenPlan::Secret),
     }
 }
 

@@ -13,18 +13,34 @@ pub mod plan;
 mod report;
 pub mod wizard;
 
-use crate::cli::{GlobalFlags, InitFlags};
-use crate::cluster::{Cluster, RulesReview};
-use crate::error::{Error, Result};
-use crate::identity::{self, Issued, Output, Progress, TokenNote};
-use crate::rbac::{self, Rule};
-use crate::ui::Ui;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use objects::{
-    Desired, Existing, IDENTITY_LABEL, MANAGED_BY, MANAGED_BY_LABEL, Provenance, TokenRecord,
+use crate::cli::{GlobalFlags, InitFlags};
+use crate::cluster::{Cluster, IdentityLock};
+use crate::error::{Error, Result};
+use crate::issue::token::Issued;
+use crate::issue::write::{Output, TokenNote};
+use crate::issue::{tls, token, verify, write};
+use crate::k8s::SA_NAME_ANNOTATION;
+use crate::managed::{
+    self, IDENTITY_LABEL, MANAGED_BY, MANAGED_BY_LABEL, Provenance, TOKEN_SECRET, TokenRecord,
 };
+use crate::progress::Progress;
+use crate::rbac::{self, Rule};
+use crate::run_lock;
+use crate::target::Target;
+use crate::timestamp::rfc3339;
+use crate::ui::{Prompts, Ui};
+
+use objects::{Desired, Existing};
 use plan::{Plan, TokenPlan};
+
+/// The most API requests a non-interactive `init` of a new identity with a Secret token
+/// sends: who the caller is and what it holds, discovery (two documents), the lock's create and
+/// delete, three reads of what exists and three applies, the token Secret's create and the
+/// reads until it is filled, and who the new token is and what it holds. The integration tests
+/// hold a run to it on both test servers.
+pub const REQUEST_BUDGET: usize = 17;
 
 pub async fn run(global: &GlobalFlags, flags: &InitFlags) -> Result<()> {
     let stop = crate::interrupt::listen();
@@ -34,20 +50,26 @@ pub async fn run(global: &GlobalFlags, flags: &InitFlags) -> Result<()> {
         result = run_with(global, flags, &mut progress) => result,
         signal = stop => Err(Error::Interrupted(signal)),
     };
-    progress.release_lock(&Ui::detect(flags.yes)).await;
+    progress
+        .release_lock(&Ui::detect(Prompts::unless(flags.yes)))
+        .await;
     result.map_err(|e| progress.explain(e))
 }
 
 async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progress) -> Result<()> {
-    let ui = Ui::detect(flags.yes);
     check_flags(flags)?;
-    let mut source = identity::load_context(global)?;
-    let namespace = source.namespace.clone();
-    plan::validate_namespace(&namespace)?;
-    identity::decide_tls(&ui, &mut source, flags.insecure_skip_tls_verify)?;
+    let mut target = Target::resolve(global, false, Ui::detect(Prompts::unless(flags.yes)))?;
+    let namespace = target.namespace().to_string();
+    tls::decide_tls(
+        &target.ui,
+        &mut target.source,
+        flags.insecure_skip_tls_verify,
+    )?;
+    let target = target;
+    let (ui, source) = (&target.ui, &target.source);
     *progress = Progress::new(&namespace);
     progress.note("No kubeconfig was written.");
-    report::context(&ui, &source);
+    report::context(ui, source);
     if ui.interactive()
         && !ui.confirm("Set up CI/CD access in this context and namespace?", true)?
     {
@@ -57,7 +79,7 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
         refuse_unwritable_output(flags, &source.files)?;
     }
 
-    let cluster = Cluster::connect(source.config.clone())?;
+    let cluster = target.connect()?;
     let me = cluster.whoami().await?;
     progress.connected();
     ui.ok(format!(
@@ -66,13 +88,13 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
         me.groups.join(", ")
     ));
     let review = cluster.rules_review(&namespace).await?;
-    let held = held_rules(&review);
-    report::grantable(&ui, &review);
+    let held = verify::held_rules(&review);
+    report::grantable(ui, &review);
     refuse_empty_namespace(&cluster, &namespace, &held).await?;
     let discovered = cluster.discover().await?;
 
     let choices = if ui.interactive() {
-        wizard::ask(&ui, flags, &discovered.kinds, &held)?
+        wizard::ask(ui, flags, &discovered.kinds, &held)?
     } else {
         choices::from_flags(flags, &discovered.kinds)?
     };
@@ -86,7 +108,7 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
     let plan = Plan::new(&namespace, choices)?;
     if !flags.dry_run {
         // The wizard's answer, checked as the flags were before any request.
-        identity::check_output(&plan.choices.output, plan.choices.overwrite, &source.files)?;
+        write::check_output(&plan.choices.output, plan.choices.overwrite, &source.files)?;
     }
     for d in &plan.role.dropped {
         ui.warn(format!("not granted: {d}"));
@@ -98,12 +120,11 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
     let lock = if flags.dry_run {
         None
     } else {
-        identity::lock(&ui, &cluster, &namespace, plan.name(), &me.username).await?
+        run_lock::take(ui, &cluster, &namespace, plan.name(), &me.username).await?
     };
     progress.hold_lock(&cluster, &lock);
     let result = apply_and_write(
-        &ui,
-        &source,
+        &target,
         &cluster,
         flags,
         &plan,
@@ -112,24 +133,23 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
         progress,
     )
     .await;
-    identity::unlock(&ui, &cluster, lock).await;
+    run_lock::give_back(ui, &cluster, lock).await;
     progress.lock_released();
     result
 }
 
 /// Everything after the lock is taken: read what exists, refuse what is not ours, preview,
 /// apply, token, verify, write.
-#[allow(clippy::too_many_arguments)]
 async fn apply_and_write(
-    ui: &Ui,
-    source: &crate::kubeconfig::SourceContext,
+    target: &Target,
     cluster: &Cluster,
     flags: &InitFlags,
     plan: &Plan,
     me: &str,
-    lock: &Option<crate::cluster::IdentityLock>,
+    lock: &Option<IdentityLock>,
     progress: &mut Progress,
 ) -> Result<()> {
+    let (ui, source) = (&target.ui, &target.source);
     let namespace = plan.namespace.clone();
     let existing = existing(cluster, &namespace, plan.name()).await?;
     for (kind, there) in [
@@ -143,9 +163,7 @@ async fn apply_and_write(
     }
     let provenance = existing.provenance().unwrap_or_else(|| Provenance {
         created_by: me.to_string(),
-        created_at: jiff::Timestamp::now()
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string(),
+        created_at: crate::timestamp::now(),
     });
     let record = token_record(plan, &existing);
     let desired = objects::desired(plan, &provenance, &record);
@@ -159,10 +177,10 @@ async fn apply_and_write(
         return Err(Error::Cancelled);
     }
 
-    identity::check_lock(lock)?;
+    run_lock::check_held(lock)?;
     apply(ui, cluster, &desired, &existing, progress).await?;
     let issued = obtain_token(ui, cluster, plan, &desired, &existing, progress).await?;
-    identity::verify(
+    verify::verify(
         ui,
         source,
         &plan.namespace,
@@ -173,9 +191,7 @@ async fn apply_and_write(
     .await?;
     if let Some(expires_at) = issued.expires_at {
         // The server keeps no record of TokenRequest tokens: the ServiceAccount does.
-        let issued_at = jiff::Timestamp::now()
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string();
+        let issued_at = crate::timestamp::now();
         let record = TokenRecord::request(Some((issued_at, rfc3339(expires_at))));
         let sa = objects::desired(plan, &provenance, &record).service_account;
         let what = format!("ServiceAccount {}", plan.name());
@@ -188,8 +204,8 @@ async fn apply_and_write(
         overwrite: plan.choices.overwrite,
         server: plan.choices.server.clone(),
     };
-    identity::check_lock(lock)?;
-    let path = identity::write_kubeconfig(source, &plan.namespace, plan.name(), &issued, &output)?;
+    run_lock::check_held(lock)?;
+    let path = write::write_kubeconfig(source, &plan.namespace, plan.name(), &issued, &output)?;
     let expires = issued.expires_at.map(rfc3339);
     let secret = desired
         .token_secret
@@ -207,13 +223,8 @@ async fn apply_and_write(
             identity: plan.name(),
         },
     };
-    identity::next_steps(ui, &path, &note);
+    write::next_steps(ui, &path, &note);
     Ok(())
-}
-
-/// `2026-11-27T10:00:00Z`.
-pub fn rfc3339(t: jiff::Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// What the ServiceAccount should record about the token before a new one is obtained: the
@@ -242,14 +253,9 @@ fn token_record(plan: &Plan, existing: &Existing) -> TokenRecord {
 
 /// Refuses, before anything is read or sent, flag values the run would refuse later.
 fn check_flags(flags: &InitFlags) -> Result<()> {
-    if let Some(name) = &flags.name {
-        plan::validate_name(name)?;
-    }
-    if let Some(duration) = flags.token_duration {
-        plan::validate_request_duration(duration)?;
-    }
+    token::check_token_flags(flags.token, flags.token_duration)?;
     if let Some(server) = &flags.server {
-        plan::validate_server_flag(server)?;
+        write::validate_server_flag(server)?;
     }
     Ok(())
 }
@@ -267,7 +273,7 @@ async fn recorded_token_secret(
         .secret_name
         .as_deref()
         .filter(|_| record.kind.as_deref() == Some("secret"))
-        .filter(|s| objects::is_token_secret_name(name, s))
+        .filter(|s| managed::is_token_secret_name(name, s))
     else {
         return Ok(None);
     };
@@ -278,7 +284,7 @@ async fn recorded_token_secret(
     let owner = meta
         .annotations
         .as_ref()
-        .and_then(|a| a.get(objects::SA_NAME_ANNOTATION))
+        .and_then(|a| a.get(SA_NAME_ANNOTATION))
         .map(String::as_str)
         .unwrap_or("");
     if owner != name {
@@ -287,22 +293,22 @@ async fn recorded_token_secret(
              ({}), holds a token of ServiceAccount {} ({} is {owner:?}), not of {name}: \
              init will not hand out another identity's token, and changed nothing. Check who changed the record, \
              then remove it and run init again for a new token: kubectl annotate -n {namespace} serviceaccount {name} {}-",
-            objects::TOKEN_SECRET,
+            TOKEN_SECRET,
             if owner.is_empty() {
                 "(none named)"
             } else {
                 owner
             },
-            objects::SA_NAME_ANNOTATION,
-            objects::TOKEN_SECRET,
+            SA_NAME_ANNOTATION,
+            TOKEN_SECRET,
         )));
     }
-    if !crate::lifecycle::is_ours(&meta, Some(name)) {
+    if !managed::is_ours(&meta, Some(name)) {
         return Err(Error::Identity(format!(
             "Secret {namespace}/{secret}, which ServiceAccount {name} records as its token Secret, was not made by \
              kubectl-cicd (no labels {MANAGED_BY_LABEL}={MANAGED_BY} and {IDENTITY_LABEL}={name}), so init changed nothing. \
              Remove the record and run init again for a new token Secret: kubectl annotate -n {namespace} serviceaccount {name} {}-",
-            objects::TOKEN_SECRET,
+            TOKEN_SECRET,
         )));
     }
     Ok(Some(meta))
@@ -329,7 +335,7 @@ fn refuse_foreign(existing: &Existing, namespace: &str, name: &str) -> Result<()
     let foreign: Vec<(&str, &str)> = metas
         .iter()
         .filter_map(|(kind, resource, meta)| {
-            meta.filter(|m| !crate::lifecycle::is_ours(m, Some(name)))
+            meta.filter(|m| !managed::is_ours(m, Some(name)))
                 .map(|_| (*kind, *resource))
         })
         .collect();
@@ -371,8 +377,8 @@ fn refuse_unwritable_output(flags: &InitFlags, sources: &[std::path::PathBuf]) -
     let path = flags
         .output
         .clone()
-        .unwrap_or_else(|| plan::DEFAULT_OUTPUT.into());
-    identity::check_output(&path, flags.force, sources)
+        .unwrap_or_else(|| write::DEFAULT_OUTPUT.into());
+    write::check_output(&path, flags.force, sources)
 }
 
 /// When the caller holds nothing at all in the namespace, the likeliest reason is that it does
@@ -484,18 +490,13 @@ async fn obtain_token(
     match (&desired.token_secret, plan.choices.token) {
         (Some(secret), TokenPlan::Secret) => {
             let reuse = existing.token_secret.is_some();
-            identity::secret_token(ui, cluster, secret, reuse, progress).await
+            token::secret_token(ui, cluster, secret, reuse, progress).await
         }
         (_, TokenPlan::Request { duration }) => {
-            identity::request_token(ui, cluster, &plan.namespace, plan.name(), duration).await
+            token::request_token(ui, cluster, &plan.namespace, plan.name(), duration).await
         }
         (None, TokenPlan::Secret) => unreachable!("a Secret token plan always has its Secret"),
     }
-}
-
-/// A SelfSubjectRulesReview's rules in the core's terms.
-pub fn held_rules(review: &RulesReview) -> Vec<Rule> {
-    identity::held_rules(review)
 }
 
 /// The identity's objects as they are now (three reads, and the recorded token Secret's

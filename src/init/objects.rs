@@ -5,8 +5,6 @@
 //! annotations saying who created it, when, with which version, and (on the Role) the
 //! intended rules, so drift can be told from intent.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -14,142 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::plan::{Plan, TokenPlan};
-
-pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
-pub const MANAGED_BY: &str = "kubectl-cicd";
-pub const IDENTITY_LABEL: &str = "kubectl-cicd.io/identity";
-pub const CREATED_BY: &str = "kubectl-cicd.io/created-by";
-pub const CREATED_AT: &str = "kubectl-cicd.io/created-at";
-pub const TOOL_VERSION: &str = "kubectl-cicd.io/tool-version";
-pub const INTENDED_RULES: &str = "kubectl-cicd.io/intended-rules";
-pub const TOKEN_KIND: &str = "kubectl-cicd.io/token";
-/// On the ServiceAccount: the token Secret in use (`--token secret`).
-pub const TOKEN_SECRET: &str = "kubectl-cicd.io/token-secret";
-/// On the ServiceAccount: when the last TokenRequest token was issued and when it expires
-/// (`--token request`), as RFC 3339; the server keeps no record of issued tokens.
-pub const TOKEN_ISSUED_AT: &str = "kubectl-cicd.io/token-issued-at";
-pub const TOKEN_EXPIRES_AT: &str = "kubectl-cicd.io/token-expires-at";
-pub const SA_NAME_ANNOTATION: &str = "kubernetes.io/service-account.name";
-pub const SA_TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
-
-/// Who and when, as recorded on the objects. On a re-run the first creation is kept,
-/// so the same answers produce the same objects.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Provenance {
-    pub created_by: String,
-    pub created_at: String,
-}
-
-/// What the ServiceAccount records about the identity's current token.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TokenRecord {
-    /// `secret` or `request`.
-    pub kind: Option<String>,
-    /// The token Secret in use (`secret`).
-    pub secret_name: Option<String>,
-    /// When the last TokenRequest token was issued, and when it expires (`request`).
-    pub issued_at: Option<String>,
-    pub expires_at: Option<String>,
-}
-
-impl TokenRecord {
-    /// From a ServiceAccount's annotations.
-    pub fn from_meta(meta: &ObjectMeta) -> TokenRecord {
-        let get = |key: &str| {
-            meta.annotations
-                .as_ref()
-                .and_then(|a| a.get(key))
-                .filter(|v| !v.is_empty())
-                .cloned()
-        };
-        TokenRecord {
-            kind: get(TOKEN_KIND),
-            secret_name: get(TOKEN_SECRET),
-            issued_at: get(TOKEN_ISSUED_AT),
-            expires_at: get(TOKEN_EXPIRES_AT),
-        }
-    }
-
-    /// A Secret token named `secret_name`.
-    pub fn secret(secret_name: &str) -> TokenRecord {
-        TokenRecord {
-            kind: Some("secret".into()),
-            secret_name: Some(secret_name.to_string()),
-            ..TokenRecord::default()
-        }
-    }
-
-    /// A TokenRequest token; `issued` is `(issued_at, expires_at)` once one was issued.
-    pub fn request(issued: Option<(String, String)>) -> TokenRecord {
-        let (issued_at, expires_at) = issued.unzip();
-        TokenRecord {
-            kind: Some("request".into()),
-            issued_at,
-            expires_at,
-            ..TokenRecord::default()
-        }
-    }
-
-    /// The ServiceAccount annotations that say this.
-    pub fn annotations(&self) -> Vec<(&'static str, String)> {
-        [
-            (TOKEN_KIND, &self.kind),
-            (TOKEN_SECRET, &self.secret_name),
-            (TOKEN_ISSUED_AT, &self.issued_at),
-            (TOKEN_EXPIRES_AT, &self.expires_at),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
-        .collect()
-    }
-}
-
-/// Whether `secret` is a token Secret name of identity `name`: `<name>-token` as init names
-/// it, or `<name>-token-<suffix>` as rotate names it.
-pub fn is_token_secret_name(name: &str, secret: &str) -> bool {
-    secret
-        .strip_prefix(name)
-        .and_then(|rest| rest.strip_prefix("-token"))
-        .is_some_and(|rest| {
-            rest.is_empty()
-                || rest.strip_prefix('-').is_some_and(|s| {
-                    !s.is_empty()
-                        && s.bytes()
-                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-                })
-        })
-}
-
-/// A token Secret name that is not taken: `<name>-token-<5 characters>`.
-pub fn fresh_secret_name(name: &str, taken: &[&str]) -> String {
-    loop {
-        let candidate = format!("{name}-token-{}", random_suffix());
-        if !taken.contains(&candidate.as_str()) {
-            return candidate;
-        }
-    }
-}
-
-/// Five characters as Kubernetes' generateName uses (no vowels, no look-alikes).
-fn random_suffix() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    let mut n = hasher.finish();
-    (0..5)
-        .map(|_| {
-            let c = ALPHABET[(n % ALPHABET.len() as u64) as usize] as char;
-            n /= ALPHABET.len() as u64;
-            c
-        })
-        .collect()
-}
+use crate::managed::{self, CREATED_AT, CREATED_BY, INTENDED_RULES, Provenance, TokenRecord};
 
 /// What already exists under the identity's name (a re-run, or a name clash).
 #[derive(Debug, Clone, Default)]
@@ -204,28 +67,7 @@ fn metadata(
     provenance: &Provenance,
     extra: &[(&str, String)],
 ) -> ObjectMeta {
-    let labels = BTreeMap::from([
-        (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
-        (IDENTITY_LABEL.to_string(), plan.name().to_string()),
-    ]);
-    let mut annotations = BTreeMap::from([
-        (CREATED_BY.to_string(), provenance.created_by.clone()),
-        (CREATED_AT.to_string(), provenance.created_at.clone()),
-        (
-            TOOL_VERSION.to_string(),
-            env!("CARGO_PKG_VERSION").to_string(),
-        ),
-    ]);
-    for (k, v) in extra {
-        annotations.insert(k.to_string(), v.clone());
-    }
-    ObjectMeta {
-        name: Some(name.to_string()),
-        namespace: Some(plan.namespace.clone()),
-        labels: Some(labels),
-        annotations: Some(annotations),
-        ..Default::default()
-    }
+    managed::metadata(&plan.namespace, plan.name(), name, provenance, extra)
 }
 
 /// The objects for `plan`. `token` is what the ServiceAccount records about the token (its
@@ -266,16 +108,8 @@ pub fn desired(plan: &Plan, provenance: &Provenance, token: &TokenRecord) -> Des
         .secret_name
         .clone()
         .unwrap_or_else(|| plan.fresh_token_secret_name());
-    let token_secret = (plan.choices.token == TokenPlan::Secret).then(|| Secret {
-        metadata: metadata(
-            plan,
-            &secret_name,
-            provenance,
-            &[(SA_NAME_ANNOTATION, name.to_string())],
-        ),
-        type_: Some(SA_TOKEN_TYPE.to_string()),
-        ..Default::default()
-    });
+    let token_secret = (plan.choices.token == TokenPlan::Secret)
+        .then(|| managed::token_secret(&plan.namespace, name, &secret_name, provenance));
     Desired {
         service_account,
         role,
@@ -393,8 +227,14 @@ fn with_context(lines: &[String], context: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::init::plan::{Choices, DEFAULT_OUTPUT};
+    use crate::init::plan::Choices;
+    use crate::issue::write::DEFAULT_OUTPUT;
+    use crate::k8s::SA_TOKEN_TYPE;
+    use crate::managed::{
+        IDENTITY_LABEL, MANAGED_BY_LABEL, TOKEN_EXPIRES_AT, TOKEN_KIND, TOKEN_SECRET,
+    };
     use crate::rbac::{ResolvedKind, Selection};
+    use std::collections::BTreeMap;
 
     fn plan(token: TokenPlan) -> Plan {
         let deploy = ResolvedKind::new(
@@ -537,27 +377,6 @@ mod tests {
         assert_eq!(a[TOKEN_KIND], "request");
         assert_eq!(a[TOKEN_EXPIRES_AT], "2026-12-27T10:00:00Z");
         assert!(!a.contains_key(TOKEN_SECRET));
-    }
-
-    #[test]
-    fn new_secret_names_are_fresh_and_valid() {
-        let a = fresh_secret_name("ci-cd", &["ci-cd-token"]);
-        assert!(is_token_secret_name("ci-cd", &a), "{a}");
-        assert!(crate::init::plan::validate_name(&a).is_ok(), "{a}");
-        assert_eq!(a.len(), "ci-cd-token-".len() + 5);
-        let names: std::collections::BTreeSet<String> =
-            (0..20).map(|_| fresh_secret_name("ci-cd", &[])).collect();
-        assert!(names.len() > 15, "{names:?}");
-    }
-
-    #[test]
-    fn token_secret_names_of_an_identity() {
-        assert!(is_token_secret_name("ci-cd", "ci-cd-token"));
-        assert!(is_token_secret_name("ci-cd", "ci-cd-token-x7k2p"));
-        assert!(!is_token_secret_name("ci-cd", "ci-cd-token-"));
-        assert!(!is_token_secret_name("ci-cd", "ci-cd-tokens"));
-        assert!(!is_token_secret_name("ci-cd", "other-token"));
-        assert!(!is_token_secret_name("ci", "ci-cd-token"));
     }
 
     #[test]

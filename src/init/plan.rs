@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::issue::token::validate_request_duration;
+use crate::names::{validate_name, validate_namespace};
 use crate::rbac::{self, BuiltRole, Request, Risk, Rule, Selection, Skipped};
 
 /// Everything the user decided, however they decided it.
@@ -35,30 +37,6 @@ pub enum TokenPlan {
 }
 
 pub const DEFAULT_NAME: &str = "ci-cd";
-pub const DEFAULT_OUTPUT: &str = "kubeconfig_ci_cd.yaml";
-/// 30 days: long enough for a pipeline secret, short enough to force rotation.
-pub const DEFAULT_REQUEST_DURATION: Duration = Duration::from_secs(720 * 3600);
-pub const MIN_REQUEST_DURATION: Duration = Duration::from_secs(600);
-/// The API server refuses a TokenRequest for more than 2^32 seconds (about 136 years).
-pub const MAX_REQUEST_DURATION: Duration = Duration::from_secs(1 << 32);
-
-/// Refuses a TokenRequest lifetime the API server would refuse (10 minutes to 2^32 seconds).
-pub fn validate_request_duration(duration: Duration) -> Result<()> {
-    if duration < MIN_REQUEST_DURATION {
-        return Err(Error::Usage(format!(
-            "--token-duration {}s is too short: the API server refuses tokens valid for less than 10 minutes (use e.g. 1h or 720h)",
-            duration.as_secs()
-        )));
-    }
-    if duration > MAX_REQUEST_DURATION {
-        return Err(Error::Usage(format!(
-            "--token-duration {}h is too long: the API server refuses TokenRequest durations over 2^32 seconds (about 136 years); use e.g. 720h",
-            duration.as_secs() / 3600
-        )));
-    }
-    Ok(())
-}
-
 /// The validated plan.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -115,7 +93,7 @@ impl Plan {
     /// hold only the Secret's and ServiceAccount's names and uid, and RSA signatures are
     /// deterministic: the same names give the same token).
     pub fn fresh_token_secret_name(&self) -> String {
-        super::objects::fresh_secret_name(&self.choices.name, &[])
+        crate::managed::fresh_secret_name(&self.choices.name, &[])
     }
 
     /// What the caller must be allowed to do to carry the plan out.
@@ -177,74 +155,11 @@ pub fn check_grantable(plan: &Plan, user: &str, groups: &[String], held: &[Rule]
     )))
 }
 
-fn is_dns_label(s: &str, max: usize) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.len() <= max
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        && b[0] != b'-'
-        && b[b.len() - 1] != b'-'
-}
-
-/// The ServiceAccount name rules (DNS-1123 subdomain); the Role, RoleBinding and
-/// `<name>-token` Secret names then fit theirs too.
-pub fn validate_name(name: &str) -> Result<()> {
-    // The name is also the value of the kubectl-cicd.io/identity label: at most 63 characters.
-    let ok = name.len() <= MAX_NAME_LEN && name.split('.').all(|p| is_dns_label(p, 63));
-    if ok {
-        return Ok(());
-    }
-    let slash = if name.contains('/') || name.contains('%') {
-        " ('/' and '%' are not allowed in Role and RoleBinding names either: they are path segments)"
-    } else {
-        ""
-    };
-    Err(Error::Usage(format!(
-        "invalid name {name:?}: a ServiceAccount name must be lower-case letters, digits, '-' or '.', \
-         start and end with a letter or digit, and be at most {MAX_NAME_LEN} characters, as it is also a label value (e.g. ci-cd, github-deployer){slash}"
-    )))
-}
-
-/// The longest identity name: a label value's limit.
-pub const MAX_NAME_LEN: usize = 63;
-
-/// Refuses a `--server` that is not an `https://` URL with a host: the pipeline's kubeconfig
-/// must reach the API server over verified TLS.
-pub fn validate_server_flag(server: &str) -> Result<()> {
-    let shown = crate::text::one_line(&crate::text::redact_userinfo(server));
-    let bad = |why: &str| {
-        Error::Usage(format!(
-            "--server {shown:?} {why}: give the API server's https:// URL, e.g. https://api.example.com:6443"
-        ))
-    };
-    let uri: http::Uri = server.parse().map_err(|_| bad("is not a URL"))?;
-    match uri.scheme_str() {
-        Some("https") => {}
-        Some("http") => return Err(bad("uses plain http, which sends the token unencrypted")),
-        Some(_) => return Err(bad("is not an https:// URL")),
-        None => return Err(bad("has no scheme")),
-    }
-    if uri.host().is_none_or(str::is_empty) {
-        return Err(bad("has no host"));
-    }
-    Ok(())
-}
-
-pub fn validate_namespace(namespace: &str) -> Result<()> {
-    if is_dns_label(namespace, 63) {
-        Ok(())
-    } else {
-        Err(Error::Usage(format!(
-            "invalid namespace {namespace:?}: a namespace name is at most 63 lower-case letters, digits or '-', \
-             starting and ending with a letter or digit"
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::issue::token::DEFAULT_REQUEST_DURATION;
+    use crate::issue::write::DEFAULT_OUTPUT;
     use crate::rbac::ResolvedKind;
     use crate::rbac::STANDARD_VERBS;
 

@@ -3,10 +3,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cluster::RulesReview;
-use crate::identity;
 use crate::kubeconfig::{Credentials, SourceContext};
 use crate::rbac::{self, Rule};
 use crate::ui::Ui;
+use crate::ui::wrap;
 
 use super::objects::{self, Desired, Existing};
 
@@ -45,7 +45,7 @@ pub fn grantable(ui: &Ui, review: &RulesReview) {
         ));
     }
     let baseline = rbac::verify::baseline_rules();
-    let own: Vec<Rule> = super::held_rules(review)
+    let own: Vec<Rule> = crate::issue::verify::held_rules(review)
         .into_iter()
         .filter(|r| r.non_resource_urls.is_empty() && !baseline.contains(r))
         .collect();
@@ -54,7 +54,7 @@ pub fn grantable(ui: &Ui, review: &RulesReview) {
         return;
     }
     for (verbs, resources) in group_by_verbs(&own) {
-        ui.say(identity::wrap(&format!("  [{verbs}]"), &resources, 100));
+        ui.say(wrap(&format!("  [{verbs}]"), &resources, 100));
     }
 }
 

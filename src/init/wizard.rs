@@ -10,9 +10,10 @@ use crate::rbac::{self, READ_ONLY_VERBS, Request, Rule, Selection, Skipped};
 use crate::ui::Ui;
 
 use super::choices::{self, grantable, resolved};
-use super::plan::{
-    Choices, DEFAULT_NAME, DEFAULT_OUTPUT, DEFAULT_REQUEST_DURATION, TokenPlan, validate_name,
-};
+use super::plan::{Choices, DEFAULT_NAME, TokenPlan};
+use crate::issue::token::DEFAULT_REQUEST_DURATION;
+use crate::issue::write::DEFAULT_OUTPUT;
+use crate::names::validate_name;
 
 const PRESETS: &[(Option<PresetName>, &str)] = &[
     (

@@ -11,12 +11,13 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::cli::{DeleteFlags, GlobalFlags};
 use crate::cluster::Cluster;
-use crate::cluster::managed::Scope;
+use crate::cluster::Namespaces;
 use crate::error::{Error, Result};
-use crate::identity::{self, Progress};
-use crate::init::objects::{IDENTITY_LABEL, MANAGED_BY, MANAGED_BY_LABEL};
-use crate::init::plan::{validate_name, validate_namespace};
-use crate::ui::Ui;
+use crate::managed::{IDENTITY_LABEL, MANAGED_BY, MANAGED_BY_LABEL};
+use crate::progress::Progress;
+use crate::run_lock;
+use crate::target::Target;
+use crate::ui::{Prompts, Ui};
 
 /// One object to delete.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,29 +65,28 @@ async fn run_with(
     progress: &mut Progress,
 ) -> Result<()> {
     let name = flags.name.as_str();
-    validate_name(name)?;
-    let ui = Ui::detect(flags.yes);
+    let ui = Ui::detect(Prompts::unless(flags.yes));
     if !flags.yes && !ui.interactive() {
         return Err(Error::MissingAnswer {
             what: format!("the confirmation to delete identity {name}"),
             flag: "--yes".into(),
         });
     }
-    let source = identity::load_context(global)?;
-    let ns = source.namespace.clone();
-    validate_namespace(&ns)?;
+    let target = Target::resolve(global, false, ui)?;
+    let (ui, source) = (&target.ui, &target.source);
+    let ns = target.namespace().to_string();
     *progress = Progress::new(&ns);
 
-    let cluster = Cluster::connect(source.config.clone())?;
+    let cluster = target.connect()?;
     // No init or rotate may add a token Secret while the identity is being deleted.
     let me = source
         .user_name
         .clone()
         .unwrap_or_else(|| "unknown user".into());
-    let lock = identity::lock(&ui, &cluster, &ns, name, &me).await?;
+    let lock = run_lock::take(ui, &cluster, &ns, name, &me).await?;
     progress.connected();
-    let result = delete_locked(&ui, &cluster, &ns, name, flags, progress).await;
-    identity::unlock(&ui, &cluster, lock).await;
+    let result = delete_locked(ui, &cluster, &ns, name, flags, progress).await;
+    run_lock::give_back(ui, &cluster, lock).await;
     result
 }
 
@@ -100,7 +100,7 @@ async fn delete_locked(
     progress: &mut Progress,
 ) -> Result<()> {
     let ns = ns.to_string();
-    let found = super::find(cluster, Scope::Namespace(&ns), Some(name)).await?;
+    let found = super::find(cluster, Namespaces::One(&ns), Some(name)).await?;
     let doomed = doomed(&found);
     if doomed.is_empty() {
         return Err(Error::Identity(format!(

@@ -13,18 +13,16 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde::Serialize;
 
 use crate::cli::{GlobalFlags, ListFlags, ListFormat};
-use crate::cluster::Cluster;
-use crate::cluster::managed::Scope;
+use crate::cluster::Namespaces;
 use crate::error::{Error, Result};
-use crate::identity;
-use crate::init::objects::{CREATED_AT, CREATED_BY, INTENDED_RULES, TOOL_VERSION, TokenRecord};
+use crate::k8s::LAST_USED_LABEL;
+use crate::managed::{CREATED_AT, CREATED_BY, INTENDED_RULES, TOOL_VERSION, TokenRecord};
 use crate::rbac::{self, READ_ONLY_VERBS, Rule};
-use crate::ui::Ui;
+use crate::target::Target;
+use crate::ui::{Prompts, Ui};
 
-use super::{Found, by_creation, identity_of};
-
-/// The label the API server puts on a legacy token Secret: the day its token was last used.
-pub const LEGACY_LAST_USED: &str = "kubernetes.io/legacy-token-last-used";
+use super::{Found, by_creation};
+use crate::managed::identity_of;
 
 /// One identity as `list` shows it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -91,24 +89,16 @@ struct ListOut<'a> {
 }
 
 pub async fn run(global: &GlobalFlags, flags: &ListFlags) -> Result<()> {
-    let ui = Ui::detect(true);
-    if flags.all_namespaces && global.namespace.is_some() {
-        // clap sees the conflict only when both follow `list`.
-        return Err(Error::Usage(
-            "-A (all namespaces) and -n/--namespace exclude each other: pass one of them".into(),
-        ));
-    }
-    let source = identity::load_context(global)?;
-    let namespace = source.namespace.clone();
-    let scope = if flags.all_namespaces {
-        Scope::AllNamespaces
-    } else {
-        crate::init::plan::validate_namespace(&namespace)?;
-        Scope::Namespace(&namespace)
-    };
-    let cluster = Cluster::connect(source.config.clone())?;
+    let target = Target::resolve(
+        global,
+        flags.namespaces.all_namespaces,
+        Ui::detect(Prompts::Never),
+    )?;
+    let ui = &target.ui;
+    let scope = target.namespaces();
+    let cluster = target.connect()?;
     let found = match super::find(&cluster, scope, None).await {
-        Err(Error::Forbidden { message, hint }) if flags.all_namespaces => {
+        Err(Error::Forbidden { message, hint }) if target.all_namespaces => {
             return Err(Error::Forbidden {
                 message,
                 hint: format!("{hint} Or list one namespace: kubectl cicd list -n NAMESPACE."),
@@ -132,8 +122,8 @@ pub async fn run(global: &GlobalFlags, flags: &ListFlags) -> Result<()> {
         ListFormat::Table => {
             if rows.is_empty() {
                 let place = match scope {
-                    Scope::Namespace(ns) => format!("namespace {ns}"),
-                    Scope::AllNamespaces => "any namespace".to_string(),
+                    Namespaces::One(ns) => format!("namespace {ns}"),
+                    Namespaces::All => "any namespace".to_string(),
                 };
                 ui.say(format!(
                     "No identities made by kubectl-cicd in {place}. Create one with kubectl cicd init."
@@ -160,7 +150,7 @@ fn annotation(meta: &ObjectMeta, key: &str) -> Option<String> {
 }
 
 fn time(t: &Option<Time>) -> Option<String> {
-    t.as_ref().map(|t| crate::init::rfc3339(t.0))
+    t.as_ref().map(|t| crate::timestamp::rfc3339(t.0))
 }
 
 /// What a Role grants, kind by kind, in the Role's order.
@@ -307,7 +297,7 @@ pub fn rows(found: &Found) -> Vec<IdentityRow> {
                 r.token.last_used = m
                     .labels
                     .as_ref()
-                    .and_then(|l| l.get(LEGACY_LAST_USED))
+                    .and_then(|l| l.get(LAST_USED_LABEL))
                     .cloned();
             }
         }

@@ -12,43 +12,14 @@ use k8s_openapi::api::rbac::v1::{Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::core::PartialObjectMeta;
 
-use crate::cluster::Cluster;
-use crate::cluster::managed::Scope;
+use crate::cluster::{Cluster, Namespaces};
 use crate::error::Result;
-use crate::init::objects::{
-    IDENTITY_LABEL, MANAGED_BY, MANAGED_BY_LABEL, SA_NAME_ANNOTATION, is_token_secret_name,
-};
+use crate::managed::{is_ours, is_token_secret_of_its_identity, named_as_its_identity, selector};
 
-/// The label selector of everything kubectl-cicd made, or of one identity.
 /// kube-apiserver keeps a successful token authentication for 10 seconds
 /// (`TokenSuccessCacheTTL`, not configurable), so a token whose Secret or ServiceAccount was
 /// just deleted is still accepted for that long.
 pub const AUTH_CACHE_NOTE: &str = "the API server may still accept the old token for up to 10 seconds: it keeps successful authentications that long";
-
-pub fn selector(identity: Option<&str>) -> String {
-    match identity {
-        None => format!("{MANAGED_BY_LABEL}={MANAGED_BY}"),
-        Some(name) => format!("{MANAGED_BY_LABEL}={MANAGED_BY},{IDENTITY_LABEL}={name}"),
-    }
-}
-
-/// Whether `meta` carries our labels (and, given `identity`, that identity's).
-pub fn is_ours(meta: &ObjectMeta, identity: Option<&str>) -> bool {
-    let Some(labels) = meta.labels.as_ref() else {
-        return false;
-    };
-    labels.get(MANAGED_BY_LABEL).map(String::as_str) == Some(MANAGED_BY)
-        && match identity {
-            None => labels.contains_key(IDENTITY_LABEL),
-            Some(name) => labels.get(IDENTITY_LABEL).map(String::as_str) == Some(name),
-        }
-}
-
-/// The identity an object belongs to: `(namespace, name)`.
-pub fn identity_of(meta: &ObjectMeta) -> Option<(String, String)> {
-    let name = meta.labels.as_ref()?.get(IDENTITY_LABEL)?.clone();
-    Some((meta.namespace.clone().unwrap_or_default(), name))
-}
 
 /// The objects of kubectl-cicd identities, found by label (four list requests).
 #[derive(Debug, Default)]
@@ -74,7 +45,11 @@ impl Found {
 /// The label selector does the filtering on the server; [`is_ours`] checks again here, and an
 /// object only belongs to its identity under the identity's own name (labels can be copied
 /// onto anything: a labelled Role `payments` is not identity `ci-cd`'s Role).
-pub async fn find(cluster: &Cluster, scope: Scope<'_>, identity: Option<&str>) -> Result<Found> {
+pub async fn find(
+    cluster: &Cluster,
+    scope: Namespaces<'_>,
+    identity: Option<&str>,
+) -> Result<Found> {
     let sel = selector(identity);
     let keep = |meta: &ObjectMeta| is_ours(meta, identity) && named_as_its_identity(meta);
     let service_accounts: Vec<PartialObjectMeta<ServiceAccount>> =
@@ -103,27 +78,6 @@ pub async fn find(cluster: &Cluster, scope: Scope<'_>, identity: Option<&str>) -
     })
 }
 
-/// Whether a ServiceAccount, Role or RoleBinding is named as the identity its label names.
-fn named_as_its_identity(meta: &ObjectMeta) -> bool {
-    identity_of(meta).is_some_and(|(_, identity)| meta.name.as_deref() == Some(identity.as_str()))
-}
-
-/// A Secret of ours, named as its identity's token Secrets are (`<name>-token[-<suffix>]`),
-/// that names its identity's ServiceAccount as the token's owner.
-pub fn is_token_secret_of_its_identity(meta: &ObjectMeta) -> bool {
-    let Some((_, identity)) = identity_of(meta) else {
-        return false;
-    };
-    meta.name
-        .as_deref()
-        .is_some_and(|name| is_token_secret_name(&identity, name))
-        && meta
-            .annotations
-            .as_ref()
-            .and_then(|a| a.get(SA_NAME_ANNOTATION))
-            .is_some_and(|sa| *sa == identity)
-}
-
 /// Objects by name, sorted by creation (oldest first).
 pub fn by_creation<T>(items: &mut [T], meta: impl Fn(&T) -> &ObjectMeta) {
     items.sort_by(|a, b| {
@@ -135,45 +89,6 @@ pub fn by_creation<T>(items: &mut [T], meta: impl Fn(&T) -> &ObjectMeta) {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use std::collections::BTreeMap;
-
-    fn meta(labels: &[(&str, &str)]) -> ObjectMeta {
-        ObjectMeta {
-            name: Some("ci-cd".into()),
-            namespace: Some("team-a".into()),
-            labels: Some(
-                labels
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect::<BTreeMap<_, _>>(),
-            ),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn selectors_and_ownership() {
-        assert_eq!(selector(None), "app.kubernetes.io/managed-by=kubectl-cicd");
-        assert_eq!(
-            selector(Some("ci-cd")),
-            "app.kubernetes.io/managed-by=kubectl-cicd,kubectl-cicd.io/identity=ci-cd"
-        );
-        let ours = meta(&[(MANAGED_BY_LABEL, MANAGED_BY), (IDENTITY_LABEL, "ci-cd")]);
-        assert!(is_ours(&ours, None));
-        assert!(is_ours(&ours, Some("ci-cd")));
-        assert!(!is_ours(&ours, Some("other")));
-        assert!(!is_ours(&meta(&[(MANAGED_BY_LABEL, MANAGED_BY)]), None));
-        assert!(!is_ours(
-            &meta(&[(MANAGED_BY_LABEL, "helm"), (IDENTITY_LABEL, "ci-cd")]),
-            None
-        ));
-        assert!(!is_ours(&ObjectMeta::default(), None));
-        assert_eq!(
-            identity_of(&ours),
-            Some(("team-a".to_string(), "ci-cd".to_string()))
-        );
-    }
 
     #[test]
     fn the_lifecycle_commands_parse() {
@@ -183,7 +98,7 @@ mod tests {
         let Command::List(flags) = cli.command else {
             panic!("list parses as list");
         };
-        assert!(flags.all_namespaces);
+        assert!(flags.namespaces.all_namespaces);
         assert_eq!(flags.output, ListFormat::Json);
         assert!(Cli::try_parse_from(["kubectl-cicd", "list", "-A", "-n", "x"]).is_err());
 

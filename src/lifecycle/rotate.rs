@@ -20,24 +20,21 @@ use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use crate::cli::{GlobalFlags, RotateFlags, TokenKind};
-use crate::cluster::Cluster;
-use crate::cluster::managed::Scope;
+use crate::cluster::{Cluster, IdentityLock, Namespaces};
 use crate::error::{Error, Result};
-use crate::identity::{self, Issued, Output, Progress, TokenNote};
-use crate::init::objects::{
-    CREATED_AT, CREATED_BY, IDENTITY_LABEL, INTENDED_RULES, MANAGED_BY, MANAGED_BY_LABEL,
-    SA_NAME_ANNOTATION, SA_TOKEN_TYPE, TOKEN_EXPIRES_AT, TOKEN_ISSUED_AT, TOKEN_KIND, TOKEN_SECRET,
-    TOOL_VERSION, TokenRecord,
+use crate::issue::token::{DEFAULT_REQUEST_DURATION, Issued, check_token_flags};
+use crate::issue::write::{DEFAULT_OUTPUT, Output, TokenNote, validate_server_flag};
+use crate::issue::{tls, token, verify, write};
+use crate::managed::{
+    self, IDENTITY_LABEL, INTENDED_RULES, MANAGED_BY, MANAGED_BY_LABEL, Provenance,
+    TOKEN_EXPIRES_AT, TOKEN_ISSUED_AT, TOKEN_KIND, TOKEN_SECRET, TokenRecord, is_ours,
 };
-use crate::init::plan::{
-    DEFAULT_OUTPUT, DEFAULT_REQUEST_DURATION, validate_name, validate_namespace,
-    validate_request_duration, validate_server_flag,
-};
-use crate::init::{objects, rfc3339};
+use crate::progress::Progress;
 use crate::rbac::Rule;
-use crate::ui::Ui;
-
-use super::is_ours;
+use crate::run_lock;
+use crate::target::Target;
+use crate::timestamp::rfc3339;
+use crate::ui::{Prompts, Ui};
 
 pub async fn run(global: &GlobalFlags, flags: &RotateFlags) -> Result<()> {
     let stop = crate::interrupt::listen();
@@ -46,20 +43,12 @@ pub async fn run(global: &GlobalFlags, flags: &RotateFlags) -> Result<()> {
         result = run_with(global, flags, &mut progress) => result,
         signal = stop => Err(Error::Interrupted(signal)),
     };
-    progress.release_lock(&Ui::detect(false)).await;
+    progress.release_lock(&Ui::detect(Prompts::Ask)).await;
     result.map_err(|e| progress.explain(e))
 }
 
 fn check_flags(flags: &RotateFlags) -> Result<()> {
-    validate_name(&flags.name)?;
-    if flags.token == Some(TokenKind::Secret) && flags.token_duration.is_some() {
-        return Err(Error::Usage(
-            "--token-duration applies to --token request; a Secret token does not expire".into(),
-        ));
-    }
-    if let Some(d) = flags.token_duration {
-        validate_request_duration(d)?;
-    }
+    check_token_flags(flags.token, flags.token_duration)?;
     if let Some(server) = &flags.server {
         validate_server_flag(server)?;
     }
@@ -73,11 +62,15 @@ async fn run_with(
 ) -> Result<()> {
     check_flags(flags)?;
     let name = flags.name.as_str();
-    let ui = Ui::detect(false);
-    let mut source = identity::load_context(global)?;
-    let ns = source.namespace.clone();
-    validate_namespace(&ns)?;
-    identity::decide_tls(&ui, &mut source, flags.insecure_skip_tls_verify)?;
+    let mut target = Target::resolve(global, false, Ui::detect(Prompts::Ask))?;
+    let ns = target.namespace().to_string();
+    tls::decide_tls(
+        &target.ui,
+        &mut target.source,
+        flags.insecure_skip_tls_verify,
+    )?;
+    let target = target;
+    let (ui, source) = (&target.ui, &target.source);
     *progress = Progress::new(&ns);
     progress.note("Your kubeconfig was not changed and the current token still works.");
 
@@ -98,48 +91,50 @@ async fn run_with(
             return Err(Error::Cancelled);
         }
     }
-    identity::check_output(&path, overwrite, &source.files)?;
+    write::check_output(&path, overwrite, &source.files)?;
 
-    let cluster = Cluster::connect(source.config.clone())?;
+    let cluster = target.connect()?;
     let me = cluster.whoami().await?;
     progress.connected();
     ui.ok(format!("Connected as {}", me.username));
 
     // From here on no other run may change the identity (two rotations at once would each
     // revoke the other's token).
-    let lock = identity::lock(&ui, &cluster, &ns, name, &me.username).await?;
+    let lock = run_lock::take(ui, &cluster, &ns, name, &me.username).await?;
     progress.hold_lock(&cluster, &lock);
-    let result = rotate_locked(
-        &ui,
-        &cluster,
-        &source,
-        flags,
-        &path,
+    let output = Output {
+        path,
         overwrite,
+        server: flags.server.clone(),
+    };
+    let result = rotate_locked(
+        &target,
+        &cluster,
+        flags,
+        &output,
         &me.username,
         &lock,
         progress,
     )
     .await;
-    identity::unlock(&ui, &cluster, lock).await;
+    run_lock::give_back(ui, &cluster, lock).await;
     progress.lock_released();
     result
 }
 
 /// Everything after the lock is taken: read, issue, verify, write, record, revoke.
-#[allow(clippy::too_many_arguments)]
 async fn rotate_locked(
-    ui: &Ui,
+    target: &Target,
     cluster: &Cluster,
-    source: &crate::kubeconfig::SourceContext,
     flags: &RotateFlags,
-    path: &std::path::Path,
-    overwrite: bool,
+    output: &Output,
     me: &str,
-    lock: &Option<crate::cluster::IdentityLock>,
+    lock: &Option<IdentityLock>,
     progress: &mut Progress,
 ) -> Result<()> {
+    let (ui, source) = (&target.ui, &target.source);
     let name = flags.name.as_str();
+    let path = output.path.as_path();
     let ns = source.namespace.clone();
     let sa = owned(
         cluster.get_service_account(&ns, name).await?,
@@ -182,11 +177,11 @@ async fn rotate_locked(
     }
 
     let old_secrets: Vec<(String, Option<String>)> = cluster
-        .list_labelled_metadata::<Secret>(Scope::Namespace(&ns), &super::selector(Some(name)))
+        .list_labelled_metadata::<Secret>(Namespaces::One(&ns), &managed::selector(Some(name)))
         .await?
         .into_iter()
         .filter(|s| is_ours(&s.metadata, Some(name)))
-        .filter(|s| super::is_token_secret_of_its_identity(&s.metadata))
+        .filter(|s| managed::is_token_secret_of_its_identity(&s.metadata))
         .filter_map(|s| s.metadata.name.clone().map(|n| (n, s.metadata.uid.clone())))
         .collect();
     for (secret, _) in &old_secrets {
@@ -196,7 +191,7 @@ async fn rotate_locked(
 
     // Issue and verify; remove an unused new token Secret again if that fails.
     let new_secret =
-        (kind == TokenKind::Secret).then(|| objects::fresh_secret_name(name, &old_names));
+        (kind == TokenKind::Secret).then(|| managed::fresh_secret_name(name, &old_names));
     let issued = match issue_and_verify(
         ui,
         cluster,
@@ -221,14 +216,9 @@ async fn rotate_locked(
         }
     };
 
-    let output = Output {
-        path: path.to_path_buf(),
-        overwrite,
-        server: flags.server.clone(),
-    };
     // Only the lock's holder may write: a second run would revoke this token.
-    if let Err(e) = identity::check_lock(lock)
-        .and_then(|()| identity::write_kubeconfig(source, &ns, name, &issued, &output))
+    if let Err(e) = run_lock::check_held(lock)
+        .and_then(|()| write::write_kubeconfig(source, &ns, name, &issued, output))
     {
         if let Some(secret) = &new_secret {
             remove_unused(cluster, &ns, secret, progress).await;
@@ -244,12 +234,10 @@ async fn rotate_locked(
     let expires = issued.expires_at.map(rfc3339);
     let record = match (&new_secret, &expires) {
         (Some(secret), _) => TokenRecord::secret(secret),
-        (None, Some(until)) => {
-            TokenRecord::request(Some((rfc3339(jiff::Timestamp::now()), until.clone())))
-        }
+        (None, Some(until)) => TokenRecord::request(Some((crate::timestamp::now(), until.clone()))),
         (None, None) => TokenRecord::request(None),
     };
-    identity::check_lock(lock)?;
+    run_lock::check_held(lock)?;
     let what = format!("ServiceAccount {name}");
     progress.attempt(what.clone());
     cluster
@@ -302,7 +290,7 @@ async fn rotate_locked(
             identity: name,
         },
     };
-    identity::next_steps(ui, path, &note);
+    write::next_steps(ui, path, &note);
     Ok(())
 }
 
@@ -340,15 +328,19 @@ async fn issue_and_verify(
 ) -> Result<Issued> {
     let issued = match (kind, new_secret) {
         (TokenKind::Secret, Some(secret)) => {
-            let secret = token_secret(ns, name, secret, me);
-            identity::secret_token(ui, cluster, &secret, false, progress).await?
+            let provenance = Provenance {
+                created_by: me.to_string(),
+                created_at: crate::timestamp::now(),
+            };
+            let secret = managed::token_secret(ns, name, secret, &provenance);
+            token::secret_token(ui, cluster, &secret, false, progress).await?
         }
         _ => {
             let duration = flags.token_duration.unwrap_or(DEFAULT_REQUEST_DURATION);
-            identity::request_token(ui, cluster, ns, name, duration).await?
+            token::request_token(ui, cluster, ns, name, duration).await?
         }
     };
-    identity::verify(ui, source, ns, name, intended, &issued.token).await?;
+    verify::verify(ui, source, ns, name, intended, &issued.token).await?;
     Ok(issued)
 }
 
@@ -360,36 +352,6 @@ async fn remove_unused(cluster: &Cluster, ns: &str, secret: &str, progress: &mut
         progress.note(
             "Your kubeconfig was not changed and the current token still works; the unused new token Secret was deleted again.",
         );
-    }
-}
-
-fn now() -> String {
-    rfc3339(jiff::Timestamp::now())
-}
-
-/// The new token Secret, labelled and annotated as `init` does it.
-fn token_secret(ns: &str, name: &str, secret: &str, me: &str) -> Secret {
-    Secret {
-        metadata: ObjectMeta {
-            name: Some(secret.to_string()),
-            namespace: Some(ns.to_string()),
-            labels: Some(BTreeMap::from([
-                (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
-                (IDENTITY_LABEL.to_string(), name.to_string()),
-            ])),
-            annotations: Some(BTreeMap::from([
-                (CREATED_BY.to_string(), me.to_string()),
-                (CREATED_AT.to_string(), now()),
-                (
-                    TOOL_VERSION.to_string(),
-                    env!("CARGO_PKG_VERSION").to_string(),
-                ),
-                (SA_NAME_ANNOTATION.to_string(), name.to_string()),
-            ])),
-            ..Default::default()
-        },
-        type_: Some(SA_TOKEN_TYPE.to_string()),
-        ..Default::default()
     }
 }
 
@@ -432,6 +394,7 @@ pub fn recorded_service_account(sa: &ServiceAccount, record: &TokenRecord) -> Se
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::managed::CREATED_BY;
 
     #[test]
     fn the_recorded_service_account_keeps_our_fields_and_replaces_the_token_ones() {

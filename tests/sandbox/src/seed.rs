@@ -139,8 +139,14 @@ pub fn read_files(files: &[std::path::PathBuf]) -> Result<Vec<Value>, String> {
 
 /// Parses multi-document YAML (as `kubectl apply -f` reads it); `List` kinds are unpacked.
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
-    let docs: Vec<Value> =
-        serde_saphyr::from_str_multiple(text).map_err(|e| format!("not valid YAML: {e}"))?;
+    // One JSON document (a large `List`, say) is read as JSON: the YAML reader's node budget
+    // refuses documents of more than 250,000 nodes.
+    let docs: Vec<Value> = match serde_json::from_str::<Value>(text) {
+        Ok(doc) => vec![doc],
+        Err(_) => {
+            serde_saphyr::from_str_multiple(text).map_err(|e| format!("not valid YAML: {e}"))?
+        }
+    };
     let mut out = Vec::new();
     for doc in docs.into_iter().filter(|d| !d.is_null()) {
         if doc["kind"]
