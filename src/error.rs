@@ -1,5 +1,7 @@
-//! The one error type of kubectl-cicd. Every variant says what happened and what to do next;
-//! `main` prints it and exits non-zero.
+//! The error type of kubectl-cicd's commands, and every exit code the binary uses. Every
+//! variant says what happened and what to do next; `main` prints it and exits with
+//! [`Error::exit_code`]. (The pure RBAC core has its own small `RbacError`, and kind lookup its
+//! `KindLookupError`, each wrapped here.)
 
 use std::path::PathBuf;
 
@@ -15,9 +17,11 @@ pub enum Error {
     #[error("{what} was not given and there is no terminal to ask on: pass {flag}")]
     MissingAnswer { what: String, flag: String },
 
+    /// The kubeconfig cannot be read, or its context cannot be used.
     #[error("cannot read kubeconfig: {0}")]
     Kubeconfig(String),
 
+    /// No answer: refused, unresolvable, timed out.
     #[error(
         "cannot reach the API server at {server}: {detail}\nCheck the server address, your network or VPN, and that the cluster is up."
     )]
@@ -35,6 +39,7 @@ pub enum Error {
     )]
     Credentials { user: String, detail: String },
 
+    /// 401 from the server.
     #[error(
         "the API server at {server} rejected your credentials (401 Unauthorized). They may have expired or been revoked: log in again (for OIDC, run your kubelogin / oidc-login command) and retry."
     )]
@@ -48,11 +53,25 @@ pub enum Error {
     #[error("{0}")]
     Escalation(String),
 
-    /// A risky permission asked for without `--allow-risky`.
-    #[error("{0}")]
-    Risky(String),
+    /// A risky permission asked for without `--allow-risky`: the categories, then each risk.
+    #[error("{cause}:\n{risks}")]
+    Risky {
+        #[source]
+        cause: crate::rbac::RbacError,
+        /// One line per risk that blocks the run.
+        risks: String,
+    },
 
-    /// Any other answer from the API server.
+    /// An answer that is not what a Kubernetes API server sends: unreadable, of the wrong
+    /// kind, or over the size cap. Trying again would get the same answer.
+    #[error("{context}: {message}")]
+    BadResponse { context: String, message: String },
+
+    /// A failure inside kubectl-cicd itself (a task that panicked).
+    #[error("{context}: {message} (an internal error of kubectl-cicd: please report it)")]
+    Internal { context: String, message: String },
+
+    /// Any other answer from the API server: its HTTP status, reason and message.
     #[error("{context}: {message}")]
     Api {
         context: String,
@@ -61,21 +80,27 @@ pub enum Error {
         message: String,
     },
 
+    /// The new token could not be obtained.
     #[error("{0}")]
     Token(String),
 
+    /// The new token is not the identity, or does not hold what was intended.
     #[error("verification failed, so no kubeconfig was written: {0}")]
     Verification(String),
 
+    /// The output file exists and `--force` was not given.
     #[error("{path} already exists: pass --force to overwrite it, or --output to write elsewhere")]
     OutputExists { path: PathBuf },
 
+    /// A local file could not be written.
     #[error("cannot write {path}: {detail}")]
     Write { path: PathBuf, detail: String },
 
+    /// The terminal failed (a prompt, or writing the report).
     #[error("{0}")]
     Terminal(String),
 
+    /// The user said no, or pressed Esc, at a prompt.
     #[error("cancelled: nothing was changed")]
     Cancelled,
 
@@ -102,22 +127,55 @@ pub enum Error {
 
     /// A command stopped part-way: the cause, then what exists now and how to finish.
     #[error("{cause}\n{state}")]
-    Partial { cause: Box<Error>, state: String },
+    Partial {
+        #[source]
+        cause: Box<Error>,
+        state: String,
+    },
+}
+
+/// Every exit code of kubectl-cicd. clap exits 2 on a usage error before any of this runs.
+pub mod exit {
+    /// Done; `audit`: no open finding at or above `--fail-on`.
+    pub const SUCCESS: u8 = 0;
+    /// A command failed; `audit`: open findings at or above `--fail-on`.
+    pub const FAILURE: u8 = 1;
+    /// Bad input (flags, kubeconfig, namespace), found before anything changed; `audit`: the
+    /// audit could not run at all, for any reason.
+    pub const USAGE: u8 = 2;
+    /// `audit` only: no failing finding in what could be read, but some RBAC objects could
+    /// not be read and `--allow-gaps` was not given.
+    pub const INCOMPLETE: u8 = 3;
+    /// Cancelled at a prompt (as Ctrl-C at a prompt, 128 + SIGINT).
+    pub const CANCELLED: u8 = 130;
+    /// Stopped by a signal: 128 + its number (130 for SIGINT, 143 for SIGTERM).
+    pub const SIGNAL_BASE: u8 = 128;
 }
 
 impl Error {
-    /// The process exit code for this error.
+    /// The process exit code for this error (`audit` exits [`exit::USAGE`] on any error).
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_)
             | Error::MissingAnswer { .. }
             | Error::Kubeconfig(_)
             | Error::NoNamespace { .. }
-            | Error::NoAccessInNamespace { .. } => 2,
-            Error::Cancelled => 130,
+            | Error::NoAccessInNamespace { .. } => exit::USAGE,
+            Error::Cancelled => exit::CANCELLED,
             Error::Interrupted(signal) => signal.exit_code(),
             Error::Partial { cause, .. } => cause.exit_code(),
-            _ => 1,
+            _ => exit::FAILURE,
+        }
+    }
+
+    /// Whether running the same command again may well succeed as it is: the server or the
+    /// network had a passing problem (a conflict, throttling, a 5xx), or the connection failed
+    /// after the server had answered once (`connected`).
+    pub fn is_passing(&self, connected: bool) -> bool {
+        match self {
+            Error::Api { code, .. } => matches!(code, 409 | 429 | 500..=599),
+            Error::Unreachable { .. } => connected,
+            _ => false,
         }
     }
 }

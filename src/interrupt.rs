@@ -21,8 +21,8 @@ impl Signal {
     /// The exit code a shell reports for a process this signal ended: 128 + its number.
     pub fn exit_code(self) -> u8 {
         match self {
-            Signal::Interrupt => 130,
-            Signal::Terminate => 143,
+            Signal::Interrupt => crate::error::exit::SIGNAL_BASE + 2,
+            Signal::Terminate => crate::error::exit::SIGNAL_BASE + 15,
         }
     }
 

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use kube::config::{AuthInfo, ExecInteractiveMode, Kubeconfig, KubeconfigError};
+use kube::config::{AuthInfo, Kubeconfig, KubeconfigError};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -604,16 +604,6 @@ pub fn with_token(source: &SourceContext, token: &str) -> kube::Config {
         ..AuthInfo::default()
     };
     config
-}
-
-/// Whether an exec plugin would ask the user something (for the UI to warn before a spinner).
-pub fn exec_may_prompt(source: &SourceContext) -> bool {
-    source
-        .config
-        .auth_info
-        .exec
-        .as_ref()
-        .is_some_and(|e| e.interactive_mode != Some(ExecInteractiveMode::Never))
 }
 
 /// Everything the CI kubeconfig holds.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use kubectl_cicd::cli::{Cli, Command};
-use kubectl_cicd::error::Error;
+use kubectl_cicd::error::{Error, exit};
 use kubectl_cicd::text::printable;
 
 fn main() -> ExitCode {
@@ -27,9 +27,6 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let cli = Cli::parse();
-    if let Command::Completion(flags) = &cli.command {
-        return print_completion(flags);
-    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -38,19 +35,18 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
+            return ExitCode::from(exit::FAILURE);
         }
     };
     runtime.block_on(async {
         let global = &cli.global;
         match &cli.command {
-            // audit: 0 clean, 1 findings at or above --fail-on, 2 could not audit (any error),
-            // 3 incomplete (gaps, without --allow-gaps).
+            // audit's exit codes gate pipelines: any error is exit::USAGE ("could not audit").
             Command::Audit(flags) => match kubectl_cicd::audit::run(global, flags).await {
                 Ok(code) => ExitCode::from(code),
                 Err(e) => {
                     eprintln!("error: {}", printable(&e.to_string()));
-                    ExitCode::from(kubectl_cicd::audit::EXIT_CANNOT_AUDIT)
+                    ExitCode::from(exit::USAGE)
                 }
             },
             Command::Init(flags) => finish(kubectl_cicd::init::run(global, flags).await),
@@ -72,7 +68,7 @@ fn print_completion(flags: &kubectl_cicd::cli::CompletionFlags) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: cannot write the completion script: {e}");
-            ExitCode::from(1)
+            ExitCode::from(exit::FAILURE)
         }
     }
 }

@@ -102,17 +102,6 @@ impl Progress {
         self.note = Some(text.into());
     }
 
-    /// Whether another try may well succeed as it is.
-    fn passing(&self, e: &Error) -> bool {
-        match e {
-            // An answer over the size cap would be as large the next time.
-            Error::Api { reason, .. } if reason == "ResponseTooLarge" => false,
-            Error::Api { code, .. } => matches!(code, 0 | 409 | 429 | 500..=599),
-            Error::Unreachable { .. } => self.connected,
-            _ => false,
-        }
-    }
-
     /// `e`, with what exists now and how to finish when the run stopped part-way (or when a
     /// passing failure stopped it before any change).
     pub fn explain(&self, e: Error) -> Error {
@@ -123,7 +112,7 @@ impl Progress {
         ) {
             return e;
         }
-        let passing = self.passing(&e);
+        let passing = e.is_passing(self.connected);
         let interrupted = matches!(e, Error::Interrupted(_));
         let note = self
             .note
@@ -199,6 +188,28 @@ mod tests {
         assert!(matches!(e, Error::Usage(_)));
         let e = p.explain(api(403));
         assert!(matches!(e, Error::Api { .. }));
+    }
+
+    #[test]
+    fn an_unreadable_answer_is_not_called_passing() {
+        let mut p = Progress::new("team-a");
+        p.connected();
+        let e = p.explain(Error::BadResponse {
+            context: "discovering what the cluster serves (GET /apis)".into(),
+            message: "expected a discovery document, got kind \"Status\"".into(),
+        });
+        assert!(matches!(e, Error::BadResponse { .. }), "{e}");
+        assert!(!e.to_string().contains("run the same command again"), "{e}");
+    }
+
+    #[test]
+    fn the_cause_of_a_partial_error_is_its_source() {
+        use std::error::Error as _;
+        let mut p = Progress::new("team-a");
+        p.attempt("Role ci-cd");
+        let e = p.explain(api(500));
+        let source = e.source().expect("a cause");
+        assert_eq!(source.to_string(), "applying Role team-a/ci-cd: boom");
     }
 
     #[test]

@@ -2186,13 +2186,13 @@ mod tests {
         use crate::init::plan::{Choices, Plan, TokenPlan};
         use crate::issue::write::DEFAULT_OUTPUT;
         use crate::managed::{Provenance, TokenRecord};
-        use crate::rbac::{ResolvedKind, presets};
+        use crate::rbac::{ServedKind, presets};
         let preset = presets::by_name(preset).expect("preset");
-        let served: Vec<ResolvedKind> = preset
+        let served: Vec<ServedKind> = preset
             .wants
             .iter()
             .map(|w| {
-                ResolvedKind::new(
+                ServedKind::new(
                     &w.group,
                     "v1",
                     &w.resource,

@@ -144,12 +144,6 @@ pub struct AnnotationException {
 }
 
 impl AnnotationException {
-    /// Applied only with a reason; unknown ids make the whole annotation suspect, but the
-    /// known ids still apply (the unknown ones are reported).
-    pub fn is_valid(&self) -> bool {
-        self.reason.is_some() && self.unknown.is_empty() && !self.rules.is_empty()
-    }
-
     /// True when it validly accepts `rule`.
     pub fn accepts(&self, rule: &str) -> bool {
         self.reason.is_some() && self.rules.iter().any(|r| r == rule)
@@ -302,7 +296,7 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(ok.rules, ["secrets-read", "token-create"]);
-        assert!(ok.is_valid() && ok.accepts("token-create") && !ok.accepts("wildcard"));
+        assert!(ok.accepts("token-create") && !ok.accepts("wildcard"));
         assert_eq!(ok.problem(), None);
 
         let no_reason = annotation_exception(&meta(&[
@@ -310,7 +304,7 @@ mod tests {
             (IGNORE_REASON_ANNOTATION, "   "),
         ]))
         .unwrap();
-        assert!(!no_reason.is_valid() && !no_reason.accepts("secrets-read"));
+        assert!(!no_reason.accepts("secrets-read"));
         assert!(no_reason.problem().unwrap().contains("ignore-reason"));
 
         let unknown = annotation_exception(&meta(&[
@@ -318,7 +312,6 @@ mod tests {
             (IGNORE_REASON_ANNOTATION, "Helm"),
         ]))
         .unwrap();
-        assert!(!unknown.is_valid());
         assert!(unknown.accepts("secrets-read"), "known ids still apply");
         assert_eq!(unknown.problem().unwrap(), "names unknown rule secret-read");
 

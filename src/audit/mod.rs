@@ -22,18 +22,11 @@ use std::io::Write;
 use std::time::Instant;
 
 use crate::cli::{AuditFlags, AuditFormat, FailOn, GlobalFlags};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, exit};
 use crate::target::Target;
 use crate::ui::{Prompts, Ui};
 
 use model::{Report, Scope, Severity};
-
-/// Exit code when an open finding is at or above `--fail-on`.
-pub const EXIT_FINDINGS: u8 = 1;
-/// Exit code when the audit could not run (bad input, unreachable server, 401, ...).
-pub const EXIT_CANNOT_AUDIT: u8 = 2;
-/// Exit code when no finding fails the run but some collections could not be read.
-pub const EXIT_INCOMPLETE: u8 = 3;
 
 pub fn fail_on_severity(f: FailOn) -> Option<Severity> {
     match f {
@@ -45,8 +38,9 @@ pub fn fail_on_severity(f: FailOn) -> Option<Severity> {
     }
 }
 
-/// Runs the audit and prints the report; returns the exit code (0, 1 or 3). Errors mean the
-/// audit could not run (exit 2).
+/// Runs the audit and prints the report; returns the exit code ([`exit::SUCCESS`],
+/// [`exit::FAILURE`] or [`exit::INCOMPLETE`]). Errors mean the audit could not run
+/// ([`exit::USAGE`]).
 pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
     let target = Target::resolve(
         global,
@@ -183,8 +177,8 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
         ui.say(output::gate_text(&report, fail_on, flags.allow_gaps));
     }
     Ok(match output::verdict(&report, fail_on, flags.allow_gaps) {
-        output::Verdict::Fail(_) => EXIT_FINDINGS,
-        output::Verdict::Incomplete => EXIT_INCOMPLETE,
-        output::Verdict::Pass => 0,
+        output::Verdict::Fail(_) => exit::FAILURE,
+        output::Verdict::Incomplete => exit::INCOMPLETE,
+        output::Verdict::Pass => exit::SUCCESS,
     })
 }

@@ -15,53 +15,8 @@ use kube::core::discovery::v2::{ACCEPT_AGGREGATED_DISCOVERY_V2, APIGroupDiscover
 use serde_json::Value;
 
 use super::Cluster;
-use super::kinds::{KindLookupError, resolve_kind};
 use crate::error::{Error, Result};
-
-/// One resource type the cluster serves, in its preferred version.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ServedKind {
-    /// `""` for the core group.
-    pub group: String,
-    /// The preferred version that serves it.
-    pub version: String,
-    /// Plural, lower-case: `deployments`.
-    pub resource: String,
-    /// `deployment` (the lower-cased kind when the server does not say).
-    pub singular: String,
-    pub kind: String,
-    pub namespaced: bool,
-    pub verbs: Vec<String>,
-    pub short_names: Vec<String>,
-    /// `all`, ... (what `kubectl get all` expands).
-    pub categories: Vec<String>,
-    /// `status`, `scale`, `exec`, ...
-    pub subresources: Vec<String>,
-}
-
-impl ServedKind {
-    /// `deployments.apps`, or `pods` for the core group (as RBAC messages and kubectl name it).
-    pub fn qualified(&self) -> String {
-        if self.group.is_empty() {
-            self.resource.clone()
-        } else {
-            format!("{}.{}", self.resource, self.group)
-        }
-    }
-
-    /// `apps/v1`, or `v1`.
-    pub fn api_version(&self) -> String {
-        if self.group.is_empty() {
-            self.version.clone()
-        } else {
-            format!("{}/{}", self.group, self.version)
-        }
-    }
-
-    pub fn supports(&self, verb: &str) -> bool {
-        self.verbs.iter().any(|v| v == verb || v == "*")
-    }
-}
+pub use crate::rbac::kinds::ServedKind;
 
 /// How the cluster was discovered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,18 +32,6 @@ pub enum DiscoveryMode {
 pub struct Discovered {
     pub kinds: Vec<ServedKind>,
     pub mode: DiscoveryMode,
-}
-
-impl Discovered {
-    /// [`resolve_kind`] over these kinds.
-    pub fn resolve(&self, name: &str) -> std::result::Result<&ServedKind, KindLookupError> {
-        resolve_kind(name, &self.kinds)
-    }
-
-    /// The kinds a Role can grant (namespaced ones).
-    pub fn namespaced(&self) -> impl Iterator<Item = &ServedKind> {
-        self.kinds.iter().filter(|k| k.namespaced)
-    }
 }
 
 /// Collects kinds, keeping the first (preferred) version of each group/resource.
@@ -207,10 +150,8 @@ fn parse_document(path: &str, value: Value) -> Result<Document> {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    let bad = |e: serde_json::Error| Error::Api {
+    let bad = |e: serde_json::Error| Error::BadResponse {
         context: format!("discovering what the cluster serves (GET {path})"),
-        code: 0,
-        reason: "BadResponse".into(),
         message: format!("the {kind} document cannot be read: {e}"),
     };
     match kind.as_str() {
@@ -223,10 +164,8 @@ fn parse_document(path: &str, value: Value) -> Result<Document> {
         "APIVersions" => serde_json::from_value(value)
             .map(Document::CoreVersions)
             .map_err(bad),
-        other => Err(Error::Api {
+        other => Err(Error::BadResponse {
             context: format!("discovering what the cluster serves (GET {path})"),
-            code: 0,
-            reason: "BadResponse".into(),
             message: format!(
                 "expected a discovery document, got kind {other:?}: is this a Kubernetes API server?"
             ),
@@ -268,10 +207,8 @@ impl Cluster {
                 pending.extend(v.versions.into_iter().map(|v| (String::new(), v)));
             }
             Document::Groups(_) => {
-                return Err(Error::Api {
+                return Err(Error::BadResponse {
                     context: "discovering what the cluster serves (GET /api)".into(),
-                    code: 0,
-                    reason: "BadResponse".into(),
                     message: "/api answered with an APIGroupList".into(),
                 });
             }
@@ -294,10 +231,8 @@ impl Cluster {
                 }
             }
             Document::CoreVersions(_) => {
-                return Err(Error::Api {
+                return Err(Error::BadResponse {
                     context: "discovering what the cluster serves (GET /apis)".into(),
-                    code: 0,
-                    reason: "BadResponse".into(),
                     message: "/apis answered with APIVersions".into(),
                 });
             }
@@ -321,10 +256,8 @@ impl Cluster {
             }
             let mut lists: Vec<Option<APIResourceList>> = vec![None; pending.len()];
             while let Some(joined) = tasks.join_next().await {
-                let (i, result) = joined.map_err(|e| Error::Api {
+                let (i, result) = joined.map_err(|e| Error::Internal {
                     context: "discovering what the cluster serves".into(),
-                    code: 0,
-                    reason: "InternalError".into(),
                     message: format!("a discovery task failed: {e}"),
                 })?;
                 let (group, version) = &pending[i];

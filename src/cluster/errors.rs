@@ -174,10 +174,8 @@ pub(crate) fn map(err: kube::Error, server: &str, proxy: Option<&str>, context: 
             }
         }
         kube::Error::Auth(auth) => credentials_error(&auth, "of this context"),
-        kube::Error::SerdeError(e) => Error::Api {
+        kube::Error::SerdeError(e) => Error::BadResponse {
             context: context.to_string(),
-            code: 0,
-            reason: "BadResponse".into(),
             message: format!(
                 "the server's answer could not be read ({e}): is {server} a Kubernetes API server?"
             ),
@@ -219,10 +217,8 @@ fn transport_error(
                 d.as_secs_f64()
             ),
         },
-        TransportClass::Limit(Limit::TooLarge(cap)) => Error::Api {
+        TransportClass::Limit(Limit::TooLarge(cap)) => Error::BadResponse {
             context: context.to_string(),
-            code: 0,
-            reason: "ResponseTooLarge".into(),
             message: format!(
                 "the answer of {server} is larger than {} MiB, far more than any page of a real API server: \
                  is it a Kubernetes API server?",

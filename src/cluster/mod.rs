@@ -7,7 +7,6 @@
 
 pub mod discovery;
 mod errors;
-pub mod kinds;
 pub mod limits;
 pub mod lists;
 pub mod lock;
@@ -25,7 +24,6 @@ use limits::LimitsLayer;
 use crate::error::Result;
 
 pub use discovery::{Discovered, DiscoveryMode, ServedKind};
-pub use kinds::{KindLookupError, lookup_kind, resolve_kind};
 pub use lists::{Listed, RequestCounter};
 pub use lock::IdentityLock;
 pub use managed::Namespaces;

@@ -74,12 +74,15 @@ impl Cluster {
         }
     }
 
-    /// Reads a Secret, data included: never Debug-print the result.
-    pub async fn get_secret(&self, ns: &str, name: &str) -> Result<Option<Secret>> {
+    /// Reads a Secret, data included (only to take a token out of it): never Debug-print the
+    /// result.
+    pub(super) async fn get_secret(&self, ns: &str, name: &str) -> Result<Option<Secret>> {
         self.get_opt(ns, name).await
     }
 
-    async fn apply_inner<K>(&self, obj: &K, dry_run: bool) -> Result<K>
+    /// Server-side apply (field manager `kubectl-cicd`, force): creates or updates, returns the
+    /// stored object. One PATCH request.
+    pub async fn apply<K>(&self, obj: &K) -> Result<K>
     where
         K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
             + Clone
@@ -95,46 +98,10 @@ impl Cluster {
             )));
         };
         let api: Api<K> = Api::namespaced(self.client.clone(), ns);
-        let mut params = PatchParams::apply(FIELD_MANAGER).force();
-        params.dry_run = dry_run;
+        let params = PatchParams::apply(FIELD_MANAGER).force();
         api.patch(name, &params, &Patch::Apply(obj))
             .await
-            .map_err(|e| {
-                self.err(e, || {
-                    let what = if dry_run {
-                        "checking (dry run)"
-                    } else {
-                        "applying"
-                    };
-                    format!("{what} {}", describe::<K>(ns, name))
-                })
-            })
-    }
-
-    /// Server-side apply (field manager `kubectl-cicd`, force): creates or updates, returns the
-    /// stored object. One PATCH request.
-    pub async fn apply<K>(&self, obj: &K) -> Result<K>
-    where
-        K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
-            + Clone
-            + Serialize
-            + DeserializeOwned
-            + Debug,
-    {
-        self.apply_inner(obj, false).await
-    }
-
-    /// [`Cluster::apply`] with `dryRun=All`: the server runs admission (RBAC escalation checks
-    /// included) and validation but stores nothing.
-    pub async fn apply_dry_run<K>(&self, obj: &K) -> Result<K>
-    where
-        K: Resource<Scope = NamespaceResourceScope, DynamicType = ()>
-            + Clone
-            + Serialize
-            + DeserializeOwned
-            + Debug,
-    {
-        self.apply_inner(obj, true).await
+            .map_err(|e| self.err(e, || format!("applying {}", describe::<K>(ns, name))))
     }
 
     /// Applies a RoleBinding; when the stored one refers to another role (roleRef is
@@ -183,15 +150,6 @@ impl Cluster {
             Err(e) if is_not_found(&e) => Ok(false),
             Err(e) => Err(self.err(e, || format!("deleting {}", describe::<K>(ns, name)))),
         }
-    }
-
-    /// Deletes; `false` when it was not there.
-    pub async fn delete_service_account(&self, ns: &str, name: &str) -> Result<bool> {
-        self.delete_opt::<ServiceAccount>(ns, name).await
-    }
-
-    pub async fn delete_role(&self, ns: &str, name: &str) -> Result<bool> {
-        self.delete_opt::<Role>(ns, name).await
     }
 
     pub async fn delete_role_binding(&self, ns: &str, name: &str) -> Result<bool> {

@@ -43,10 +43,8 @@ impl Cluster {
         let info = reply
             .status
             .and_then(|s| s.user_info)
-            .ok_or_else(|| Error::Api {
+            .ok_or_else(|| Error::BadResponse {
                 context: "asking the API server who you are (SelfSubjectReview)".into(),
-                code: 0,
-                reason: "BadResponse".into(),
                 message: "the reply holds no user info".into(),
             })?;
         Ok(Caller {

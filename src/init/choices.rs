@@ -4,32 +4,13 @@
 use std::path::PathBuf;
 
 use crate::cli::{InitFlags, PresetName, TokenKind, Verb};
-use crate::cluster::{ServedKind, resolve_kind};
 use crate::error::{Error, Result};
-use crate::rbac::{self, READ_ONLY_VERBS, ResolvedKind, Selection, Skipped};
+use crate::rbac::kind_names::resolve_kind;
+use crate::rbac::{self, READ_ONLY_VERBS, Selection, ServedKind, Skipped};
 
 use super::plan::{Choices, DEFAULT_NAME, TokenPlan};
 use crate::issue::token::{DEFAULT_REQUEST_DURATION, check_token_flags};
 use crate::issue::write::DEFAULT_OUTPUT;
-
-pub fn preset_id(p: PresetName) -> &'static str {
-    match p {
-        PresetName::WebApp => "web-app",
-        PresetName::Helm => "helm",
-        PresetName::WelkinDemo => "welkin-demo",
-    }
-}
-
-pub fn resolved(k: &ServedKind) -> ResolvedKind {
-    ResolvedKind {
-        group: k.group.clone(),
-        version: k.version.clone(),
-        resource: k.resource.clone(),
-        kind: k.kind.clone(),
-        namespaced: k.namespaced,
-        verbs: k.verbs.clone(),
-    }
-}
 
 /// The kinds a Role can grant: namespaced, and creatable (the wizard's list).
 pub fn grantable(served: &[ServedKind]) -> Vec<&ServedKind> {
@@ -46,16 +27,19 @@ pub fn preset_selections(
     preset: PresetName,
     served: &[ServedKind],
 ) -> (Vec<Selection>, Vec<Skipped>) {
-    let kinds: Vec<ResolvedKind> = served.iter().map(resolved).collect();
-    let preset = rbac::presets::named(preset_id(preset)).expect("built-in preset");
-    let resolution = preset.resolve(&kinds);
+    let preset = match preset {
+        PresetName::WebApp => rbac::presets::web_app(),
+        PresetName::Helm => rbac::presets::helm(),
+        PresetName::WelkinDemo => rbac::presets::welkin_demo(),
+    };
+    let resolution = preset.resolve(served);
     (resolution.selections, resolution.skipped)
 }
 
 /// One kind name from the command line, resolved to a kind a Role can grant.
-pub fn resolve_grantable(name: &str, served: &[ServedKind]) -> Result<ResolvedKind> {
+pub fn resolve_grantable(name: &str, served: &[ServedKind]) -> Result<ServedKind> {
     resolve_kind(name, served)
-        .map(resolved)
+        .cloned()
         .map_err(|e| Error::Usage(e.to_string()))
 }
 

@@ -233,11 +233,11 @@ mod tests {
     use crate::managed::{
         IDENTITY_LABEL, MANAGED_BY_LABEL, TOKEN_EXPIRES_AT, TOKEN_KIND, TOKEN_SECRET,
     };
-    use crate::rbac::{ResolvedKind, Selection};
+    use crate::rbac::{Selection, ServedKind};
     use std::collections::BTreeMap;
 
     fn plan(token: TokenPlan) -> Plan {
-        let deploy = ResolvedKind::new(
+        let deploy = ServedKind::new(
             "apps",
             "v1",
             "deployments",

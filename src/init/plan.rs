@@ -68,13 +68,14 @@ impl Plan {
             )));
         }
         let risks = rbac::risky_findings(&role.rules);
-        rbac::risk::gate(&risks, choices.allow_risky).map_err(|e| {
-            let lines: Vec<String> = risks
+        rbac::risk::gate(&risks, choices.allow_risky).map_err(|cause| Error::Risky {
+            cause,
+            risks: risks
                 .iter()
                 .filter(|r| r.blocks_init())
                 .map(|r| format!("  - {r}"))
-                .collect();
-            Error::Risky(format!("{e}:\n{}", lines.join("\n")))
+                .collect::<Vec<_>>()
+                .join("\n"),
         })?;
         Ok(Plan {
             namespace: namespace.to_string(),
@@ -127,9 +128,8 @@ pub fn check_grantable(plan: &Plan, user: &str, groups: &[String], held: &[Rule]
     if let Err(missing) = rbac::covers(held, &plan.role.rules) {
         let server_words = rbac::not_held_message(user, groups, &missing);
         problems.push(format!(
-            "The Role would grant permissions you do not hold yourself, so the API server would refuse it:\n\
-             roles.rbac.authorization.k8s.io \"{}\" is forbidden: {server_words}",
-            plan.name()
+            "The Role would grant permissions you do not hold yourself, so the API server would refuse it:\n{}",
+            rbac::forbidden_message("roles.rbac.authorization.k8s.io", plan.name(), &server_words)
         ));
     }
     let lacking: Vec<String> = plan
@@ -160,11 +160,11 @@ mod tests {
     use super::*;
     use crate::issue::token::DEFAULT_REQUEST_DURATION;
     use crate::issue::write::DEFAULT_OUTPUT;
-    use crate::rbac::ResolvedKind;
     use crate::rbac::STANDARD_VERBS;
+    use crate::rbac::ServedKind;
 
-    fn kind(group: &str, resource: &str, kind: &str) -> ResolvedKind {
-        ResolvedKind::new(group, "v1", resource, kind, true, STANDARD_VERBS)
+    fn kind(group: &str, resource: &str, kind: &str) -> ServedKind {
+        ServedKind::new(group, "v1", resource, kind, true, STANDARD_VERBS)
     }
 
     fn choices(selections: Vec<Selection>) -> Choices {
@@ -188,7 +188,7 @@ mod tests {
     fn risky_kinds_need_allow_risky() {
         let secrets = vec![Selection::new(kind("", "secrets", "Secret"))];
         let err = Plan::new("team-a", choices(secrets.clone())).unwrap_err();
-        assert!(matches!(err, Error::Risky(_)));
+        assert!(matches!(err, Error::Risky { .. }));
         assert!(err.to_string().contains("--allow-risky"), "{err}");
         assert!(err.to_string().contains("secrets"), "{err}");
         let mut allowed = choices(secrets);

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::rbac::{self, READ_ONLY_VERBS, Request, Rule, Selection, Skipped};
 use crate::ui::Ui;
 
-use super::choices::{self, grantable, resolved};
+use super::choices::{self, grantable};
 use super::plan::{Choices, DEFAULT_NAME, TokenPlan};
 use crate::issue::token::DEFAULT_REQUEST_DURATION;
 use crate::issue::write::DEFAULT_OUTPUT;
@@ -94,9 +94,9 @@ fn start_from_preset(
 
 /// `deployments.apps (Deployment)`, with what the caller lacks to grant it.
 fn kind_label(kind: &ServedKind, held: &[Rule]) -> String {
-    let rk = resolved(kind);
+    let rk = kind;
     let mut label = format!("{} ({})", rk.group_resource(), kind.kind);
-    let lacking: Vec<String> = rbac::builder::default_verbs(&rk)
+    let lacking: Vec<String> = rbac::builder::default_verbs(rk)
         .into_iter()
         .filter(|v| !rbac::rules_allow(held, &Request::new(v, &kind.group, &kind.resource)))
         .collect();
@@ -167,7 +167,7 @@ fn pick_kinds(
         for (i, kind) in shown.iter().enumerate() {
             let want = picked.contains(&i);
             if want && !ticked[i] {
-                selections.push(Selection::new(resolved(kind)));
+                selections.push(Selection::new((*kind).clone()));
             } else if !want && ticked[i] {
                 selections.retain(|s| !same(s, kind));
             }

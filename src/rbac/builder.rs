@@ -8,7 +8,7 @@
 //!   group that get the same verbs share one rule; verbs and resources are
 //!   sorted, so the same choice always gives the same Role.
 
-use crate::rbac::kinds::ResolvedKind;
+use crate::rbac::kinds::ServedKind;
 use crate::rbac::rule::{Rule, group_resource};
 use crate::rbac::{READ_ONLY_VERBS, READ_WRITE_VERBS};
 use serde::{Deserialize, Serialize};
@@ -18,19 +18,19 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Selection {
     /// The kind, as discovery reports it.
-    pub kind: ResolvedKind,
+    pub kind: ServedKind,
     /// Wanted verbs; `None` picks the defaults for the kind.
     pub verbs: Option<Vec<String>>,
 }
 
 impl Selection {
     /// The kind with its default verbs.
-    pub fn new(kind: ResolvedKind) -> Self {
+    pub fn new(kind: ServedKind) -> Self {
         Selection { kind, verbs: None }
     }
 
     /// The kind with explicit verbs.
-    pub fn with_verbs(kind: ResolvedKind, verbs: &[&str]) -> Self {
+    pub fn with_verbs(kind: ServedKind, verbs: &[&str]) -> Self {
         Selection {
             kind,
             verbs: Some(verbs.iter().map(|v| v.to_string()).collect()),
@@ -47,7 +47,7 @@ impl Selection {
 
 /// `get list watch create update patch delete`, or `get list watch` for a
 /// kind that serves no write verb.
-pub fn default_verbs(kind: &ResolvedKind) -> Vec<String> {
+pub fn default_verbs(kind: &ServedKind) -> Vec<String> {
     let verbs = if kind.is_read_only() {
         READ_ONLY_VERBS
     } else {
@@ -122,7 +122,7 @@ pub fn build_role(selections: &[Selection]) -> BuiltRole {
     let mut granted: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     // (group, resource, reason) -> dropped verbs
     let mut dropped: BTreeMap<(String, String, DropReason), BTreeSet<String>> = BTreeMap::new();
-    let mut drop = |kind: &ResolvedKind, verb: &str, reason: DropReason| {
+    let mut drop = |kind: &ServedKind, verb: &str, reason: DropReason| {
         dropped
             .entry((kind.group.clone(), kind.resource.clone(), reason))
             .or_default()
@@ -201,8 +201,8 @@ mod tests {
     use crate::rbac::STANDARD_VERBS;
     use crate::rbac::matching::{Request, rules_allow};
 
-    fn deploy() -> ResolvedKind {
-        ResolvedKind::new(
+    fn deploy() -> ServedKind {
+        ServedKind::new(
             "apps",
             "v1",
             "deployments",
@@ -211,8 +211,8 @@ mod tests {
             STANDARD_VERBS,
         )
     }
-    fn services() -> ResolvedKind {
-        ResolvedKind::new(
+    fn services() -> ServedKind {
+        ServedKind::new(
             "",
             "v1",
             "services",
@@ -223,11 +223,11 @@ mod tests {
             ],
         )
     }
-    fn configmaps() -> ResolvedKind {
-        ResolvedKind::new("", "v1", "configmaps", "ConfigMap", true, STANDARD_VERBS)
+    fn configmaps() -> ServedKind {
+        ServedKind::new("", "v1", "configmaps", "ConfigMap", true, STANDARD_VERBS)
     }
-    fn pod_metrics() -> ResolvedKind {
-        ResolvedKind::new(
+    fn pod_metrics() -> ServedKind {
+        ServedKind::new(
             "metrics.k8s.io",
             "v1beta1",
             "pods",
@@ -355,15 +355,8 @@ mod tests {
     fn wildcards_never_granted() {
         let built = build_role(&[
             Selection::with_verbs(deploy(), &["*", "get"]),
-            Selection::new(ResolvedKind::new(
-                "*",
-                "v1",
-                "*",
-                "Any",
-                true,
-                &["*", "get"],
-            )),
-            Selection::new(ResolvedKind::new(
+            Selection::new(ServedKind::new("*", "v1", "*", "Any", true, &["*", "get"])),
+            Selection::new(ServedKind::new(
                 "apps",
                 "v1",
                 "*/scale",
@@ -390,7 +383,7 @@ mod tests {
 
     #[test]
     fn cluster_scoped_kinds_are_dropped() {
-        let ns = ResolvedKind::new("", "v1", "namespaces", "Namespace", false, STANDARD_VERBS);
+        let ns = ServedKind::new("", "v1", "namespaces", "Namespace", false, STANDARD_VERBS);
         let built = build_role(&[Selection::with_verbs(ns, &["get"])]);
         assert!(built.rules.is_empty());
         assert_eq!(built.dropped[0].reason, DropReason::ClusterScoped);
@@ -402,7 +395,7 @@ mod tests {
 
     #[test]
     fn escalation_verbs_are_not_served_so_not_granted() {
-        let roles = ResolvedKind::new(
+        let roles = ServedKind::new(
             "rbac.authorization.k8s.io",
             "v1",
             "roles",
@@ -433,7 +426,7 @@ mod tests {
 
     #[test]
     fn subresource_kinds() {
-        let log = ResolvedKind::new("", "v1", "pods/log", "Pod", true, &["get"]);
+        let log = ServedKind::new("", "v1", "pods/log", "Pod", true, &["get"]);
         let built = build_role(&[Selection::new(log)]);
         assert_eq!(
             built.rules,

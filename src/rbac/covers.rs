@@ -11,7 +11,7 @@
 //!   `CompactRules` (`pkg/registry/rbac/validation/policy_compact.go`), then
 //!   deduplicated and sorted by their `CompactString`, which is how
 //!   `ConfirmNoEscalation` (`pkg/registry/rbac/validation/rule.go`) lists them.
-//! * [`not_held_message`], [`resolution_errors_suffix`], [`forbidden_message`]: the error text.
+//! * [`not_held_message`], [`forbidden_message`]: the error text.
 
 use crate::rbac::compact::server_compact;
 use crate::rbac::gofmt::{compact_string, go_quote, go_quote_list};
@@ -139,24 +139,6 @@ pub fn not_held_message(user: &str, groups: &[String], missing: &[Rule]) -> Stri
         go_quote_list(groups),
         lines.join("\n")
     )
-}
-
-/// What `ConfirmNoEscalation` appends when some of the user's bindings could
-/// not be resolved: `; resolution errors: [<aggregate>]`, where the aggregate
-/// (`utilerrors.NewAggregate`) is the one message, or `[m1, m2]` for several
-/// distinct ones. Empty when there are none.
-pub fn resolution_errors_suffix(errors: &[String]) -> String {
-    let mut distinct: Vec<&str> = Vec::new();
-    for e in errors {
-        if !distinct.contains(&e.as_str()) {
-            distinct.push(e);
-        }
-    }
-    match distinct.as_slice() {
-        [] => String::new(),
-        [one] => format!("; resolution errors: [{one}]"),
-        many => format!("; resolution errors: [[{}]]", many.join(", ")),
-    }
 }
 
 /// The Forbidden status message (`errors.NewForbidden`):
@@ -552,24 +534,6 @@ mod tests {
         assert_eq!(
             cause,
             "user \"system:serviceaccount:ci:deployer\" (groups=[]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[\"\"], Resources:[\"pods\"], Verbs:[\"get\"]}\n{APIGroups:[\"apps\"], Resources:[\"deployments\"], Verbs:[\"create\" \"delete\"]}"
-        );
-    }
-
-    #[test]
-    fn resolution_errors_like_the_aggregate() {
-        assert_eq!(resolution_errors_suffix(&[]), "");
-        let one = s(&[r#"role.rbac.authorization.k8s.io "gone" not found"#]);
-        assert_eq!(
-            resolution_errors_suffix(&one),
-            r#"; resolution errors: [role.rbac.authorization.k8s.io "gone" not found]"#
-        );
-        assert_eq!(
-            resolution_errors_suffix(&s(&["a", "b", "a"])),
-            "; resolution errors: [[a, b]]"
-        );
-        assert_eq!(
-            resolution_errors_suffix(&s(&["a", "a"])),
-            "; resolution errors: [a]"
         );
     }
 

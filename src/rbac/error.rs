@@ -14,12 +14,6 @@ pub enum RbacError {
         /// Risk category ids, in order of first appearance.
         categories: Vec<String>,
     },
-    /// No preset has that name.
-    #[error("unknown preset {name:?}; choose one of: {}", crate::rbac::presets::NAMES.join(", "))]
-    UnknownPreset {
-        /// The name asked for.
-        name: String,
-    },
 }
 
 #[cfg(test)]
@@ -34,13 +28,6 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "the Role would grant risky permissions (secrets, pod-exec); review them and pass --allow-risky to grant them anyway"
-        );
-        let u = RbacError::UnknownPreset {
-            name: "webapp".into(),
-        };
-        assert_eq!(
-            u.to_string(),
-            "unknown preset \"webapp\"; choose one of: web-app, helm, welkin-demo"
         );
     }
 }

@@ -1,5 +1,5 @@
-//! [`ResolvedKind`]: what discovery says about one resource type. Filled by
-//! the cluster-access layer; the core only reads it.
+//! [`ServedKind`]: what discovery says about one resource type the cluster serves. Filled by
+//! the cluster-access layer (`cluster::discovery`); the core only reads it.
 
 use crate::rbac::rule::group_resource;
 use serde::{Deserialize, Serialize};
@@ -9,7 +9,7 @@ pub const WRITE_VERBS: &[&str] = &["create", "update", "patch", "delete", "delet
 
 /// One served resource type, as discovery reports it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct ResolvedKind {
+pub struct ServedKind {
     /// API group, `""` for core.
     pub group: String,
     /// Preferred version, e.g. `v1`.
@@ -22,9 +22,17 @@ pub struct ResolvedKind {
     pub namespaced: bool,
     /// The verbs discovery lists for the type.
     pub verbs: Vec<String>,
+    /// `deployment` (the lower-cased kind when the server does not say).
+    pub singular: String,
+    /// `deploy`, ...
+    pub short_names: Vec<String>,
+    /// `all`, ... (what `kubectl get all` expands).
+    pub categories: Vec<String>,
+    /// `status`, `scale`, `exec`, ...
+    pub subresources: Vec<String>,
 }
 
-impl ResolvedKind {
+impl ServedKind {
     /// A kind from literals (handy in tests and presets).
     pub fn new(
         group: &str,
@@ -34,13 +42,15 @@ impl ResolvedKind {
         namespaced: bool,
         verbs: &[&str],
     ) -> Self {
-        ResolvedKind {
+        ServedKind {
             group: group.to_string(),
             version: version.to_string(),
             resource: resource.to_string(),
             kind: kind.to_string(),
             namespaced,
             verbs: verbs.iter().map(|v| v.to_string()).collect(),
+            singular: kind.to_lowercase(),
+            ..ServedKind::default()
         }
     }
 
@@ -79,62 +89,23 @@ impl ResolvedKind {
     }
 }
 
-/// Splits `deployments.apps` into (`apps`, `deployments`) the way
-/// `schema.ParseGroupResource` does (at the first dot); `pods` is core.
-pub fn parse_group_resource(text: &str) -> (String, String) {
-    match text.split_once('.') {
-        Some((resource, group)) => (group.to_string(), resource.to_string()),
-        None => (String::new(), text.to_string()),
-    }
-}
-
 /// Finds the kind for `group` + `resource` (first match wins when discovery
 /// listed several versions).
 pub fn find_kind<'a>(
-    kinds: &'a [ResolvedKind],
+    kinds: &'a [ServedKind],
     group: &str,
     resource: &str,
-) -> Option<&'a ResolvedKind> {
+) -> Option<&'a ServedKind> {
     kinds.iter().find(|k| k.is(group, resource))
-}
-
-/// Finds a kind by what a user types: `deployments.apps`, `deployments`,
-/// `Deployment` or `deployment.apps` (kind names match case-insensitively).
-/// Without a group, the core group wins, then the first match.
-pub fn lookup_kind<'a>(kinds: &'a [ResolvedKind], text: &str) -> Option<&'a ResolvedKind> {
-    let by_name = |group: Option<&str>, name: &str| {
-        let matches = |k: &&ResolvedKind| {
-            group.is_none_or(|g| k.group == g)
-                && (k.resource == name
-                    || (!k.is_subresource() && k.kind.eq_ignore_ascii_case(name)))
-        };
-        let mut found = kinds.iter().filter(matches);
-        let first = found.next()?;
-        if first.group.is_empty() {
-            return Some(first);
-        }
-        Some(
-            kinds
-                .iter()
-                .filter(matches)
-                .find(|k| k.group.is_empty())
-                .unwrap_or(first),
-        )
-    };
-    if let Some(k) = by_name(None, text) {
-        return Some(k);
-    }
-    let (group, resource) = parse_group_resource(text);
-    by_name(Some(&group), &resource)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn served() -> Vec<ResolvedKind> {
+    fn served() -> Vec<ServedKind> {
         vec![
-            ResolvedKind::new(
+            ServedKind::new(
                 "",
                 "v1",
                 "pods",
@@ -151,8 +122,8 @@ mod tests {
                     "watch",
                 ],
             ),
-            ResolvedKind::new("", "v1", "pods/log", "Pod", true, &["get"]),
-            ResolvedKind::new(
+            ServedKind::new("", "v1", "pods/log", "Pod", true, &["get"]),
+            ServedKind::new(
                 "apps",
                 "v1",
                 "deployments",
@@ -162,7 +133,7 @@ mod tests {
                     "create", "delete", "get", "list", "patch", "update", "watch",
                 ],
             ),
-            ResolvedKind::new(
+            ServedKind::new(
                 "metrics.k8s.io",
                 "v1beta1",
                 "pods",
@@ -170,7 +141,7 @@ mod tests {
                 true,
                 &["get", "list"],
             ),
-            ResolvedKind::new(
+            ServedKind::new(
                 "",
                 "v1",
                 "namespaces",
@@ -202,54 +173,16 @@ mod tests {
         assert!(s[1].is_read_only());
         assert!(s[1].is_subresource());
         assert!(!s[0].is_subresource());
-        assert!(ResolvedKind::default().is_read_only());
+        assert!(ServedKind::default().is_read_only());
     }
 
     #[test]
-    fn parse_group_resource_like_go() {
-        assert_eq!(
-            parse_group_resource("deployments.apps"),
-            ("apps".into(), "deployments".into())
-        );
-        assert_eq!(
-            parse_group_resource("ingresses.networking.k8s.io"),
-            ("networking.k8s.io".into(), "ingresses".into())
-        );
-        assert_eq!(parse_group_resource("pods"), (String::new(), "pods".into()));
-    }
-
-    #[test]
-    fn find_and_lookup() {
+    fn find_by_group_and_resource() {
         let s = served();
         assert_eq!(
             find_kind(&s, "apps", "deployments").unwrap().kind,
             "Deployment"
         );
         assert!(find_kind(&s, "", "deployments").is_none());
-        assert_eq!(
-            lookup_kind(&s, "deployments.apps").unwrap().kind,
-            "Deployment"
-        );
-        assert_eq!(lookup_kind(&s, "deployments").unwrap().group, "apps");
-        assert_eq!(
-            lookup_kind(&s, "Deployment").unwrap().resource,
-            "deployments"
-        );
-        assert_eq!(
-            lookup_kind(&s, "deployment.apps").unwrap().resource,
-            "deployments"
-        );
-        // core wins for an ambiguous plural
-        assert_eq!(lookup_kind(&s, "pods").unwrap().group, "");
-        assert_eq!(
-            lookup_kind(&s, "pods.metrics.k8s.io").unwrap().kind,
-            "PodMetrics"
-        );
-        assert_eq!(
-            lookup_kind(&s, "PodMetrics").unwrap().group,
-            "metrics.k8s.io"
-        );
-        assert!(lookup_kind(&s, "widgets").is_none());
-        assert!(lookup_kind(&s, "deployments.extensions").is_none());
     }
 }

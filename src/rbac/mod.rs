@@ -10,7 +10,6 @@
 //!   (`Covers`, `BreakdownRule`), `pkg/registry/rbac/validation/policy_compact.go`
 //!   (`CompactRules`), `pkg/registry/rbac/validation/rule.go` (`ConfirmNoEscalation`)
 //!   and `pkg/apis/rbac/v1/evaluation_helpers.go` (`CompactString`);
-//! * the `kubectl auth can-i --list` table: `staging/src/k8s.io/kubectl/pkg/cmd/auth/cani.go`
 //!   and `staging/src/k8s.io/kubectl/pkg/util/rbac/rbac.go`.
 //!
 //! Module map (one job each):
@@ -19,18 +18,18 @@
 //! * [`gofmt`]: Go-compatible text (`%q`, `%v`, `CompactString`, gogo `String()`);
 //! * [`mod@covers`]: the server's escalation check and its error text;
 //! * [`mod@compact`]: server, kubectl and semantics-preserving compaction;
-//! * [`kinds`]: [`ResolvedKind`], the discovery view of a namespaced resource;
+//! * [`kinds`]: [`ServedKind`], the discovery view of a namespaced resource;
 //! * [`presets`]: named sets of wanted kinds and their resolution;
 //! * [`builder`]: the least-privilege Role builder;
 //! * [`risk`]: the risk catalogue and the `init` gate;
 //! * [`mod@verify`]: checking a new identity's SelfSubjectRulesReview;
-//! * [`table`]: tab-aligned text tables (`kubectl auth can-i --list`).
 
 pub mod builder;
 pub mod compact;
 pub mod covers;
 pub mod error;
 pub mod gofmt;
+pub mod kind_names;
 pub mod kinds;
 pub mod matching;
 pub mod presets;
@@ -38,22 +37,18 @@ pub mod presets;
 mod properties;
 pub mod risk;
 pub mod rule;
-pub mod table;
 pub mod verify;
 
 pub use builder::{BuiltRole, DropReason, Dropped, Selection, build_role};
 pub use compact::{compact, kubectl_compact, server_compact};
-pub use covers::{
-    breakdown, covers, forbidden_message, not_held_message, resolution_errors_suffix, uncovered,
-};
+pub use covers::{breakdown, covers, forbidden_message, not_held_message, uncovered};
 pub use error::RbacError;
 pub use gofmt::compact_string;
-pub use kinds::ResolvedKind;
+pub use kinds::ServedKind;
 pub use matching::{NonResourceRequest, Request, rules_allow, rules_allow_path};
 pub use presets::{Preset, Resolution, Skipped, Want};
 pub use risk::{Risk, RiskCategory, gate, risky_findings};
-pub use rule::{Rule, rules_from_review};
-pub use table::render_can_i_list;
+pub use rule::Rule;
 pub use verify::{CheckRow, Verification, verify};
 
 /// The eight verbs a fully served resource lists in discovery, in kubectl's order.

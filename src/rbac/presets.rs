@@ -3,8 +3,7 @@
 //! kind the cluster does not serve is reported, never silently dropped.
 
 use crate::rbac::builder::Selection;
-use crate::rbac::error::RbacError;
-use crate::rbac::kinds::{ResolvedKind, find_kind};
+use crate::rbac::kinds::{ServedKind, find_kind};
 use crate::rbac::rule::Rule;
 use crate::rbac::{READ_ONLY_VERBS, READ_WRITE_VERBS};
 use serde::{Deserialize, Serialize};
@@ -87,7 +86,7 @@ pub struct Resolution {
 
 /// Resolves `wants` against `served`. Several wants for one kind merge their
 /// verbs; the order of first appearance is kept.
-pub fn resolve(wants: &[Want], served: &[ResolvedKind]) -> Resolution {
+pub fn resolve(wants: &[Want], served: &[ServedKind]) -> Resolution {
     let mut out = Resolution::default();
     for want in wants {
         let Some(kind) = find_kind(served, &want.group, &want.resource) else {
@@ -128,7 +127,7 @@ pub fn resolve(wants: &[Want], served: &[ResolvedKind]) -> Resolution {
 
 impl Preset {
     /// Resolves the preset against the served kinds.
-    pub fn resolve(&self, served: &[ResolvedKind]) -> Resolution {
+    pub fn resolve(&self, served: &[ServedKind]) -> Resolution {
         resolve(&self.wants, served)
     }
 
@@ -249,13 +248,6 @@ pub fn by_name(name: &str) -> Option<Preset> {
     all().into_iter().find(|p| p.name == name)
 }
 
-/// The preset called `name`, or an error listing the known names.
-pub fn named(name: &str) -> Result<Preset, RbacError> {
-    by_name(name).ok_or_else(|| RbacError::UnknownPreset {
-        name: name.to_string(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,12 +264,12 @@ mod tests {
         "watch",
     ];
 
-    fn cluster() -> Vec<ResolvedKind> {
+    fn cluster() -> Vec<ServedKind> {
         vec![
-            ResolvedKind::new("", "v1", "configmaps", "ConfigMap", true, RW),
-            ResolvedKind::new("", "v1", "pods", "Pod", true, RW),
-            ResolvedKind::new("", "v1", "secrets", "Secret", true, RW),
-            ResolvedKind::new(
+            ServedKind::new("", "v1", "configmaps", "ConfigMap", true, RW),
+            ServedKind::new("", "v1", "pods", "Pod", true, RW),
+            ServedKind::new("", "v1", "secrets", "Secret", true, RW),
+            ServedKind::new(
                 "",
                 "v1",
                 "services",
@@ -287,9 +279,9 @@ mod tests {
                     "create", "delete", "get", "list", "patch", "update", "watch",
                 ],
             ),
-            ResolvedKind::new("apps", "v1", "deployments", "Deployment", true, RW),
-            ResolvedKind::new("apps", "v1", "replicasets", "ReplicaSet", true, RW),
-            ResolvedKind::new(
+            ServedKind::new("apps", "v1", "deployments", "Deployment", true, RW),
+            ServedKind::new("apps", "v1", "replicasets", "ReplicaSet", true, RW),
+            ServedKind::new(
                 "autoscaling",
                 "v2",
                 "horizontalpodautoscalers",
@@ -297,8 +289,8 @@ mod tests {
                 true,
                 RW,
             ),
-            ResolvedKind::new("networking.k8s.io", "v1", "ingresses", "Ingress", true, RW),
-            ResolvedKind::new(
+            ServedKind::new("networking.k8s.io", "v1", "ingresses", "Ingress", true, RW),
+            ServedKind::new(
                 "networking.k8s.io",
                 "v1",
                 "networkpolicies",
@@ -306,7 +298,7 @@ mod tests {
                 true,
                 RW,
             ),
-            ResolvedKind::new("", "v1", "namespaces", "Namespace", false, RW),
+            ServedKind::new("", "v1", "namespaces", "Namespace", false, RW),
         ]
     }
 
@@ -318,13 +310,6 @@ mod tests {
         );
         assert_eq!(by_name("helm").unwrap().name, "helm");
         assert!(by_name("nope").is_none());
-        assert_eq!(named("welkin-demo").unwrap().name, "welkin-demo");
-        assert_eq!(
-            named("nope"),
-            Err(RbacError::UnknownPreset {
-                name: "nope".into()
-            })
-        );
         for p in all() {
             assert!(!p.description.is_empty());
             assert!(!p.wants.is_empty());

@@ -6,9 +6,7 @@
 //! print them as stored, so nothing here sorts behind the caller's back. Use
 //! [`Rule::normalized`] for a canonical (sorted, deduplicated) form.
 
-use k8s_openapi::api::authorization::v1::{
-    NonResourceRule, ResourceRule, SubjectRulesReviewStatus,
-};
+use k8s_openapi::api::authorization::v1::{NonResourceRule, ResourceRule};
 use k8s_openapi::api::rbac::v1::PolicyRule;
 use serde::{Deserialize, Serialize};
 
@@ -137,11 +135,6 @@ impl Rule {
         }
     }
 
-    /// In-place form of [`Rule::normalized`].
-    pub fn normalize(&mut self) {
-        *self = self.normalized();
-    }
-
     /// True when the rule names resources (it may also name URLs: the API accepts both).
     pub fn is_resource_rule(&self) -> bool {
         !self.resources.is_empty()
@@ -169,20 +162,6 @@ impl Rule {
     pub fn allows_nothing(&self) -> bool {
         let resource_part = !self.api_groups.is_empty() && !self.resources.is_empty();
         self.verbs.is_empty() || (!resource_part && self.non_resource_urls.is_empty())
-    }
-
-    /// Verbs that can never match because the rule carries `resourceNames` and
-    /// the verb's requests carry no name (`create`, `list`, `watch`,
-    /// `deletecollection`). A common authoring mistake.
-    pub fn verbs_blocked_by_names(&self) -> Vec<String> {
-        if self.resource_names.is_empty() {
-            return Vec::new();
-        }
-        self.verbs
-            .iter()
-            .filter(|v| !crate::rbac::matching::verb_carries_name(v))
-            .cloned()
-            .collect()
     }
 
     /// The resource-only part of a mixed rule (groups, resources, names, verbs),
@@ -303,22 +282,6 @@ impl From<&NonResourceRule> for Rule {
     }
 }
 
-/// The rules of a SelfSubjectRulesReview status: resource rules first, then
-/// non-resource rules (the order kubectl's `convertToPolicyRule` uses).
-pub fn rules_from_review(status: &SubjectRulesReviewStatus) -> Vec<Rule> {
-    status
-        .resource_rules
-        .iter()
-        .map(Rule::from)
-        .chain(status.non_resource_rules.iter().map(Rule::from))
-        .collect()
-}
-
-/// Converts a slice of rules for a Role or ClusterRole body.
-pub fn to_policy_rules(rules: &[Rule]) -> Vec<PolicyRule> {
-    rules.iter().map(PolicyRule::from).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,9 +317,6 @@ mod tests {
         assert_eq!(n.resources, ["y", "z"]);
         assert_eq!(n.resource_names, ["n1", "n2"]);
         assert_eq!(n.non_resource_urls, ["/a", "/b"]);
-        let mut m = r.clone();
-        m.normalize();
-        assert_eq!(m, n);
         assert_eq!(n.normalized(), n, "idempotent");
     }
 
@@ -401,28 +361,6 @@ mod tests {
         assert!(Rule::resource(&["apps"], &[], &["get"]).allows_nothing());
         assert!(!Rule::non_resource(&["/x"], &["get"]).allows_nothing());
         assert!(Rule::default().allows_nothing());
-    }
-
-    #[test]
-    fn verbs_blocked_by_names() {
-        let r = Rule::resource(
-            &[""],
-            &["secrets"],
-            &[
-                "get",
-                "list",
-                "watch",
-                "create",
-                "update",
-                "deletecollection",
-            ],
-        )
-        .with_names(["x"]);
-        assert_eq!(
-            r.verbs_blocked_by_names(),
-            ["list", "watch", "create", "deletecollection"]
-        );
-        assert!(deploy().verbs_blocked_by_names().is_empty());
     }
 
     #[test]
@@ -476,7 +414,6 @@ mod tests {
         assert_eq!(Rule::from(p), r);
         let owned: PolicyRule = r.clone().into();
         assert_eq!(Rule::from(owned), r);
-        assert_eq!(to_policy_rules(std::slice::from_ref(&r)).len(), 1);
     }
 
     #[test]
@@ -492,7 +429,7 @@ mod tests {
 
     #[test]
     fn from_review_rules() {
-        let status = SubjectRulesReviewStatus {
+        let status = k8s_openapi::api::authorization::v1::SubjectRulesReviewStatus {
             resource_rules: vec![ResourceRule {
                 verbs: vec!["create".into()],
                 api_groups: Some(vec!["authorization.k8s.io".into()]),
@@ -506,7 +443,12 @@ mod tests {
             incomplete: false,
             evaluation_error: None,
         };
-        let rules = rules_from_review(&status);
+        let rules: Vec<Rule> = status
+            .resource_rules
+            .iter()
+            .map(Rule::from)
+            .chain(status.non_resource_rules.iter().map(Rule::from))
+            .collect();
         assert_eq!(
             rules,
             vec![

@@ -16,7 +16,6 @@ use crate::rbac::gofmt::compact_string;
 use crate::rbac::matching::{Request, rules_allow_ignoring_name};
 use crate::rbac::risk::{Risk, RiskCategory, risky_findings};
 use crate::rbac::rule::Rule;
-use crate::rbac::table::tabwrite;
 use serde::Serialize;
 
 /// What a fresh identity holds on any cluster, from the bootstrap policy
@@ -129,52 +128,6 @@ impl Verification {
     /// True when (a) nothing intended is missing and (b) nothing risky is extra.
     pub fn passed(&self) -> bool {
         self.missing.is_empty() && self.unexpected_risky.is_empty()
-    }
-
-    /// The can/cannot table: `ACTION  ALLOWED  WANTED  RESULT`, rows like
-    /// `create deployments.apps  yes  yes  ok`.
-    pub fn render_table(&self) -> String {
-        let yes_no = |b: bool| if b { "yes" } else { "no" };
-        let mut text = String::from("ACTION\tALLOWED\tWANTED\tRESULT\n");
-        for row in &self.rows {
-            text.push_str(&format!(
-                "{}\t{}\t{}\t{}\n",
-                row.action(),
-                yes_no(row.allowed),
-                yes_no(row.wanted),
-                row.result()
-            ));
-        }
-        tabwrite(&text, 0, 2)
-    }
-
-    /// The same table folded per resource: rows of one target with the same
-    /// outcome share a line, e.g.
-    /// `deployments.apps  [create delete get]  yes  yes  ok`.
-    pub fn render_short(&self) -> String {
-        let yes_no = |b: bool| if b { "yes" } else { "no" };
-        let mut folded: Vec<(&CheckRow, Vec<&str>)> = Vec::new();
-        for row in &self.rows {
-            let same = |(r, _): &&mut (&CheckRow, Vec<&str>)| {
-                r.target == row.target && r.allowed == row.allowed && r.wanted == row.wanted
-            };
-            match folded.iter_mut().find(same) {
-                Some((_, verbs)) => verbs.push(&row.verb),
-                None => folded.push((row, vec![&row.verb])),
-            }
-        }
-        let mut text = String::from("RESOURCE\tVERBS\tALLOWED\tWANTED\tRESULT\n");
-        for (row, verbs) in folded {
-            text.push_str(&format!(
-                "{}\t[{}]\t{}\t{}\t{}\n",
-                row.target,
-                verbs.join(" "),
-                yes_no(row.allowed),
-                yes_no(row.wanted),
-                row.result()
-            ));
-        }
-        tabwrite(&text, 0, 2)
     }
 
     /// One line for humans.
@@ -323,7 +276,7 @@ pub fn verify(intended: &[Rule], granted: &[Rule]) -> Verification {
 mod tests {
     use super::*;
     use crate::rbac::builder::{Selection, build_role};
-    use crate::rbac::kinds::ResolvedKind;
+    use crate::rbac::kinds::ServedKind;
     use crate::rbac::presets;
 
     fn web_role() -> Vec<Rule> {
@@ -369,83 +322,6 @@ mod tests {
     }
 
     #[test]
-    fn table_rows_look_like_can_i() {
-        let v = verify(&web_role(), &review(&[]));
-        let table = v.render_table();
-        let lines: Vec<&str> = table.lines().collect();
-        assert!(lines[0].starts_with("ACTION"));
-        assert!(table.contains("create configmaps"));
-        let deploy = lines
-            .iter()
-            .find(|l| l.starts_with("create deployments.apps"))
-            .unwrap();
-        assert!(
-            deploy.split_whitespace().collect::<Vec<_>>()
-                == ["create", "deployments.apps", "yes", "yes", "ok"]
-        );
-        let secrets = lines.iter().find(|l| l.starts_with("get secrets")).unwrap();
-        assert_eq!(
-            secrets.split_whitespace().collect::<Vec<_>>(),
-            ["get", "secrets", "no", "no", "ok"]
-        );
-        assert!(table.contains("create pods/exec"));
-        assert!(table.contains("create serviceaccounts/token"));
-        assert!(table.contains("escalate roles.rbac.authorization.k8s.io"));
-    }
-
-    #[test]
-    fn short_table_folds_verbs_per_resource() {
-        let granted = vec![
-            Rule::resource(&["apps"], &["deployments"], &["get", "list", "watch"]),
-            Rule::resource(&[""], &["pods/exec"], &["create"]),
-        ];
-        let short = verify(&web_role(), &granted).render_short();
-        let lines: Vec<Vec<&str>> = short
-            .lines()
-            .map(|l| l.split_whitespace().collect())
-            .collect();
-        assert_eq!(
-            lines[0],
-            ["RESOURCE", "VERBS", "ALLOWED", "WANTED", "RESULT"]
-        );
-        assert!(lines.contains(&vec![
-            "configmaps",
-            "[create",
-            "delete",
-            "get",
-            "list",
-            "patch",
-            "update",
-            "watch]",
-            "no",
-            "yes",
-            "MISSING"
-        ]));
-        assert!(lines.contains(&vec![
-            "deployments.apps",
-            "[create",
-            "delete",
-            "patch",
-            "update]",
-            "no",
-            "yes",
-            "MISSING"
-        ]));
-        assert!(lines.contains(&vec![
-            "deployments.apps",
-            "[get",
-            "list",
-            "watch]",
-            "yes",
-            "yes",
-            "ok"
-        ]));
-        assert!(lines.contains(&vec!["pods/exec", "[create]", "yes", "no", "UNEXPECTED"]));
-        assert!(lines.contains(&vec!["secrets", "[get]", "no", "no", "ok"]));
-        assert!(lines.len() < verify(&web_role(), &granted).rows.len());
-    }
-
-    #[test]
     fn missing_grants_are_reported_like_the_server() {
         let granted = vec![Rule::resource(
             &["apps"],
@@ -469,7 +345,6 @@ mod tests {
             .find(|r| r.action() == "create deployments.apps")
             .unwrap();
         assert_eq!(row.result(), "MISSING");
-        assert!(v.render_table().contains("MISSING"));
     }
 
     #[test]
@@ -608,8 +483,8 @@ mod tests {
             "watch",
         ];
         let served = vec![
-            ResolvedKind::new("apps", "v1", "deployments", "Deployment", true, rw),
-            ResolvedKind::new(
+            ServedKind::new("apps", "v1", "deployments", "Deployment", true, rw),
+            ServedKind::new(
                 "",
                 "v1",
                 "services",
@@ -619,8 +494,8 @@ mod tests {
                     "create", "delete", "get", "list", "patch", "update", "watch",
                 ],
             ),
-            ResolvedKind::new("networking.k8s.io", "v1", "ingresses", "Ingress", true, rw),
-            ResolvedKind::new(
+            ServedKind::new("networking.k8s.io", "v1", "ingresses", "Ingress", true, rw),
+            ServedKind::new(
                 "autoscaling",
                 "v2",
                 "horizontalpodautoscalers",
@@ -628,7 +503,7 @@ mod tests {
                 true,
                 rw,
             ),
-            ResolvedKind::new("", "v1", "configmaps", "ConfigMap", true, rw),
+            ServedKind::new("", "v1", "configmaps", "ConfigMap", true, rw),
         ];
         let res = presets::web_app().resolve(&served);
         assert!(res.skipped.is_empty());

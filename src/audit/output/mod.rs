@@ -222,7 +222,7 @@ pub fn gate_text(report: &Report, fail_on: Option<Severity>, allow_gaps: bool) -
         Verdict::Incomplete => format!(
             "INCOMPLETE (exit {}): no open finding {threshold} in what could be read, but {gaps} could not be read, \
              so rights granted there are unknown. Audit with a context that may list them, or pass --allow-gaps to accept the gaps.",
-            crate::audit::EXIT_INCOMPLETE
+            crate::error::exit::INCOMPLETE
         ),
         Verdict::Pass if fail_on.is_none() && report.gaps.is_empty() => {
             format!("PASS: {threshold}")

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use super::discovery::ServedKind;
+use super::kinds::ServedKind;
 
 /// Why a name did not resolve to exactly one kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,12 +88,6 @@ impl fmt::Display for KindLookupError {
 
 impl std::error::Error for KindLookupError {}
 
-impl From<KindLookupError> for crate::error::Error {
-    fn from(e: KindLookupError) -> Self {
-        crate::error::Error::Usage(e.to_string())
-    }
-}
-
 /// Resolves a name to a namespaced kind a Role can grant.
 pub fn resolve_kind<'a>(
     name: &str,
@@ -103,7 +97,7 @@ pub fn resolve_kind<'a>(
     if !found.namespaced {
         return Err(KindLookupError::ClusterScoped {
             name: name.trim().to_string(),
-            qualified: found.qualified(),
+            qualified: found.group_resource(),
             kind: found.kind.clone(),
         });
     }
@@ -146,7 +140,7 @@ pub fn lookup_kind<'a>(
         if let Some(k) = wrong_version {
             return Err(KindLookupError::VersionNotServed {
                 name: given.to_string(),
-                qualified: k.qualified(),
+                qualified: k.group_resource(),
                 version: k.version.clone(),
             });
         }
@@ -201,7 +195,7 @@ fn pick<'a>(
     }
     Err(KindLookupError::Ambiguous {
         name: given.to_string(),
-        candidates: found.iter().map(|k| k.qualified()).collect(),
+        candidates: found.iter().map(|k| k.group_resource()).collect(),
     })
 }
 
@@ -229,7 +223,7 @@ fn suggest(lower: &str, kinds: &[ServedKind]) -> Vec<String> {
             best = best.saturating_add(levenshtein(g, &k.group));
         }
         if best <= limit {
-            scored.push((best, k.qualified()));
+            scored.push((best, k.group_resource()));
         }
     }
     scored.sort();
