@@ -89,7 +89,7 @@ pub fn service_account(namespace: &str, name: &str) -> SubjectRef {
 }
 
 /// A user or group subject.
-pub fn named(kind: &str, name: &str) -> SubjectRef {
+pub fn subject_ref(kind: &str, name: &str) -> SubjectRef {
     SubjectRef {
         kind: kind.into(),
         name: name.into(),
@@ -116,10 +116,10 @@ pub fn subject_of(kind: &str, name: &str, namespace: Option<&str>) -> Option<Sub
                 Some((ns, sa)) if !ns.is_empty() && !sa.is_empty() && !sa.contains(':') => {
                     service_account(ns, sa)
                 }
-                _ => named("User", name),
+                _ => subject_ref("User", name),
             },
         ),
-        "Group" => Some(named("Group", name)),
+        "Group" => Some(subject_ref("Group", name)),
         _ => None,
     }
 }
@@ -627,7 +627,7 @@ mod tests {
         let idle = res.subject(&service_account("a", "idle")).unwrap();
         assert_eq!(idle.grants.len(), 1, "group grant only");
         assert!(
-            res.subject(&named("User", "system:serviceaccount:a:ci"))
+            res.subject(&subject_ref("User", "system:serviceaccount:a:ci"))
                 .is_none()
         );
     }
@@ -670,7 +670,7 @@ mod tests {
             .map(|m| m.binding.meta.name.as_str())
             .collect();
         assert_eq!(missing, ["dangling"]);
-        let alice = res.subject(&named("User", "alice")).unwrap();
+        let alice = res.subject(&subject_ref("User", "alice")).unwrap();
         assert_eq!(alice.class, SubjectClass::Person);
         assert!(!alice.exists);
         assert!(alice.grants[0].role.is_none());
@@ -704,7 +704,7 @@ mod tests {
 
     #[test]
     fn classification() {
-        let c = |kind: &str, name: &str| classify(&named(kind, name));
+        let c = |kind: &str, name: &str| classify(&subject_ref(kind, name));
         assert_eq!(c("Group", "system:authenticated"), SubjectClass::BroadGroup);
         assert_eq!(
             c("Group", "system:unauthenticated"),
@@ -743,7 +743,7 @@ mod tests {
         );
         assert_eq!(
             subject_of("User", "system:serviceaccount:ns", None),
-            Some(named("User", "system:serviceaccount:ns"))
+            Some(subject_ref("User", "system:serviceaccount:ns"))
         );
         assert_eq!(subject_of("ServiceAccount", "x", None), None);
         assert_eq!(subject_of("Robot", "x", None), None);

@@ -13,7 +13,7 @@ use crate::issue::token::{DEFAULT_REQUEST_DURATION, check_token_flags};
 use crate::issue::write::DEFAULT_OUTPUT;
 
 /// The kinds a Role can grant: namespaced, and creatable (the wizard's list).
-pub fn grantable(served: &[ServedKind]) -> Vec<&ServedKind> {
+pub fn grantable_kinds(served: &[ServedKind]) -> Vec<&ServedKind> {
     served
         .iter()
         .filter(|k| {

@@ -89,7 +89,7 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
     ));
     let review = cluster.rules_review(&namespace).await?;
     let held = verify::held_rules(&review);
-    report::grantable(ui, &review);
+    report::held_permissions(ui, &review);
     refuse_empty_namespace(&cluster, &namespace, &held).await?;
     let discovered = cluster.discover().await?;
 

@@ -30,7 +30,7 @@ pub fn context(ui: &Ui, s: &SourceContext) {
 }
 
 /// The caller's own rules in the namespace, compactly: one line per set of verbs.
-pub fn grantable(ui: &Ui, review: &RulesReview) {
+pub fn held_permissions(ui: &Ui, review: &RulesReview) {
     ui.heading(format!(
         "What you may do (and so grant) in namespace {}",
         review.namespace

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::rbac::{self, READ_ONLY_VERBS, Request, Rule, Selection, Skipped};
 use crate::ui::Ui;
 
-use super::choices::{self, grantable};
+use super::choices::{self, grantable_kinds};
 use super::plan::{Choices, DEFAULT_NAME, TokenPlan};
 use crate::issue::token::DEFAULT_REQUEST_DURATION;
 use crate::issue::write::DEFAULT_OUTPUT;
@@ -121,7 +121,7 @@ fn pick_kinds(
     held: &[Rule],
     mut selections: Vec<Selection>,
 ) -> Result<Vec<Selection>> {
-    let all = grantable(served);
+    let all = grantable_kinds(served);
     loop {
         let chosen: Vec<String> = selections.iter().map(|s| s.kind.group_resource()).collect();
         ui.say(format!(
