@@ -27,8 +27,10 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let cli = Cli::parse();
-    if let Command::Completion(flags) = &cli.command {
-        return print_completion(flags);
+    match &cli.command {
+        Command::Completion(flags) => return print_completion(flags),
+        Command::Version => return print_version(),
+        _ => {}
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -62,8 +64,16 @@ fn main() -> ExitCode {
                 finish(kubectl_cicd::lifecycle::delete::run(global, flags).await)
             }
             Command::Completion(flags) => print_completion(flags),
+            Command::Version => print_version(),
         }
     })
+}
+
+/// `kubectl cicd version`: the line `--version` prints.
+fn print_version() -> ExitCode {
+    use clap::CommandFactory;
+    print!("{}", Cli::command().render_version());
+    ExitCode::SUCCESS
 }
 
 fn print_completion(flags: &kubectl_cicd::cli::CompletionFlags) -> ExitCode {
