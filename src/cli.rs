@@ -63,6 +63,8 @@ pub enum Command {
     /// Print a shell completion script, or the hook that lets kubectl's own completion complete kubectl cicd.
     #[command(after_help = COMPLETION_EXAMPLES)]
     Completion(CompletionFlags),
+    /// Print the version (the same as --version).
+    Version,
 }
 
 const COMPLETION_EXAMPLES: &str = "Examples:

@@ -58,8 +58,16 @@ fn main() -> ExitCode {
                 finish(kubectl_cicd::lifecycle::delete::run(global, flags).await)
             }
             Command::Completion(flags) => print_completion(flags),
+            Command::Version => print_version(),
         }
     })
+}
+
+/// `kubectl cicd version`: the line `--version` prints.
+fn print_version() -> ExitCode {
+    use clap::CommandFactory;
+    print!("{}", Cli::command().render_version());
+    ExitCode::SUCCESS
 }
 
 fn print_completion(flags: &kubectl_cicd::cli::CompletionFlags) -> ExitCode {

@@ -1,17 +1,16 @@
-//! Packaging: the krew archive and manifest that `krew/build-release.sh` makes, installed the
-//! way krew installs a plugin; the committed `plugin-manifest/cicd.yaml`; kubectl finding
-//! the binary on PATH; the binary speaking as `kubectl cicd` (help, version); and shell
+//! Packaging: the krew archive and manifest that `krew/build-release.sh` makes; the committed
+//! `plugin-manifest/cicd.yaml`; the binary speaking as `kubectl cicd` (help, version); and shell
 //! completion (the scripts of `kubectl cicd completion`, bash's run in bash, and kubectl's own
 //! completion through the `kubectl_complete-cicd` hook).
 //!
 //! The script packs the test build of the binary (`CARGO_BIN_EXE_kubectl-cicd`, given with
-//! `--binary`), so no release build runs here. Archives are unpacked with the system `tar`.
+//! `--binary`), so no release build runs here.
 //! The kubectl test fails when kubectl is missing, unless CICD_SKIP_KUBECTL=1 is set.
 
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
@@ -36,20 +35,6 @@ fn binary() -> PathBuf {
 
 fn tag() -> String {
     format!("v{}", env!("CARGO_PKG_VERSION"))
-}
-
-/// The os/arch names krew (Go) uses for the machine running the test.
-fn host_platform() -> (&'static str, &'static str) {
-    let os = match std::env::consts::OS {
-        "macos" => "darwin",
-        other => other,
-    };
-    let arch = match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        other => other,
-    };
-    (os, arch)
 }
 
 /// Runs `krew/build-release.sh ARGS`; panics with its output when it fails.
@@ -103,9 +88,6 @@ struct Platform {
     os: String,
     arch: String,
     uri: String,
-    sha256: String,
-    bin: String,
-    files: Vec<(String, String)>,
 }
 
 /// Checks a Plugin manifest against krew's structural validation
@@ -262,254 +244,9 @@ fn check_manifest(m: &Value, what: &str) -> Vec<Platform> {
             files.contains(&("LICENSE".to_string(), ".".to_string())),
             "{at}: files must carry the LICENSE"
         );
-        checked.push(Platform {
-            os,
-            arch,
-            uri,
-            sha256,
-            bin,
-            files,
-        });
+        checked.push(Platform { os, arch, uri });
     }
     checked
-}
-
-/// SHA-256 (FIPS 180-4), written out so the test does not trust the script's own sha256sum.
-fn sha256_hex(data: &[u8]) -> String {
-    const K: [u32; 64] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-        0xc67178f2,
-    ];
-    let mut h: [u32; 8] = [
-        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
-        0x5be0cd19,
-    ];
-    let mut tail = data[data.len() - data.len() % 64..].to_vec();
-    tail.push(0x80);
-    while tail.len() % 64 != 56 {
-        tail.push(0);
-    }
-    tail.extend_from_slice(&((data.len() as u64) * 8).to_be_bytes());
-    let body = &data[..data.len() - data.len() % 64];
-    for block in body.chunks_exact(64).chain(tail.chunks_exact(64)) {
-        let mut w = [0u32; 64];
-        for (i, word) in block.chunks_exact(4).enumerate() {
-            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
-        }
-        for i in 16..64 {
-            let s0 = w[i - 15].rotate_right(7) ^ w[i - 15].rotate_right(18) ^ (w[i - 15] >> 3);
-            let s1 = w[i - 2].rotate_right(17) ^ w[i - 2].rotate_right(19) ^ (w[i - 2] >> 10);
-            w[i] = w[i - 16]
-                .wrapping_add(s0)
-                .wrapping_add(w[i - 7])
-                .wrapping_add(s1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e, mut f, mut g, mut hh] = h;
-        for i in 0..64 {
-            let s1 = e.rotate_right(6) ^ e.rotate_right(11) ^ e.rotate_right(25);
-            let ch = (e & f) ^ (!e & g);
-            let t1 = hh
-                .wrapping_add(s1)
-                .wrapping_add(ch)
-                .wrapping_add(K[i])
-                .wrapping_add(w[i]);
-            let s0 = a.rotate_right(2) ^ a.rotate_right(13) ^ a.rotate_right(22);
-            let maj = (a & b) ^ (a & c) ^ (b & c);
-            let t2 = s0.wrapping_add(maj);
-            hh = g;
-            g = f;
-            f = e;
-            e = d.wrapping_add(t1);
-            d = c;
-            c = b;
-            b = a;
-            a = t1.wrapping_add(t2);
-        }
-        for (x, y) in h.iter_mut().zip([a, b, c, d, e, f, g, hh]) {
-            *x = x.wrapping_add(y);
-        }
-    }
-    h.iter().map(|x| format!("{x:08x}")).collect()
-}
-
-#[test]
-fn sha256_matches_known_answers() {
-    assert_eq!(
-        sha256_hex(b""),
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-    );
-    assert_eq!(
-        sha256_hex(b"abc"),
-        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-    );
-    assert_eq!(
-        sha256_hex(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
-        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
-    );
-}
-
-/// Emulates `krew install --manifest=M --archive=A` (krew `internal/installation`): unpack the
-/// archive into a staging folder, move each `files` entry into the install folder (`to: .`
-/// keeps the name), require `bin` there, and link `kubectl-<name>` to it in a bin folder.
-/// Returns the link.
-fn krew_install(archive: &Path, platform: &Platform, root: &Path) -> PathBuf {
-    let staging = root.join("staging");
-    let install = root.join("store/cicd").join(tag());
-    let bin_dir = root.join("bin");
-    for dir in [&staging, &install, &bin_dir] {
-        std::fs::create_dir_all(dir).unwrap();
-    }
-    let out = Command::new("tar")
-        .arg("-xzf")
-        .arg(archive)
-        .arg("-C")
-        .arg(&staging)
-        .output()
-        .expect("the system tar runs");
-    assert!(
-        out.status.success(),
-        "tar -xzf failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-
-    for (from, to) in &platform.files {
-        assert!(
-            !from.contains(['*', '?', '[']),
-            "the manifest uses no globs; got {from:?}"
-        );
-        let source = staging.join(from);
-        assert!(source.is_file(), "files: {from:?} is not in the archive");
-        let target = if to == "." {
-            install.join(from)
-        } else {
-            install.join(to)
-        };
-        std::fs::rename(&source, &target).unwrap();
-    }
-
-    let bin = install.join(&platform.bin);
-    let meta = std::fs::metadata(&bin)
-        .unwrap_or_else(|_| panic!("bin {:?} is not in the installed files", platform.bin));
-    assert!(meta.is_file(), "bin is not a file");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        assert_ne!(
-            meta.permissions().mode() & 0o111,
-            0,
-            "bin is not executable"
-        );
-    }
-
-    // krew names the link after metadata.name, dashes turned into underscores.
-    let link = bin_dir.join(if platform.os == "windows" {
-        "kubectl-cicd.exe"
-    } else {
-        "kubectl-cicd"
-    });
-    #[cfg(unix)]
-    std::os::unix::fs::symlink(&bin, &link).unwrap();
-    #[cfg(not(unix))]
-    std::fs::copy(&bin, &link).unwrap();
-    link
-}
-
-#[test]
-fn release_archive_installs_as_krew_would() {
-    let dist = tempfile::tempdir().unwrap();
-    let (os, arch) = host_platform();
-    let stdout = build_release(&[
-        "--binary",
-        binary().to_str().unwrap(),
-        "--out",
-        dist.path().to_str().unwrap(),
-    ]);
-
-    let archive_name = format!("kubectl-cicd-{}-{os}-{arch}.tar.gz", tag());
-    let archive = dist.path().join(&archive_name);
-    assert!(
-        archive.is_file(),
-        "no {archive_name} in --out; the script said:\n{stdout}"
-    );
-
-    // Exactly the binary and LICENSE, at the archive root.
-    let listing = Command::new("tar")
-        .arg("-tzf")
-        .arg(&archive)
-        .output()
-        .unwrap();
-    assert!(listing.status.success());
-    let entries: BTreeSet<String> = String::from_utf8_lossy(&listing.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect();
-    let exe = if os == "windows" {
-        "kubectl-cicd.exe"
-    } else {
-        "kubectl-cicd"
-    };
-    assert_eq!(
-        entries,
-        BTreeSet::from([exe.to_string(), "LICENSE".to_string()])
-    );
-
-    // The rendered manifest: well formed, this platform only, the archive's real sha256.
-    let text = std::fs::read_to_string(dist.path().join("cicd.yaml")).unwrap();
-    let manifest = parse_yaml(&text, "dist/cicd.yaml");
-    let platforms = check_manifest(&manifest, "dist/cicd.yaml");
-    assert_eq!(
-        platforms.len(),
-        1,
-        "the rendered manifest holds the host platform only"
-    );
-    let platform = &platforms[0];
-    assert_eq!((platform.os.as_str(), platform.arch.as_str()), (os, arch));
-    let bytes = std::fs::read(&archive).unwrap();
-    let sha = sha256_hex(&bytes);
-    assert_eq!(
-        platform.sha256, sha,
-        "the manifest's sha256 is not the archive's"
-    );
-    assert_ne!(platform.sha256, PLACEHOLDER_SHA);
-    assert_eq!(platform.uri, format!("file://{}", archive.display()));
-    let sidecar =
-        std::fs::read_to_string(dist.path().join(format!("{archive_name}.sha256"))).unwrap();
-    assert_eq!(sidecar, format!("{sha}  {archive_name}\n"));
-
-    // Installed as krew would, the plugin runs and speaks as `kubectl cicd`.
-    let root = tempfile::tempdir().unwrap();
-    let link = krew_install(&archive, platform, root.path());
-    let license =
-        std::fs::read(root.path().join("store/cicd").join(tag()).join("LICENSE")).unwrap();
-    assert_eq!(
-        license,
-        std::fs::read(repo().join("LICENSE")).unwrap(),
-        "LICENSE is installed"
-    );
-    let out = Command::new(&link)
-        .arg("--help")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the installed plugin runs");
-    let help = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "--help failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        help.contains("kubectl cicd"),
-        "--help does not say `kubectl cicd`:\n{help}"
-    );
 }
 
 #[test]
@@ -638,65 +375,6 @@ fn kubectl_dir() -> PathBuf {
     std::env::split_paths(&path)
         .find(|dir| dir.join("kubectl").is_file())
         .expect("kubectl is on PATH")
-}
-
-#[test]
-fn kubectl_plugin_list_finds_the_binary_on_path() {
-    if !common::kubectl_wanted() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let plugin = dir.path().join("kubectl-cicd");
-    std::fs::copy(binary(), &plugin).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let path = std::env::join_paths([dir.path().to_path_buf(), kubectl_dir()]).unwrap();
-    let kubectl = |args: &[&str]| {
-        Command::new("kubectl")
-            .args(args)
-            .env("PATH", &path)
-            .env("HOME", dir.path())
-            .env("NO_COLOR", "1")
-            .env_remove("KUBECONFIG")
-            .stdin(Stdio::null())
-            .output()
-            .expect("kubectl runs")
-    };
-
-    let out = kubectl(&["plugin", "list"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "kubectl plugin list failed:\n{stdout}\n{stderr}"
-    );
-    assert!(
-        stdout
-            .lines()
-            .any(|l| l.trim() == plugin.display().to_string()),
-        "kubectl plugin list does not list {}:\n{stdout}",
-        plugin.display()
-    );
-    assert!(
-        !stderr.contains("warning"),
-        "kubectl warned about the plugin:\n{stderr}"
-    );
-
-    // And kubectl runs it as `kubectl cicd`.
-    let out = kubectl(&["cicd", "--help"]);
-    let help = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "kubectl cicd --help failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        help.contains("kubectl cicd"),
-        "kubectl cicd --help:\n{help}"
-    );
 }
 
 /// `kubectl-cicd ARGS` with no terminal and no kubeconfig: (exit code, stdout, stderr).
