@@ -144,15 +144,7 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
         ignores,
         ..Default::default()
     };
-    let mut findings = analyze::analyze(&snapshot, &scope, &options);
-    findings.sort_by(|a, b| {
-        (a.severity, &a.subject, &a.rule, &a.evidence).cmp(&(
-            b.severity,
-            &b.subject,
-            &b.rule,
-            &b.evidence,
-        ))
-    });
+    let findings = analyze::analyze(&snapshot, &scope, &options);
     let summary = analyze::summarize(&findings);
     let generated_by = match &gathered.identity {
         Some(me) => me.username.clone(),
