@@ -1,5 +1,5 @@
-//! Severity adjustments, as findings show them: wide grants, named resources, inert grants
-//! and full control.
+//! Severity adjustments, as findings show them (wide grants, named resources, inert grants,
+//! full control) and as the severity module computes them.
 
 use super::*;
 
@@ -121,4 +121,36 @@ fn full_control_is_reported_once() {
     assert!(ids.contains("wildcard"), "{ids:?}");
     let (ids, _) = fired(&[Rule::non_resource(&["*"], &["get"])], false);
     assert!(ids.is_empty(), "{ids:?}");
+}
+
+/// The adjustments themselves, at their edges: raising stops at critical, and a raised then
+/// lowered severity ends one below critical.
+#[test]
+fn the_adjustments_at_their_edges() {
+    use crate::audit::analyze::severity as s;
+    let check = |rule| {
+        rules::permission_checks()
+            .iter()
+            .find(|c| c.rule == rule)
+            .expect("a permission rule")
+    };
+    let secrets = check(rules::SECRETS_READ);
+    assert_eq!(s::permission(secrets, false, false), Severity::High);
+    assert_eq!(s::permission(secrets, true, false), Severity::Critical);
+    assert_eq!(s::permission(secrets, false, true), Severity::Medium);
+    assert_eq!(s::permission(secrets, true, true), Severity::High);
+    let node_proxy = check(rules::NODE_PROXY);
+    assert_eq!(s::permission(node_proxy, true, false), Severity::Critical);
+    assert_eq!(s::permission(node_proxy, true, true), Severity::High);
+    assert_eq!(s::wildcard(false), Severity::High);
+    assert_eq!(s::wildcard(true), Severity::Critical);
+    assert_eq!(s::broad_group(false), Severity::High);
+    assert_eq!(s::broad_group(true), Severity::Medium);
+    let high = Severity::High;
+    assert_eq!(
+        s::for_subject(high, true, PeoplePolicy::Info),
+        Severity::Info
+    );
+    assert_eq!(s::for_subject(high, true, PeoplePolicy::Rate), high);
+    assert_eq!(s::for_subject(high, false, PeoplePolicy::Info), high);
 }
