@@ -99,15 +99,7 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
         ignores: flags.ignore.clone(),
         ..Default::default()
     };
-    let mut findings = analyze::analyze(&snapshot, &scope, &options);
-    findings.sort_by(|a, b| {
-        (a.severity, &a.subject, &a.rule, &a.evidence).cmp(&(
-            b.severity,
-            &b.subject,
-            &b.rule,
-            &b.evidence,
-        ))
-    });
+    let findings = analyze::analyze(&snapshot, &scope, &options);
     let summary = analyze::summarize(&findings);
     let generated_by = match &gathered.caller {
         Some(me) => me.username.clone(),

@@ -294,6 +294,9 @@ pub struct Resolution<'a> {
     pub missing_roles: Vec<MissingRole<'a>>,
     /// Bindings to roles of a kind the snapshot could not list (see [`Snapshot::gaps`]).
     pub unknown_roles: Vec<MissingRole<'a>>,
+    /// Every binding with its role (no group): RoleBindings, then ClusterRoleBindings, in
+    /// snapshot order.
+    pub bindings: Vec<Grant<'a>>,
 }
 
 impl<'a> Resolution<'a> {
@@ -367,6 +370,8 @@ pub fn resolve(snapshot: &Snapshot) -> Resolution<'_> {
     let cluster_roles_unreadable = has_gap(snapshot, "clusterroles");
 
     let mut direct: HashMap<Key<'_>, Vec<Grant<'_>>> = HashMap::new();
+    let mut all =
+        Vec::with_capacity(snapshot.role_bindings.len() + snapshot.cluster_role_bindings.len());
     let mut missing = Vec::new();
     let mut unknown = Vec::new();
     let bindings = snapshot
@@ -400,6 +405,14 @@ pub fn resolve(snapshot: &Snapshot) -> Resolution<'_> {
             }
         }
         let builtin = is_builtin_binding(binding);
+        let grant = Grant {
+            binding,
+            cluster_binding,
+            role,
+            group: None,
+            builtin,
+        };
+        all.push(grant);
         let mut seen: Vec<Key<'_>> = Vec::with_capacity(binding.subjects.len());
         for s in &binding.subjects {
             let Some(key) = key_of(&s.kind, &s.name, s.namespace.as_deref()) else {
@@ -409,13 +422,7 @@ pub fn resolve(snapshot: &Snapshot) -> Resolution<'_> {
                 continue;
             }
             seen.push(key);
-            direct.entry(key).or_default().push(Grant {
-                binding,
-                cluster_binding,
-                role,
-                group: None,
-                builtin,
-            });
+            direct.entry(key).or_default().push(grant);
         }
     }
 
@@ -501,6 +508,7 @@ pub fn resolve(snapshot: &Snapshot) -> Resolution<'_> {
         subjects: out,
         missing_roles: missing,
         unknown_roles: unknown,
+        bindings: all,
     }
 }
 

@@ -22,7 +22,8 @@ use crate::audit::model::{Finding, Report, Severity, SubjectRef};
 pub const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
-/// SARIF `level`.
+/// SARIF `level` of a severity. This only maps: a finding's severity is decided by the
+/// analysis, every adjustment in `src/audit/analyze/severity.rs`.
 pub fn level(s: Severity) -> &'static str {
     match s {
         Severity::Critical | Severity::High => "error",
