@@ -1,12 +1,9 @@
 //! `kubectl cicd list`, `rotate` and `delete` end to end, on the sandbox and on the real control
 //! plane, and a test that the leak check every captured output goes through does catch a leak.
 
-#[macro_use]
-mod common;
-
 use std::path::Path;
 
-use common::{Env, Run, kubectl_wanted};
+use crate::common::{Env, Run, kubectl_wanted};
 use serde_json::{Value, json};
 
 fn init(env: &Env, args: &[&str]) -> Run {

@@ -1,11 +1,9 @@
 //! The real wizard in a pseudo-terminal: confirm the context, pick kinds, accept,
 //! and the kubeconfig it writes works.
 
-mod common;
-
 use std::process::Command;
 
-use common::{env, kubectl_wanted};
+use crate::common::{env, kubectl_wanted};
 use rexpect::session::{Options, spawn_with_options};
 
 const TIMEOUT_MS: u64 = 30_000;

@@ -4,13 +4,11 @@
 //! running it again finishes the job; then it is run again and must converge. A kubeconfig is
 //! never written before verification, and never half-written.
 
-mod common;
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::common::{Env, Run, env_with};
 use cicd_sandbox::{Config, Fault, FaultAction};
-use common::{Env, Run, env_with};
 
 const TIMEOUT: &str = "1s";
 

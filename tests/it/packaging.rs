@@ -8,12 +8,11 @@
 //! `--binary`), so no release build runs here. Archives are unpacked with the system `tar`.
 //! The kubectl test fails when kubectl is missing, unless CICD_SKIP_KUBECTL=1 is set.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::common;
 use serde_json::Value;
 
 const API_VERSION: &str = "krew.googlecontainertools.github.com/v1alpha2";

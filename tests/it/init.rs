@@ -2,13 +2,10 @@
 //! real kubectl. Bad input (names, kinds, kubeconfigs, outputs, durations, unreachable servers)
 //! is in `bad_input.rs`.
 
-#[macro_use]
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{self, env_with, kubectl_wanted};
 use cicd_sandbox::Config;
-use common::{env_with, kubectl_wanted};
 
 const WRITE_VERBS: &[&str] = &["create", "update", "patch", "delete", "deletecollection"];
 
@@ -36,7 +33,7 @@ fn alice_gets_a_working_least_privilege_kubeconfig_from_the_web_app_preset(env) 
     // The next steps show docs/github-actions.md's pattern: the secret reaches the shell
     // through env: and printenv (never pasted into the script), and $GITHUB_ENV carries
     // KUBECONFIG to the later steps (an export would not).
-    let github_actions = include_str!("../docs/github-actions.md");
+    let github_actions = include_str!("../../docs/github-actions.md");
     for line in [
         "KUBECONFIG_FILE: ${{ secrets.KUBECONFIG_FILE }}",
         "printenv KUBECONFIG_FILE > \"$RUNNER_TEMP/kubeconfig\"",

@@ -4,16 +4,14 @@
 //! that must come before any change. Misbehaving servers are tiny HTTP servers on 127.0.0.1
 //! inside the test, each bounded in time.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::{Env, Run, env};
 use cicd_sandbox::{Fault, FaultAction};
-use common::{Env, Run, env};
 use serde_json::json;
 
 const INIT: &[&str] = &["init", "--preset", "web-app", "--yes"];

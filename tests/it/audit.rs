@@ -2,14 +2,11 @@
 //! its twin objects, the init presets, exit codes, exceptions, gaps, the outputs, and that
 //! Secret data is never read.
 
-#[macro_use]
-mod common;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::common::{Env, Run};
 use cicd_sandbox::seed::parse_documents;
-use common::{Env, Run};
 use serde_json::Value;
 
 /// Objects of this file's own scenarios (the rule twins are in tests/fixtures/audit/twins.yaml).

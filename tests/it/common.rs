@@ -7,8 +7,6 @@
 //! `admin` and bob holds his limited Role, as in the sandbox's `team-a`. `env.ns()` names it.
 //! The request log is the sandbox's own log or the real server's audit log.
 
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -20,7 +18,6 @@ use cicd_sandbox::{Config, Sandbox};
 use serde_json::{Value, json};
 
 /// Defines the test twice: `NAME::sandbox` and `NAME::real`. The body sees `env`.
-#[allow(unused_macros)]
 macro_rules! on_both_servers {
     ($(#[$attr:meta])* fn $name:ident($env:ident) $body:block) => {
         $(#[$attr])*
@@ -30,13 +27,13 @@ macro_rules! on_both_servers {
 
             #[test]
             fn sandbox() {
-                let $env = common::env();
+                let $env = crate::common::env();
                 $body
             }
 
             #[test]
             fn real() {
-                let Some($env) = common::real_env() else {
+                let Some($env) = crate::common::real_env() else {
                     return;
                 };
                 $body

@@ -2,14 +2,11 @@
 //! message and its exit code (2 bad input, 1 refused or failed), and change nothing. Run with
 //! `--nocapture` to see the table of what the user reads.
 
-#[macro_use]
-mod common;
-
 use std::path::PathBuf;
 
+use crate::common::{Env, Run};
 use base64::Engine;
 use cicd_sandbox::{Config, Fault, FaultAction, Sandbox};
-use common::{Env, Run};
 
 /// Which kubeconfig a case runs with.
 enum Kubeconfig {

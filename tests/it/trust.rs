@@ -6,13 +6,10 @@
 //! fail-open tests run on both servers; their setup names `team-a`, which stands for the test's
 //! own namespace (`env.ns()`: the same on the sandbox, a fresh one on the real control plane).
 
-#[macro_use]
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{Env, Run, env, kubectl_wanted};
+use crate::common::{Env, Run, env, kubectl_wanted};
 
 /// `kubectl apply -f -` of `yaml` as admin (`team-a` meaning the test's namespace).
 fn seed(env: &Env, yaml: &str) {

@@ -10,14 +10,12 @@
 //! These tests fail when no versioned kubectl is found, unless CICD_SKIP_KUBECTL=1, and when the
 //! real control plane cannot start, unless CICD_SKIP_REAL=1.
 
-#[macro_use]
-mod common;
-
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common;
 use serde_json::Value;
 
 struct Env {
