@@ -2,11 +2,9 @@
 //! send them for built-in kinds: decoded as the real server decodes them, refused in its
 //! words for custom resources and for bytes that are not a protobuf message.
 
-mod common;
-
 use serde_json::json;
 
-use common::{client, raw, start};
+use crate::common::{client, raw, start};
 
 const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
 

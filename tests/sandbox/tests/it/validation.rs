@@ -1,15 +1,13 @@
 //! Validation and server-side apply errors as a client decodes them: the 422 Invalid texts of
 //! the real registries, roleRef immutability, apply's fieldManager rule, conflicts and no-ops.
 
-mod common;
-
 use k8s_openapi::api::core::v1::{ConfigMap, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, Role, RoleBinding};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::core::Status;
 use serde_json::json;
 
-use common::{client, raw, start, status, typed};
+use crate::common::{client, raw, start, status, typed};
 
 fn role(name: &str, rules: serde_json::Value) -> Role {
     typed(json!({

@@ -1,8 +1,6 @@
 //! RBAC as an API client meets it: self-reviews (rules, access, identity), broken bindings,
 //! and the bodies of 403 answers.
 
-mod common;
-
 use k8s_openapi::api::authentication::v1::{SelfSubjectReview, TokenRequest};
 use k8s_openapi::api::authorization::v1::{
     SelfSubjectAccessReview, SelfSubjectRulesReview, SubjectRulesReviewStatus,
@@ -13,7 +11,7 @@ use kube::api::{Api, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 
-use common::{client, raw, start, status, token_client, typed};
+use crate::common::{client, raw, start, status, token_client, typed};
 
 async fn rules_review(client: &Client, namespace: &str) -> SubjectRulesReviewStatus {
     let review: SelfSubjectRulesReview = typed(json!({

@@ -1,8 +1,6 @@
 //! Programmed faults: each action hits exactly the next N matching requests (method and
 //! path glob), then the server answers normally again; the request log shows what happened.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use cicd_sandbox::{Fault, FaultAction, Sandbox};
@@ -10,7 +8,7 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
 use kube::api::ListParams;
 
-use common::{client, client_without_retries, raw, start, status};
+use crate::common::{self, client, client_without_retries, raw, start, status};
 
 const CONFIGMAPS: &str = "/api/v1/namespaces/team-a/configmaps";
 

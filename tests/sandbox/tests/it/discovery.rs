@@ -1,13 +1,11 @@
 //! Discovery and `/version` through kube's own discovery client, in both forms real servers
 //! offer: aggregated (apidiscovery.k8s.io/v2, two requests) and legacy (one per group version).
 
-mod common;
-
 use cicd_sandbox::ResourceType;
 use kube::core::GroupVersionKind;
 use kube::discovery::{ApiCapabilities, Discovery, Scope};
 
-use common::{client, raw, start};
+use crate::common::{client, raw, start};
 
 const AGGREGATED_CT: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 

@@ -2,15 +2,13 @@
 //! Terminating and answers with it, nothing new may be created in it, and the namespace
 //! controller removes what it holds and then the namespace.
 
-mod common;
-
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 
-use common::{client, eventually, start_with, status, typed};
+use crate::common::{client, eventually, start_with, status, typed};
 
 #[tokio::test]
 async fn a_deleted_namespace_terminates_refuses_new_content_then_goes() {

@@ -1,8 +1,6 @@
 //! ServiceAccount tokens: TokenRequest defaults, limits and caps, what invalidates a token,
 //! and the long-lived token Secrets the token controller fills.
 
-mod common;
-
 use std::time::Duration;
 
 use cicd_sandbox::{Config, Sandbox};
@@ -12,7 +10,7 @@ use kube::api::{Api, DeleteParams, PostParams};
 use kube::{Client, ResourceExt};
 use serde_json::json;
 
-use common::{client, eventually, raw, start, start_with, status, token_client, typed};
+use crate::common::{client, eventually, raw, start, start_with, status, token_client, typed};
 
 const SA_TOKEN_TYPE: &str = "kubernetes.io/service-account-token";
 

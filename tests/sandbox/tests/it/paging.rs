@@ -2,13 +2,11 @@
 //! consistent pages while the collection changes, metadata-only lists and Tables paged the
 //! same way, and the real server's answers to garbled or stale tokens.
 
-mod common;
-
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ListParams, PostParams};
 use serde_json::{Value, json};
 
-use common::{client, raw, start, status, typed};
+use crate::common::{client, raw, start, status, typed};
 
 fn config_maps(n: usize) -> Vec<Value> {
     (0..n)

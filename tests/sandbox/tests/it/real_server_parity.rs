@@ -3,11 +3,9 @@
 //! real control plane: status codes, reasons and message texts, discovery details, TokenRequest
 //! bound objects and the bootstrap roles' rules.
 
-mod common;
-
 use serde_json::{Value, json};
 
-use common::{RawReply, client, raw, start};
+use crate::common::{RawReply, client, raw, start};
 
 async fn send(
     sandbox: &cicd_sandbox::Sandbox,

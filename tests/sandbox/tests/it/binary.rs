@@ -3,12 +3,12 @@
 //!
 //! The kubectl test fails when kubectl is missing, unless CICD_SKIP_KUBECTL=1 is set.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+
+use crate::common;
 
 const BIN: &str = env!("CARGO_BIN_EXE_cicd-sandbox");
 

@@ -1,6 +1,5 @@
 //! Shared helpers for the API tests: kube clients for sandbox users, error unpacking, raw
 //! requests and polling with a deadline.
-#![allow(dead_code)]
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -2,8 +2,6 @@
 //! concurrency, the error Statuses a client decodes, selectors, metadata-only lists,
 //! namespace lifecycle and generateName.
 
-mod common;
-
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -13,7 +11,7 @@ use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::core::response::StatusSummary;
 use serde_json::json;
 
-use common::{client, eventually, raw, start, status, typed};
+use crate::common::{client, eventually, raw, start, status, typed};
 
 fn config_map(name: &str, labels: serde_json::Value, data: serde_json::Value) -> ConfigMap {
     typed(json!({
