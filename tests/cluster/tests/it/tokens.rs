@@ -33,8 +33,7 @@ fn delete(cluster: &Cluster, path: &str) {
 /// Secret of another name (or a new ServiceAccount), never the same one again.
 #[test]
 fn a_token_secret_made_again_under_its_old_name_revives_the_old_token() {
-    if std::env::var("CICD_SKIP_REAL").is_ok_and(|v| v == "1") {
-        eprintln!("CICD_SKIP_REAL=1: skipping a test of the real control plane");
+    if !crate::real_wanted() {
         return;
     }
     let cluster = Cluster::start(Options::default()).expect("the real control plane starts");

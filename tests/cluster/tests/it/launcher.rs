@@ -5,14 +5,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn wanted() -> bool {
-    if std::env::var("CICD_SKIP_REAL").is_ok_and(|v| v == "1") {
-        eprintln!("CICD_SKIP_REAL=1: skipping a test of the real control plane");
-        return false;
-    }
-    true
-}
-
 fn kubectl(kubeconfig: &Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new("kubectl")
         .arg("--kubeconfig")
@@ -87,7 +79,7 @@ fn wait_until_gone(dir: &Path, within: Duration) -> Vec<u32> {
 
 #[test]
 fn a_real_v1_37_server_whose_controllers_run_and_a_killed_launcher_leaves_nothing() {
-    if !wanted() {
+    if !crate::real_wanted() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -186,7 +178,7 @@ fn a_real_v1_37_server_whose_controllers_run_and_a_killed_launcher_leaves_nothin
 
 #[test]
 fn ctrl_c_stops_the_launcher_and_every_part() {
-    if !wanted() {
+    if !crate::real_wanted() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -205,7 +197,7 @@ fn ctrl_c_stops_the_launcher_and_every_part() {
 
 #[test]
 fn run_passes_a_users_kubeconfig_and_the_commands_exit_code() {
-    if !wanted() {
+    if !crate::real_wanted() {
         return;
     }
     let out = Command::new(env!("CARGO_BIN_EXE_cicd-cluster"))
