@@ -3,7 +3,6 @@
 //! Secret data is never read.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use crate::common::{Env, Run};
 use cicd_sandbox::seed::parse_documents;
@@ -67,31 +66,6 @@ fn twins() -> Vec<Value> {
 /// `kubectl-cicd audit ARGS` as `user`.
 fn audit(env: &Env, user: &str, args: &[&str]) -> Run {
     env.plugin_as(user, &[&["audit"], args].concat())
-}
-
-/// The same with extra environment (colour tests): the leak check still applies.
-fn audit_with_env(env: &Env, user: &str, args: &[&str], vars: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubectl-cicd"));
-    cmd.arg("audit")
-        .args(args)
-        .current_dir(env.dir.path())
-        .env("KUBECONFIG", env.kubeconfig(user))
-        .env("HOME", env.dir.path())
-        .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .stdin(Stdio::null());
-    for (k, v) in vars {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("kubectl-cicd runs");
-    let run = Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    env.assert_no_token_in(&run.stdout);
-    env.assert_no_token_in(&run.stderr);
-    run
 }
 
 fn json(run: &Run) -> Value {
@@ -656,18 +630,22 @@ fn markdown_is_a_report_an_auditor_can_attach(env) {
 on_both_servers! {
 fn the_table_respects_no_color(env) {
     seed_scenarios(&env);
-    let args = ["-n", env.ns(), "--fail-on", "none"];
-    let forced = audit_with_env(&env, "admin", &args, &[("CLICOLOR_FORCE", "1")]);
+    let admin = env.kubeconfig("admin");
+    let args = ["audit", "-n", env.ns(), "--fail-on", "none"];
+    let forced = env.plugin_with_env(
+        &admin,
+        &args,
+        &[("NO_COLOR", None), ("CLICOLOR_FORCE", Some("1"))],
+    );
     assert!(forced.ok(), "{forced:?}");
     assert!(
         forced.stdout.contains("\u{1b}["),
         "colour when forced: {forced:?}"
     );
-    let plain = audit_with_env(
-        &env,
-        "admin",
+    let plain = env.plugin_with_env(
+        &admin,
         &args,
-        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")],
+        &[("CLICOLOR_FORCE", Some("1")), ("NO_COLOR", Some("1"))],
     );
     assert!(plain.ok(), "{plain:?}");
     assert!(!plain.stdout.contains('\u{1b}'), "NO_COLOR wins: {plain:?}");
@@ -682,7 +660,11 @@ fn the_table_respects_no_color(env) {
     assert!(plain.stdout.contains("fix: "), "{plain:?}");
     assert!(plain.stdout.contains("Summary:"), "{plain:?}");
     // Piped without either: no colour either.
-    let piped = audit_with_env(&env, "admin", &args, &[]);
+    let piped = env.plugin_with_env(
+        &admin,
+        &args,
+        &[("NO_COLOR", None), ("CLICOLOR_FORCE", None)],
+    );
     assert!(!piped.stdout.contains('\u{1b}'), "{piped:?}");
 }
 }

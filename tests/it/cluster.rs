@@ -14,9 +14,7 @@ use kubectl_cicd::cluster::{
 };
 use kubectl_cicd::error::Error;
 
-fn sandbox() -> Sandbox {
-    Sandbox::start(Config::default()).expect("sandbox starts")
-}
+use crate::common;
 
 fn config_for(sb: &Sandbox, user: &str, ns: &str) -> kube::Config {
     let kc = kube::config::Kubeconfig::from_yaml(&sb.kubeconfig(user, ns)).unwrap();
@@ -36,20 +34,6 @@ fn requests(sb: &Sandbox) -> Vec<(String, String, u16)> {
             (e.method, path, e.status)
         })
         .collect()
-}
-
-/// Fails if any token the sandbox knows appears in `text`.
-#[track_caller]
-fn assert_no_token(sb: &Sandbox, text: &str) {
-    let mut tokens = sb.minted_tokens();
-    tokens.extend(
-        ["admin", "alice", "bob"]
-            .iter()
-            .filter_map(|u| sb.user_token(u)),
-    );
-    for t in tokens {
-        assert!(!text.contains(&t), "a token leaked into a message");
-    }
 }
 
 fn meta(ns: &str, name: &str) -> ObjectMeta {
@@ -102,8 +86,9 @@ fn binding(ns: &str, name: &str, role_name: &str, sa: &str) -> RoleBinding {
 
 #[tokio::test]
 async fn whoami_is_one_self_subject_review() {
-    let sb = sandbox();
-    let cluster = connect(&sb, "alice", "team-a");
+    let env = common::env();
+    let sb = env.sandbox();
+    let cluster = connect(sb, "alice", "team-a");
     sb.clear_request_log();
     let me = cluster.whoami().await.unwrap();
     assert_eq!(me.username, "alice");
@@ -111,7 +96,7 @@ async fn whoami_is_one_self_subject_review() {
     assert!(me.groups.contains(&"system:authenticated".to_string()));
     assert!(me.uid.is_some());
     assert_eq!(
-        requests(&sb),
+        requests(sb),
         vec![(
             "POST".into(),
             "/apis/authentication.k8s.io/v1/selfsubjectreviews".into(),
@@ -122,11 +107,12 @@ async fn whoami_is_one_self_subject_review() {
 
 #[tokio::test]
 async fn rules_review_for_bob_lists_deployments() {
-    let sb = sandbox();
-    let cluster = connect(&sb, "bob", "team-a");
+    let env = common::env();
+    let sb = env.sandbox();
+    let cluster = connect(sb, "bob", "team-a");
     sb.clear_request_log();
     let review = cluster.rules_review("team-a").await.unwrap();
-    assert_eq!(requests(&sb).len(), 1, "one request");
+    assert_eq!(requests(sb).len(), 1, "one request");
     assert!(!review.incomplete);
     assert_eq!(review.evaluation_error, None);
     let deployments = review
@@ -157,12 +143,13 @@ async fn rules_review_for_bob_lists_deployments() {
 
 #[tokio::test]
 async fn discovery_is_aggregated_in_two_requests() {
-    let sb = sandbox();
-    let cluster = connect(&sb, "alice", "team-a");
+    let env = common::env();
+    let sb = env.sandbox();
+    let cluster = connect(sb, "alice", "team-a");
     sb.clear_request_log();
     let found = cluster.discover().await.unwrap();
     assert_eq!(found.mode, DiscoveryMode::Aggregated);
-    let mut log = requests(&sb);
+    let mut log = requests(sb);
     log.sort();
     assert_eq!(
         log,
@@ -228,15 +215,16 @@ fn comparable(kinds: &[ServedKind]) -> Vec<ServedKind> {
 
 #[tokio::test]
 async fn discovery_falls_back_to_legacy_when_the_server_lacks_aggregated() {
-    let sb = sandbox();
-    let cluster = connect(&sb, "alice", "team-a");
+    let env = common::env();
+    let sb = env.sandbox();
+    let cluster = connect(sb, "alice", "team-a");
     let aggregated = cluster.discover().await.unwrap();
 
     sb.set_aggregated_discovery(false);
     sb.clear_request_log();
     let legacy = cluster.discover().await.unwrap();
     assert_eq!(legacy.mode, DiscoveryMode::Legacy);
-    let log = requests(&sb);
+    let log = requests(sb);
     let group_versions = log
         .iter()
         .filter(|(_, p, _)| p.starts_with("/api/") || p.starts_with("/apis/"))
@@ -258,8 +246,9 @@ async fn discovery_falls_back_to_legacy_when_the_server_lacks_aggregated() {
 
 #[tokio::test]
 async fn resolve_kind_accepts_what_kubectl_accepts() {
-    let sb = sandbox();
-    let found = connect(&sb, "alice", "team-a").discover().await.unwrap();
+    let env = common::env();
+    let sb = env.sandbox();
+    let found = connect(sb, "alice", "team-a").discover().await.unwrap();
     let kinds = &found.kinds;
     for name in [
         "deployments.apps",
@@ -364,7 +353,8 @@ async fn resolve_kind_accepts_what_kubectl_accepts() {
 
 #[tokio::test]
 async fn ambiguous_names_are_listed_and_core_wins_like_kubectl() {
-    let sb = sandbox();
+    let env = common::env();
+    let sb = env.sandbox();
     sb.register_type(
         ResourceType::new("example.com", "v1", "widgets", "Widget", true).short_names(&["wd"]),
     );
@@ -374,7 +364,7 @@ async fn ambiguous_names_are_listed_and_core_wins_like_kubectl() {
     sb.register_type(
         ResourceType::new("events.k8s.io", "v1", "events", "Event", true).short_names(&["ev"]),
     );
-    let found = connect(&sb, "alice", "team-a").discover().await.unwrap();
+    let found = connect(sb, "alice", "team-a").discover().await.unwrap();
 
     let err = resolve_kind("widgets", &found.kinds).unwrap_err();
     match &err {
@@ -418,8 +408,9 @@ async fn ambiguous_names_are_listed_and_core_wins_like_kubectl() {
 
 #[tokio::test]
 async fn apply_is_idempotent_and_reads_return_none_for_missing_objects() {
-    let sb = sandbox();
-    let cluster = connect(&sb, "alice", "team-a");
+    let env = common::env();
+    let sb = env.sandbox();
+    let cluster = connect(sb, "alice", "team-a");
     assert!(
         cluster
             .get_service_account("team-a", "ci")
@@ -514,8 +505,9 @@ async fn apply_is_idempotent_and_reads_return_none_for_missing_objects() {
 
 #[tokio::test]
 async fn role_ref_change_deletes_and_recreates_the_binding() {
-    let sb = sandbox();
-    let cluster = connect(&sb, "alice", "team-a");
+    let env = common::env();
+    let sb = env.sandbox();
+    let cluster = connect(sb, "alice", "team-a");
     cluster
         .apply(&service_account("team-a", "ci"))
         .await
@@ -536,7 +528,7 @@ async fn role_ref_change_deletes_and_recreates_the_binding() {
     assert!(second.replaced);
     assert_eq!(second.binding.role_ref.name, "new-role");
     assert_ne!(second.binding.metadata.uid, first.binding.metadata.uid);
-    let log: Vec<(String, u16)> = requests(&sb).into_iter().map(|(m, _, s)| (m, s)).collect();
+    let log: Vec<(String, u16)> = requests(sb).into_iter().map(|(m, _, s)| (m, s)).collect();
     assert_eq!(
         log,
         vec![
@@ -553,8 +545,9 @@ async fn role_ref_change_deletes_and_recreates_the_binding() {
 
 #[tokio::test]
 async fn token_secret_is_filled_and_its_token_authenticates() {
-    let sb = sandbox();
-    let cluster = connect(&sb, "alice", "team-a");
+    let env = common::env();
+    let sb = env.sandbox();
+    let cluster = connect(sb, "alice", "team-a");
     cluster
         .apply(&service_account("team-a", "ci"))
         .await
@@ -593,7 +586,7 @@ async fn token_secret_is_filled_and_its_token_authenticates() {
     assert!(!filled.token.is_empty());
     assert_eq!(format!("{:?}", filled.token), "<redacted>");
     assert_eq!(filled.ca_pem.as_deref(), Some(sb.ca_pem().as_bytes()));
-    let log = requests(&sb);
+    let log = requests(sb);
     eprintln!("token Secret: {} requests ({} waits)", log.len(), waits);
     assert_eq!(
         log.len(),
@@ -617,7 +610,7 @@ async fn token_secret_is_filled_and_its_token_authenticates() {
     );
 
     // The token is the ServiceAccount's.
-    let mut config = config_for(&sb, "alice", "team-a");
+    let mut config = config_for(sb, "alice", "team-a");
     config.auth_info = kube::config::AuthInfo {
         token: Some(filled.token.expose().to_string().into()),
         ..Default::default()
@@ -645,12 +638,12 @@ async fn token_secret_is_filled_and_its_token_authenticates() {
 
 #[tokio::test]
 async fn waiting_for_a_token_times_out_naming_the_token_controller() {
-    let sb = Sandbox::start(Config {
+    let env = common::env_with(Config {
         token_controller_delay: Duration::from_secs(3600),
         ..Config::default()
-    })
-    .unwrap();
-    let cluster = connect(&sb, "alice", "team-a");
+    });
+    let sb = env.sandbox();
+    let cluster = connect(sb, "alice", "team-a");
     cluster
         .apply(&service_account("team-a", "ci"))
         .await
@@ -675,8 +668,9 @@ async fn waiting_for_a_token_times_out_naming_the_token_controller() {
     assert!(msg.contains("team-a/ci-token"), "{msg}");
 
     // A Secret for a ServiceAccount that does not exist is deleted by the controller.
-    let sb = sandbox();
-    let cluster = connect(&sb, "alice", "team-a");
+    let env = common::env();
+    let sb = env.sandbox();
+    let cluster = connect(sb, "alice", "team-a");
     cluster
         .create_token_secret("team-a", "orphan", "nobody", &none, &none)
         .await
@@ -690,8 +684,9 @@ async fn waiting_for_a_token_times_out_naming_the_token_controller() {
 
 #[tokio::test]
 async fn token_request_takes_the_expiry_from_the_reply() {
-    let sb = sandbox();
-    let cluster = connect(&sb, "alice", "team-a");
+    let env = common::env();
+    let sb = env.sandbox();
+    let cluster = connect(sb, "alice", "team-a");
     cluster
         .apply(&service_account("team-a", "ci"))
         .await
@@ -700,7 +695,7 @@ async fn token_request_takes_the_expiry_from_the_reply() {
 
     sb.clear_request_log();
     let default = cluster.request_token("team-a", "ci", None).await.unwrap();
-    assert_eq!(requests(&sb).len(), 1);
+    assert_eq!(requests(sb).len(), 1);
     let secs = (default.expires_at.as_second() - now.as_second()) as f64;
     assert!((3540.0..=3700.0).contains(&secs), "default expiry {secs}s");
 
@@ -713,7 +708,7 @@ async fn token_request_takes_the_expiry_from_the_reply() {
     assert!((1140.0..=1300.0).contains(&secs), "capped expiry {secs}s");
     assert_eq!(format!("{capped:?}").matches("<redacted>").count(), 1);
 
-    let mut config = config_for(&sb, "bob", "team-a");
+    let mut config = config_for(sb, "bob", "team-a");
     config.auth_info = kube::config::AuthInfo {
         token: Some(capped.token.expose().to_string().into()),
         ..Default::default()
@@ -732,13 +727,14 @@ async fn token_request_takes_the_expiry_from_the_reply() {
         .await
         .unwrap_err();
     assert!(matches!(&err, Error::Api { code: 404, .. }), "{err}");
-    assert_no_token(&sb, &format!("{err} {err:?}"));
+    env.assert_no_token_in(&format!("{err} {err:?}"));
 }
 
 #[tokio::test]
 async fn server_errors_twice_then_success_is_retried() {
-    let sb = sandbox();
-    let cluster = connect(&sb, "alice", "team-a");
+    let env = common::env();
+    let sb = env.sandbox();
+    let cluster = connect(sb, "alice", "team-a");
     sb.clear_request_log();
     sb.inject_fault(Fault::new(
         Some("GET"),
@@ -753,7 +749,7 @@ async fn server_errors_twice_then_success_is_retried() {
             .unwrap()
             .is_none()
     );
-    let statuses: Vec<u16> = requests(&sb).into_iter().map(|(_, _, s)| s).collect();
+    let statuses: Vec<u16> = requests(sb).into_iter().map(|(_, _, s)| s).collect();
     assert_eq!(statuses, vec![500, 500, 404]);
 
     // 503 on a self-review POST: kube's RetryPolicy part.
@@ -765,7 +761,7 @@ async fn server_errors_twice_then_success_is_retried() {
         FaultAction::Status(503),
     ));
     assert_eq!(cluster.whoami().await.unwrap().username, "alice");
-    let statuses: Vec<u16> = requests(&sb).into_iter().map(|(_, _, s)| s).collect();
+    let statuses: Vec<u16> = requests(sb).into_iter().map(|(_, _, s)| s).collect();
     assert_eq!(statuses, vec![503, 201]);
 
     // Discovery recovers too.
@@ -783,8 +779,9 @@ async fn server_errors_twice_then_success_is_retried() {
 
 #[tokio::test]
 async fn too_many_requests_waits_for_retry_after() {
-    let sb = sandbox();
-    let cluster = connect(&sb, "alice", "team-a");
+    let env = common::env();
+    let sb = env.sandbox();
+    let cluster = connect(sb, "alice", "team-a");
     sb.clear_request_log();
     sb.inject_fault(Fault::new(
         Some("POST"),
@@ -800,7 +797,7 @@ async fn too_many_requests_waits_for_retry_after() {
         started.elapsed() >= Duration::from_millis(950),
         "Retry-After honoured"
     );
-    let statuses: Vec<u16> = requests(&sb).into_iter().map(|(_, _, s)| s).collect();
+    let statuses: Vec<u16> = requests(sb).into_iter().map(|(_, _, s)| s).collect();
     assert_eq!(statuses, vec![429, 201]);
 
     // A Retry-After beyond the ceiling is not waited for.
@@ -821,8 +818,9 @@ async fn too_many_requests_waits_for_retry_after() {
 
 #[tokio::test]
 async fn dropped_connection_is_retried() {
-    let sb = sandbox();
-    let cluster = connect(&sb, "alice", "team-a");
+    let env = common::env();
+    let sb = env.sandbox();
+    let cluster = connect(sb, "alice", "team-a");
     cluster.whoami().await.unwrap();
     sb.clear_request_log();
     sb.inject_fault(Fault::new(
@@ -838,7 +836,7 @@ async fn dropped_connection_is_retried() {
             .unwrap()
             .is_none()
     );
-    let statuses: Vec<u16> = requests(&sb).into_iter().map(|(_, _, s)| s).collect();
+    let statuses: Vec<u16> = requests(sb).into_iter().map(|(_, _, s)| s).collect();
     assert_eq!(statuses, vec![0, 404], "a dropped request, then the retry");
 
     // A slow answer past the read timeout is retried as well.
@@ -846,7 +844,7 @@ async fn dropped_connection_is_retried() {
         read_timeout: Duration::from_millis(500),
         ..RetrySettings::default()
     };
-    let mut config = config_for(&sb, "alice", "team-a");
+    let mut config = config_for(sb, "alice", "team-a");
     config.read_timeout = None;
     let slow = Cluster::connect_with(config, settings).unwrap();
     sb.clear_request_log();
@@ -869,14 +867,15 @@ async fn dropped_connection_is_retried() {
     );
     // The sandbox never logs the abandoned first try (its handler is dropped with the
     // connection), so the log holds only the retry.
-    let log = requests(&sb);
+    let log = requests(sb);
     assert_eq!(log.last().map(|(_, _, s)| *s), Some(404), "{log:?}");
 }
 
 #[tokio::test]
 async fn retries_are_bounded() {
-    let sb = sandbox();
-    let cluster = connect(&sb, "alice", "team-a");
+    let env = common::env();
+    let sb = env.sandbox();
+    let cluster = connect(sb, "alice", "team-a");
     sb.clear_request_log();
     sb.inject_fault(Fault::new(
         Some("GET"),
@@ -889,7 +888,7 @@ async fn retries_are_bounded() {
     assert!(started.elapsed() < Duration::from_secs(20));
     assert!(matches!(&err, Error::Api { code: 500, .. }), "{err}");
     assert_eq!(
-        requests(&sb).len(),
+        requests(sb).len(),
         1 + RetrySettings::default().max_retries as usize
     );
     sb.clear_faults();
@@ -903,12 +902,13 @@ async fn retries_are_bounded() {
         FaultAction::Conflict,
     ));
     assert!(cluster.get_secret("team-a", "x").await.is_err());
-    assert_eq!(requests(&sb).len(), 1);
+    assert_eq!(requests(sb).len(), 1);
 }
 
 #[tokio::test]
 async fn unauthorized_and_forbidden_map_to_their_variants() {
-    let sb = sandbox();
+    let env = common::env();
+    let sb = env.sandbox();
     let text = sb
         .kubeconfig("alice", "team-a")
         .replace(&sb.user_token("alice").unwrap(), "sandbox-wrong-token");
@@ -925,7 +925,7 @@ async fn unauthorized_and_forbidden_map_to_their_variants() {
     }
     assert!(!err.to_string().contains("sandbox-wrong-token"));
 
-    let bob = connect(&sb, "bob", "team-a");
+    let bob = connect(sb, "bob", "team-a");
     let err = bob.get_secret("team-a", "anything").await.unwrap_err();
     match &err {
         Error::Forbidden { message, hint } => {
@@ -954,7 +954,7 @@ async fn unauthorized_and_forbidden_map_to_their_variants() {
         }
         other => panic!("expected Forbidden, got {other:?}"),
     }
-    assert_no_token(&sb, &format!("{err} {err:?}"));
+    env.assert_no_token_in(&format!("{err} {err:?}"));
 }
 
 #[tokio::test]
@@ -963,8 +963,9 @@ async fn closed_port_is_unreachable() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let sb = sandbox();
-    let mut config = config_for(&sb, "alice", "team-a");
+    let env = common::env();
+    let sb = env.sandbox();
+    let mut config = config_for(sb, "alice", "team-a");
     config.cluster_url = format!("https://127.0.0.1:{port}").parse().unwrap();
     let started = Instant::now();
     let err = Cluster::connect(config)
@@ -985,15 +986,17 @@ async fn closed_port_is_unreachable() {
         "bounded retries: {elapsed:?}"
     );
     assert!(err.to_string().contains("network or VPN"), "{err}");
-    assert_no_token(&sb, &format!("{err} {err:?}"));
+    env.assert_no_token_in(&format!("{err} {err:?}"));
 }
 
 #[tokio::test]
 async fn wrong_certificate_authority_is_a_tls_error() {
-    let sb = sandbox();
-    let other = sandbox();
-    let mut config = config_for(&sb, "alice", "team-a");
-    config.root_cert = config_for(&other, "alice", "team-a").root_cert;
+    let env = common::env();
+    let sb = env.sandbox();
+    let other_env = common::env();
+    let other = other_env.sandbox();
+    let mut config = config_for(sb, "alice", "team-a");
+    config.root_cert = config_for(other, "alice", "team-a").root_cert;
     sb.clear_request_log();
     let err = Cluster::connect(config)
         .unwrap()

@@ -2,9 +2,10 @@
 //! the real kubectl, and the leak check every captured output goes through.
 //!
 //! A test runs on the sandbox (`env()`, a fresh server per test), on the real control plane
-//! (`real_env()`), or on both (`on_both_servers!`). The real control plane is started once per
-//! test binary; its tests run one at a time, each in a namespace of its own in which alice is
-//! `admin` and bob holds his limited Role, as in the sandbox's `team-a`. `env.ns()` names it.
+//! (`real_env()`), or on both (`on_both_servers!`). The real control plane is started once for
+//! the whole suite (the one test binary) on first use; its tests run one at a time, each in a
+//! namespace of its own in which alice is `admin` and bob holds his limited Role, as in the
+//! sandbox's `team-a`. `env.ns()` names it.
 //! The request log is the sandbox's own log or the real server's audit log.
 
 use std::collections::BTreeMap;
@@ -52,7 +53,7 @@ pub struct Env {
     pub dir: tempfile::TempDir,
     namespace: String,
     other_namespace: String,
-    /// Real tests of one binary run one at a time on its one control plane.
+    /// Real tests run one at a time on the suite's one control plane.
     _serial: Option<MutexGuard<'static, ()>>,
     /// Where the request log starts for `request_log`: entries (sandbox) or audit events (real).
     log_start: Mutex<usize>,
@@ -88,7 +89,7 @@ pub fn real_wanted() -> bool {
     true
 }
 
-/// The binary's real control plane, started on first use.
+/// The suite's real control plane, started on first use and shared by every real test.
 pub fn real_cluster() -> &'static Cluster {
     static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
     let started = CLUSTER.get_or_init(|| {
@@ -336,6 +337,15 @@ impl Env {
         }
     }
 
+    /// The bearer tokens of the server's static users: those of the source kubeconfigs
+    /// (admin, alice, bob) and of any user a test added (carol), for leak checks.
+    pub fn user_tokens(&self) -> Vec<String> {
+        match &self.server {
+            Server::Sandbox(s) => s.user_tokens(),
+            Server::Real(c) => c.user_tokens(),
+        }
+    }
+
     /// Starts the request log afresh, and on the real server notes the resourceVersions in the
     /// test namespace for `changed_objects`.
     pub fn clear_request_log(&self) {
@@ -472,24 +482,28 @@ impl Env {
         self.dir.path().join(name)
     }
 
-    /// Fails the test if any token the server minted, or any seeded user's token, appears in
-    /// `text`.
+    /// The one leak check: fails the test if any token the server minted, or the bearer token
+    /// of any of its users (those of the source kubeconfigs), appears in `text`. The message
+    /// never repeats the token.
+    #[track_caller]
     pub fn assert_no_token_in(&self, text: &str) {
         for token in self.minted_tokens() {
             assert!(
-                !text.contains(&token),
+                token.is_empty() || !text.contains(&token),
                 "a minted ServiceAccount token leaked into captured output"
             );
         }
-        for user in ["admin", "alice", "bob"] {
+        for token in self.user_tokens() {
             assert!(
-                !text.contains(&self.user_token(user)),
-                "{user}'s own token (from the source kubeconfig) leaked into captured output"
+                token.is_empty() || !text.contains(&token),
+                "a user's own token (from a source kubeconfig) leaked into captured output"
             );
         }
     }
 
-    fn finish(&self, out: Output) -> Run {
+    /// What a finished child printed, through the leak check.
+    #[track_caller]
+    pub fn finish(&self, out: Output) -> Run {
         let run = Run {
             code: out.status.code(),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -502,16 +516,31 @@ impl Env {
 
     /// `kubectl-cicd ARGS` in the test folder with KUBECONFIG pointing at `kubeconfig`.
     pub fn plugin(&self, kubeconfig: &Path, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_kubectl-cicd"))
-            .args(args)
+        self.plugin_with_env(kubeconfig, args, &[("NO_COLOR", Some("1"))])
+    }
+
+    /// As [`Env::plugin`], with `vars` set (`Some`) or removed (`None`) in the child's
+    /// environment instead of NO_COLOR=1: the tests share one process, whose own environment
+    /// is never changed.
+    pub fn plugin_with_env(
+        &self,
+        kubeconfig: &Path,
+        args: &[&str],
+        vars: &[(&str, Option<&str>)],
+    ) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubectl-cicd"));
+        cmd.args(args)
             .current_dir(self.dir.path())
             .env("KUBECONFIG", kubeconfig)
             .env("HOME", self.dir.path())
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .output()
-            .expect("kubectl-cicd runs");
-        self.finish(out)
+            .stdin(Stdio::null());
+        for (name, value) in vars {
+            match value {
+                Some(value) => cmd.env(name, value),
+                None => cmd.env_remove(name),
+            };
+        }
+        self.finish(cmd.output().expect("kubectl-cicd runs"))
     }
 
     pub fn plugin_as(&self, user: &str, args: &[&str]) -> Run {

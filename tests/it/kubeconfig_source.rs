@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use cicd_sandbox::{Config, Sandbox};
+use cicd_sandbox::Sandbox;
 use kubectl_cicd::cluster::Cluster;
 use kubectl_cicd::error::Error;
 use kubectl_cicd::kubeconfig::{
@@ -12,9 +12,7 @@ use kubectl_cicd::kubeconfig::{
     load_source_with, render, with_token, write_private_file,
 };
 
-fn sandbox() -> Sandbox {
-    Sandbox::start(Config::default()).expect("sandbox starts")
-}
+use crate::common;
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
@@ -86,7 +84,8 @@ current-context: carol@elsewhere
 
 #[tokio::test]
 async fn kubeconfig_list_is_merged_first_wins_and_missing_files_are_skipped() {
-    let sb = sandbox();
+    let server = common::env();
+    let sb = server.sandbox();
     let dir = tempfile::tempdir().unwrap();
     let a = write(dir.path(), "a.yaml", &sb.kubeconfig("alice", "team-a"));
     let b = write(dir.path(), "b.yaml", SECOND_FILE);
@@ -95,6 +94,7 @@ async fn kubeconfig_list_is_merged_first_wins_and_missing_files_are_skipped() {
 
     // current-context from the first file that sets it.
     let src = load_source_with(&sel(None, None, None), &env).unwrap();
+    server.assert_no_token_in(&format!("{src:?}"));
     assert_eq!(src.context_name, "alice@sandbox");
     assert_eq!(src.files, vec![a.clone(), b.clone()]);
     assert_eq!(src.server, sb.url());
@@ -131,7 +131,8 @@ async fn kubeconfig_list_is_merged_first_wins_and_missing_files_are_skipped() {
 
 #[test]
 fn kubeconfig_flag_beats_the_environment_and_home() {
-    let sb = sandbox();
+    let server = common::env();
+    let sb = server.sandbox();
     let dir = tempfile::tempdir().unwrap();
     let a = write(dir.path(), "a.yaml", &sb.kubeconfig("alice", "team-a"));
     let b = write(dir.path(), "b.yaml", SECOND_FILE);
@@ -164,7 +165,8 @@ fn kubeconfig_flag_beats_the_environment_and_home() {
 
 #[test]
 fn context_selection_and_namespace_origin() {
-    let sb = sandbox();
+    let server = common::env();
+    let sb = server.sandbox();
     let dir = tempfile::tempdir().unwrap();
     let a = write(dir.path(), "a.yaml", &sb.kubeconfig("alice", "team-a"));
     let b = write(dir.path(), "b.yaml", SECOND_FILE);
@@ -199,7 +201,8 @@ fn context_selection_and_namespace_origin() {
 
 #[tokio::test]
 async fn certificate_authority_file_is_read_relative_to_the_kubeconfig() {
-    let sb = sandbox();
+    let server = common::env();
+    let sb = server.sandbox();
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("conf/pki")).unwrap();
     write(&dir.path().join("conf/pki"), "ca.pem", sb.ca_pem());
@@ -243,6 +246,7 @@ current-context: alice@sb
         &sel(Some(&kc), None, None),
         &SourceEnv::default(),
     ));
+    server.assert_no_token_in(&msg);
     assert!(
         msg.contains("pki/ca.pem") && msg.contains("certificate-authority"),
         "{msg}"
@@ -306,13 +310,14 @@ fn base64_encode(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn exec_credential_plugin_user_works() {
-    let sb = sandbox();
+    let server = common::env();
+    let sb = server.sandbox();
     let dir = tempfile::tempdir().unwrap();
     let (script, counter) = exec_plugin(dir.path(), &sb.user_token("alice").unwrap());
     let kc = write(
         dir.path(),
         "kubeconfig",
-        &exec_kubeconfig(&sb, &script, Some("Never")),
+        &exec_kubeconfig(sb, &script, Some("Never")),
     );
 
     let src = load_source_with(&sel(Some(&kc), None, None), &SourceEnv::default()).unwrap();
@@ -324,6 +329,7 @@ async fn exec_credential_plugin_user_works() {
         }
     );
     assert!(src.credentials.to_string().contains("fake-kubelogin"));
+    server.assert_no_token_in(&format!("{src:?} {}", src.credentials));
     assert!(
         !std::fs::exists(&counter).unwrap(),
         "loading must not run the plugin"
@@ -348,13 +354,14 @@ async fn exec_credential_plugin_user_works() {
 
 #[test]
 fn exec_plugin_v1_without_interactive_mode_is_refused_as_kubectl_does() {
-    let sb = sandbox();
+    let server = common::env();
+    let sb = server.sandbox();
     let dir = tempfile::tempdir().unwrap();
     let (script, _) = exec_plugin(dir.path(), "x");
     let kc = write(
         dir.path(),
         "kubeconfig",
-        &exec_kubeconfig(&sb, &script, None),
+        &exec_kubeconfig(sb, &script, None),
     );
     let msg = kubeconfig_error(load_source_with(
         &sel(Some(&kc), None, None),
@@ -368,7 +375,8 @@ fn exec_plugin_v1_without_interactive_mode_is_refused_as_kubectl_does() {
 
 #[tokio::test]
 async fn failing_exec_plugin_is_a_credentials_error_without_its_output() {
-    let sb = sandbox();
+    let server = common::env();
+    let sb = server.sandbox();
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("broken-login");
     std::fs::write(
@@ -384,7 +392,7 @@ async fn failing_exec_plugin_is_a_credentials_error_without_its_output() {
     let kc = write(
         dir.path(),
         "kubeconfig",
-        &exec_kubeconfig(&sb, &script, Some("Never")),
+        &exec_kubeconfig(sb, &script, Some("Never")),
     );
     let src = load_source_with(&sel(Some(&kc), None, None), &SourceEnv::default()).unwrap();
     let err = Cluster::connect(src.config.clone()).unwrap_err();
@@ -392,6 +400,7 @@ async fn failing_exec_plugin_is_a_credentials_error_without_its_output() {
     assert!(matches!(err, Error::Credentials { .. }), "{msg}");
     assert!(msg.contains("login expired: run kubelogin"), "{msg}");
     assert!(!msg.contains("secret-on-stdout"), "{msg}");
+    server.assert_no_token_in(&msg);
 }
 
 #[test]
@@ -546,9 +555,10 @@ fn ci_for(sb: &Sandbox, token: &str) -> CiKubeconfig {
 
 #[tokio::test]
 async fn rendered_kubeconfig_parses_back_and_reaches_the_sandbox() {
-    let sb = sandbox();
-    let ci = ci_for(&sb, &sb.user_token("bob").unwrap());
-    assert!(!format!("{ci:?}").contains(ci.token.expose()));
+    let server = common::env();
+    let sb = server.sandbox();
+    let ci = ci_for(sb, &sb.user_token("bob").unwrap());
+    server.assert_no_token_in(&format!("{ci:?}"));
     let yaml = render(&ci);
 
     let parsed = kube::config::Kubeconfig::from_yaml(&yaml).unwrap();
@@ -607,8 +617,9 @@ async fn rendered_kubeconfig_parses_back_and_reaches_the_sandbox() {
 
 #[test]
 fn rendered_kubeconfig_keeps_tls_settings_and_is_insecure_only_when_asked() {
-    let sb = sandbox();
-    let mut ci = ci_for(&sb, "t");
+    let server = common::env();
+    let sb = server.sandbox();
+    let mut ci = ci_for(sb, "t");
     ci.tls_server_name = Some("api.internal".into());
     ci.proxy_url = Some("http://proxy:3128".into());
     let yaml = render(&ci);
@@ -628,11 +639,13 @@ fn rendered_kubeconfig_keeps_tls_settings_and_is_insecure_only_when_asked() {
 
 #[tokio::test]
 async fn with_token_keeps_the_server_and_ca_but_changes_the_identity() {
-    let sb = sandbox();
+    let server = common::env();
+    let sb = server.sandbox();
     let dir = tempfile::tempdir().unwrap();
     let a = write(dir.path(), "alice", &sb.kubeconfig("alice", "team-a"));
     let src = load_source_with(&sel(Some(&a), None, None), &SourceEnv::default()).unwrap();
     let config = with_token(&src, &sb.user_token("bob").unwrap());
+    server.assert_no_token_in(&format!("{src:?} {config:?}"));
     assert_eq!(config.cluster_url, src.config.cluster_url);
     assert_eq!(config.root_cert, src.config.root_cert);
     assert_eq!(config.default_namespace, "team-a");
@@ -789,7 +802,8 @@ async fn connect_proxy() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsi
 
 #[tokio::test]
 async fn proxy_url_is_used_by_the_source_and_by_with_token() {
-    let sb = sandbox();
+    let server = common::env();
+    let sb = server.sandbox();
     let (proxy, tunnels) = connect_proxy().await;
     let dir = tempfile::tempdir().unwrap();
     let text = sb.kubeconfig("alice", "team-a").replace(

@@ -393,15 +393,7 @@ fn spawn(env: &Env, args: &[&str]) -> std::process::Child {
 
 /// Waits for a spawned run; its output goes through the leak check.
 fn finish(env: &Env, child: std::process::Child) -> Run {
-    let out = child.wait_with_output().expect("kubectl-cicd finishes");
-    let run = Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    env.assert_no_token_in(&run.stdout);
-    env.assert_no_token_in(&run.stderr);
-    run
+    env.finish(child.wait_with_output().expect("kubectl-cicd finishes"))
 }
 
 const TRIALS: usize = 15;
