@@ -310,7 +310,7 @@ on_both_servers! {
 fn a_binding_with_another_role_ref_is_replaced(env) {
     env.seed(vec![serde_json::json!({
         "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-        // Ours (labelled): a foreign binding is refused, see tests/trust.rs.
+        // Ours (labelled): a foreign binding is refused, see tests/it/trust.rs.
         "metadata": {"name": "ci-cd", "namespace": env.ns(), "labels": {
             "app.kubernetes.io/managed-by": "kubectl-cicd", "kubectl-cicd.io/identity": "ci-cd"}},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},

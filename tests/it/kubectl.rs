@@ -3,7 +3,7 @@
 //!
 //! Every case runs with each versioned kubectl installed beside the `kubectl` dispatcher
 //! (`kubectl.1.27` … `kubectl.1.33`): on the sandbox each version gets a sandbox of its own,
-//! in parallel threads; on the real control plane (one per test binary) the versions run one
+//! in parallel threads; on the real control plane (one for the whole suite) the versions run one
 //! after another, each in fresh namespaces that stand in for `team-a` and `demo`. The cases are
 //! written for `team-a` and `demo`: on the real server those two names are replaced by the
 //! run's own namespaces in everything sent to kubectl, and put back in what kubectl prints.

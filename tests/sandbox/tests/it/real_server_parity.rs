@@ -1,4 +1,4 @@
-//! Answers the differential suite (`tests/cluster/tests/differential.rs`) found the sandbox
+//! Answers the differential suite (`tests/cluster/tests/it/differential.rs`) found the sandbox
 //! giving differently from kube-apiserver 1.37, pinned here so that they stay fixed without a
 //! real control plane: status codes, reasons and message texts, discovery details, TokenRequest
 //! bound objects and the bootstrap roles' rules.
