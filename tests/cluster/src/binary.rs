@@ -33,6 +33,12 @@ fn workspace_target(module: &Path) -> PathBuf {
 
 /// The path of the binary for the current sources, building it first when it is missing.
 pub fn ensure_built() -> Result<PathBuf, String> {
+    // Threads of one process build one at a time (the partial file below is named by process):
+    // the tests of one test binary start control planes in parallel.
+    static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_build = BUILDING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let module = module_dir();
     let ldflags = ldflags(&kubernetes_version(&module)?);
     let key = source_key(&module, &ldflags)?;

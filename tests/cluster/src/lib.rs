@@ -326,6 +326,12 @@ impl Cluster {
         self.tokens.get(user).cloned()
     }
 
+    /// The bearer tokens of every static user (the controller manager's and the launcher's
+    /// too), for leak checks.
+    pub fn user_tokens(&self) -> Vec<String> {
+        self.tokens.values().cloned().collect()
+    }
+
     /// A kubeconfig (YAML) for a static user, defaulting to `namespace`.
     pub fn kubeconfig(&self, user: &str, namespace: &str) -> String {
         cicd_sandbox::kubeconfig::render_for(

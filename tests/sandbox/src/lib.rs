@@ -161,6 +161,16 @@ impl Sandbox {
             .map(|u| u.token.clone())
     }
 
+    /// The bearer tokens of every static user, seeded or added, for leak checks.
+    pub fn user_tokens(&self) -> Vec<String> {
+        self.shared
+            .lock()
+            .users
+            .iter()
+            .map(|u| u.token.clone())
+            .collect()
+    }
+
     /// Adds a user with a static token.
     pub fn add_user(&self, user: StaticUser) {
         self.shared.lock().users.push(user);
