@@ -1074,6 +1074,7 @@ fn phases(bench: &Bench, reps: usize) -> Vec<(&'static str, Duration)> {
             findings,
             gaps: Vec::new(),
             summary,
+            ..Report::default()
         };
         let started = Instant::now();
         let text = output::json::render(

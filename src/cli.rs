@@ -130,9 +130,21 @@ const AUDIT_EXAMPLES: &str = "Examples:
   # A report to attach as evidence, with a documented exception
   kubectl cicd audit -o markdown --ignore secrets-read:shop/helm-deployer > audit.md
 
+  # A pull request's manifests, before they are applied; SARIF points at file and line
+  helm template my-chart ./chart > rendered.yaml
+  kubectl cicd audit -f rendered.yaml -f k8s/ -o sarif > audit.sarif
+
+  # Only what is new since an accepted report
+  kubectl cicd audit -A -o json > baseline.json
+  kubectl cicd audit -A --baseline baseline.json --fail-on high
+
+  # Every cluster of the kubeconfig, four at a time
+  kubectl cicd audit --all-contexts -A -o json > fleet.json
+
 Exit codes: 0 no open finding at or above --fail-on, 1 findings, 2 could not audit,
 3 incomplete: no such finding in what could be read, but some RBAC objects could not be read
-(pass --allow-gaps to accept that).";
+(pass --allow-gaps to accept that), 4 (--all-contexts, --contexts) some clusters could not be
+audited at all (pass --allow-gaps to accept that).";
 
 /// `-A`: every namespace instead of one (audit, list). It excludes `-n`; clap sees that only
 /// when both follow the subcommand, and [`crate::target::Target::resolve`] checks it again.
@@ -170,6 +182,27 @@ pub struct AuditFlags {
     /// kubectl-cicd.io/ignore: "RULE,RULE" and kubectl-cicd.io/ignore-reason.
     #[arg(long, value_name = "RULE[:NAMESPACE/NAME]", value_parser = parse_ignore)]
     pub ignore: Vec<Ignore>,
+    /// Audit the RBAC objects of files instead of a cluster (YAML or JSON, `helm template` or
+    /// `kustomize build` output); a folder is read recursively, - is stdin; repeatable.
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filenames: Vec<PathBuf>,
+    /// With -f: judge the files' objects together with the live cluster's (a binding in the
+    /// files to a ClusterRole of the cluster is judged with its real rules).
+    #[arg(long, requires = "filenames")]
+    pub with_cluster: bool,
+    /// Compare with an earlier `audit -o json` report: each finding is new or unchanged, and the
+    /// baseline's gone ones are listed as fixed; --fail-on counts only new findings.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Audit every context of the kubeconfig, each its own cluster.
+    #[arg(long, conflicts_with_all = ["contexts", "context", "filenames", "sa"])]
+    pub all_contexts: bool,
+    /// Audit these contexts of the kubeconfig (comma-separated), each its own cluster.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES", conflicts_with_all = ["context", "filenames", "sa"])]
+    pub contexts: Vec<String>,
+    /// With --all-contexts or --contexts: how many clusters to read at once.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

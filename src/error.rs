@@ -146,6 +146,9 @@ pub mod exit {
     /// `audit` only: no failing finding in what could be read, but some RBAC objects could
     /// not be read and `--allow-gaps` was not given.
     pub const INCOMPLETE: u8 = 3;
+    /// `audit --all-contexts` or `--contexts` only: no failing finding in what could be read,
+    /// but some clusters could not be audited at all and `--allow-gaps` was not given.
+    pub const CLUSTERS_MISSING: u8 = 4;
     /// Cancelled at a prompt (as Ctrl-C at a prompt, 128 + SIGINT).
     pub const CANCELLED: u8 = 130;
     /// Stopped by a signal: 128 + its number (130 for SIGINT, 143 for SIGTERM).

@@ -41,6 +41,21 @@ impl Target {
         })
     }
 
+    /// [`Target::resolve`] for context `context` of the kubeconfig instead of `--context`'s
+    /// (audit's fleet goes through every context this way).
+    pub fn for_context(
+        global: &GlobalFlags,
+        context: &str,
+        all_namespaces: bool,
+        ui: Ui,
+    ) -> Result<Target> {
+        let global = GlobalFlags {
+            context: Some(context.to_string()),
+            ..global.clone()
+        };
+        Target::resolve(&global, all_namespaces, ui)
+    }
+
     /// The namespace the command works in (with `-A`, the context's namespace).
     pub fn namespace(&self) -> &str {
         &self.source.namespace

@@ -63,6 +63,14 @@ impl Ui {
         }
     }
 
+    /// Never asks and shows progress as plain lines, never spinners: for work that runs
+    /// concurrently (audit's fleet), whose spinners would draw over each other.
+    pub fn lines_only() -> Ui {
+        let mut ui = Ui::detect(Prompts::Never);
+        ui.progress = false;
+        ui
+    }
+
     /// May we ask questions?
     pub fn interactive(&self) -> bool {
         self.interactive

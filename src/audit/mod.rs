@@ -1,15 +1,21 @@
 //! `kubectl cicd audit`: a read-only review of who can change what, aimed at CI/CD identities.
 //!
-//! One path: read the cluster ([`gather`]: every list at once, Secrets metadata-only, refusals
-//! kept as gaps), turn the objects into a [`model::Snapshot`] ([`snapshot`]), analyse it
-//! ([`analyze`], pure, with the rule [`rules`] catalogue, [`resolve`]d bindings and
-//! [`exceptions`]), and render the [`model::Report`] ([`output`]). Nothing is ever written to
-//! the cluster. The exit code gates pipelines: 0 no open finding at or above `--fail-on`,
+//! One path: read the objects (from the cluster, [`gather`]: every list at once, Secrets
+//! metadata-only, refusals kept as gaps; from files, [`files`]; or both), turn them into a
+//! [`model::Snapshot`] ([`snapshot`]), analyse it ([`analyze`], pure, with the rule [`rules`]
+//! catalogue, [`resolve`]d bindings and [`exceptions`]), compare it with a [`baseline`] when
+//! given, and render the [`model::Report`] ([`output`]). Every context of a kubeconfig is
+//! audited the same way, each on its own ([`fleet`]). Nothing is ever written to a cluster.
+//! The exit codes gate pipelines (`error::exit`): 0 no open finding at or above `--fail-on`,
 //! 1 findings, 2 could not audit, 3 incomplete (a collection could not be read and
-//! `--allow-gaps` was not given: a gate must not pass on data it did not see).
+//! `--allow-gaps` was not given: a gate must not pass on data it did not see), 4 some clusters
+//! of a fleet could not be audited at all.
 
 pub mod analyze;
+pub mod baseline;
 pub mod exceptions;
+pub mod files;
+pub mod fleet;
 pub mod gather;
 pub mod matrix;
 pub mod model;
@@ -21,12 +27,18 @@ pub mod snapshot;
 use std::io::Write;
 use std::time::Instant;
 
+use serde_json::Value;
+
 use crate::cli::{AuditFlags, AuditFormat, FailOn, GlobalFlags};
+use crate::cluster::Namespaces;
 use crate::error::{Error, Result, exit};
+use crate::kubeconfig::SourceContext;
 use crate::target::Target;
 use crate::ui::{Prompts, Ui};
 
-use model::{Report, Scope, Severity};
+use baseline::Baseline;
+use files::{Located, Sources};
+use model::{Report, Scope, Severity, Snapshot};
 
 pub fn fail_on_severity(f: FailOn) -> Option<Severity> {
     match f {
@@ -38,29 +50,215 @@ pub fn fail_on_severity(f: FailOn) -> Option<Severity> {
     }
 }
 
+/// One audited cluster (or set of files), ready to render.
+pub struct Audited {
+    pub report: Report,
+    /// The API server's URL; empty for files.
+    pub server: String,
+    /// The kubeconfig context; empty for files.
+    pub context: String,
+    pub requests: usize,
+    /// `--sa`: the identity's access matrix.
+    pub matrix: Option<matrix::Matrix>,
+}
+
 /// Runs the audit and prints the report; returns the exit code ([`exit::SUCCESS`],
-/// [`exit::FAILURE`] or [`exit::INCOMPLETE`]). Errors mean the audit could not run
-/// ([`exit::USAGE`]).
+/// [`exit::FAILURE`], [`exit::INCOMPLETE`] or, for a fleet, [`exit::CLUSTERS_MISSING`]).
+/// Errors mean the audit could not run ([`exit::USAGE`]).
 pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
-    let target = Target::resolve(
-        global,
-        flags.namespaces.all_namespaces,
-        Ui::detect(Prompts::Never),
-    )?;
-    let (ui, source) = (&target.ui, &target.source);
-    let namespace = target.namespace().to_string();
-    let all_namespaces = target.all_namespaces;
-    let scope = Scope {
+    let ui = Ui::detect(Prompts::Never);
+    let baseline = flags.baseline.as_deref().map(Baseline::read).transpose()?;
+    if flags.all_contexts || !flags.contexts.is_empty() {
+        return fleet::run(global, flags, &ui, baseline.as_ref()).await;
+    }
+    let from_files = if flags.filenames.is_empty() {
+        None
+    } else {
+        Some(files::read_paths(&flags.filenames)?)
+    };
+    let mut audited = match from_files {
+        Some(located) if !flags.with_cluster => audit_files(global, flags, &ui, located)?,
+        located => {
+            let target = Target::resolve(
+                global,
+                flags.namespaces.all_namespaces,
+                Ui::detect(Prompts::Never),
+            )?;
+            audit_cluster(&target.source, target.namespaces(), flags, &ui, located).await?
+        }
+    };
+    if let Some(b) = &baseline {
+        audited.report.fixed = b.compare(None, &mut audited.report.findings);
+        audited.report.baseline_file = Some(b.file.clone());
+    }
+    print(&audited, flags, &ui)
+}
+
+/// The scope of an audit of namespace `namespace`, or of all with `all_namespaces`.
+fn scope(namespace: &str, all_namespaces: bool, flags: &AuditFlags) -> Scope {
+    Scope {
         namespaces: if all_namespaces {
             Vec::new()
         } else {
-            vec![namespace.clone()]
+            vec![namespace.to_string()]
         },
         all_namespaces,
         service_account: flags.sa.clone(),
-    };
+    }
+}
 
-    let cluster = target.connect()?;
+/// `-f` alone: the files' objects, no cluster. Every namespace of the files is audited, or
+/// `-n`'s only. Roles the files' bindings refer to but do not hold are gaps, not findings:
+/// they may well exist in the cluster (the default ClusterRoles always do).
+fn audit_files(
+    global: &GlobalFlags,
+    flags: &AuditFlags,
+    ui: &Ui,
+    located: Vec<Located>,
+) -> Result<Audited> {
+    if let Some(ns) = &global.namespace {
+        crate::names::validate_namespace(ns)?;
+    }
+    let mut located = located;
+    files::default_namespace(
+        &mut located,
+        global.namespace.as_deref().unwrap_or("default"),
+    );
+    let sources = Sources::of(&located);
+    let files: Vec<String> = {
+        let mut f: Vec<String> = located.iter().map(|l| l.location.file.clone()).collect();
+        f.dedup();
+        f
+    };
+    ui.ok(format!(
+        "Read {} objects from {} file{}",
+        located.len(),
+        files.len(),
+        if files.len() == 1 { "" } else { "s" }
+    ));
+    let objects: Vec<Value> = located.into_iter().map(|l| l.object).collect();
+    let taken_at = crate::timestamp::now();
+    let mut snapshot = snapshot::from_objects(&objects, &taken_at);
+    drop(objects);
+    let unresolved = unresolved_roles(&snapshot);
+    snapshot.gaps.extend(unresolved.iter().map(|(role, by)| {
+        format!(
+            "{role}: not in the files (bound by {by}); what it grants was not judged. \
+             Pass --with-cluster to judge it with the cluster's own"
+        )
+    }));
+    let namespace = global.namespace.clone().unwrap_or_default();
+    let scope = scope(&namespace, global.namespace.is_none(), flags);
+    let mut report = analyse(&snapshot, scope, flags, "files".into(), local_user());
+    // A role the files do not hold is a gap (above), not a missing role.
+    report.findings.retain(|f| {
+        f.rule != rules::MISSING_ROLE.id
+            || !f
+                .via
+                .iter()
+                .any(|v| unresolved.iter().any(|(r, _)| *r == v.role))
+    });
+    report.summary = analyze::summarize(&report.findings);
+    for f in &mut report.findings {
+        f.location = sources.locate(f);
+    }
+    let matrix = flags
+        .sa
+        .as_ref()
+        .map(|sa| matrix::access_matrix(&snapshot, &namespace, sa));
+    Ok(Audited {
+        report,
+        server: String::new(),
+        context: String::new(),
+        requests: 0,
+        matrix,
+    })
+}
+
+/// The roles that bindings refer to and the snapshot lacks, each with its first binder:
+/// `("ClusterRole edit", "RoleBinding shop/deploy")`.
+fn unresolved_roles(snapshot: &Snapshot) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for b in snapshot
+        .role_bindings
+        .iter()
+        .chain(&snapshot.cluster_role_bindings)
+    {
+        let (held, namespace) = match b.role_ref.kind.as_str() {
+            "ClusterRole" => (&snapshot.cluster_roles, None),
+            _ => (&snapshot.roles, b.meta.namespace.as_deref()),
+        };
+        if held
+            .iter()
+            .any(|r| r.meta.name == b.role_ref.name && r.meta.namespace.as_deref() == namespace)
+        {
+            continue;
+        }
+        let role = resolve::object_label(&b.role_ref.kind, namespace, &b.role_ref.name);
+        if !out.iter().any(|(r, _)| *r == role) {
+            let kind = if b.meta.namespace.is_some() {
+                "RoleBinding"
+            } else {
+                "ClusterRoleBinding"
+            };
+            out.push((
+                role,
+                resolve::object_label(kind, b.meta.namespace.as_deref(), &b.meta.name),
+            ));
+        }
+    }
+    out
+}
+
+/// Who runs an audit of files: the local user, as the report's `generatedBy`.
+fn local_user() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .map(|u| format!("{u} (local files, no cluster)"))
+        .unwrap_or_else(|_| "local files, no cluster".into())
+}
+
+/// The analysis of `snapshot` as a report.
+fn analyse(
+    snapshot: &Snapshot,
+    scope: Scope,
+    flags: &AuditFlags,
+    cluster: String,
+    generated_by: String,
+) -> Report {
+    let options = analyze::Options {
+        ignores: flags.ignore.clone(),
+        ..Default::default()
+    };
+    let findings = analyze::analyze(snapshot, &scope, &options);
+    let summary = analyze::summarize(&findings);
+    Report {
+        scope,
+        generated_at: snapshot.taken_at.clone(),
+        generated_by,
+        cluster,
+        findings,
+        gaps: snapshot.gaps.clone(),
+        summary,
+        ..Report::default()
+    }
+}
+
+/// The live cluster of `source` (`place`: one namespace or all), with `files`' objects in
+/// place of the cluster's objects of the same kind, namespace and name.
+pub async fn audit_cluster(
+    source: &SourceContext,
+    place: Namespaces<'_>,
+    flags: &AuditFlags,
+    ui: &Ui,
+    files: Option<Vec<Located>>,
+) -> Result<Audited> {
+    let (namespace, all_namespaces) = match place {
+        Namespaces::One(ns) => (ns.to_string(), false),
+        Namespaces::All => (source.namespace.clone(), true),
+    };
+    let scope = scope(&namespace, all_namespaces, flags);
+    let cluster = crate::cluster::Cluster::connect(source.config.clone())?;
     let started = Instant::now();
     let spinner = ui.spinner(&format!(
         "Reading ServiceAccounts, Roles, bindings and token Secret metadata ({}) from {}",
@@ -70,7 +268,7 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
         }),
         cluster.server()
     ));
-    let gathered = match gather::gather(&cluster, target.namespaces()).await {
+    let gathered = match gather::gather(&cluster, place).await {
         Ok(g) => g,
         Err(e) => {
             spinner.fail();
@@ -92,15 +290,25 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
     }
 
     let taken_at = crate::timestamp::now();
-    let mut snapshot = snapshot::from_objects(&gathered.objects, &taken_at);
+    let (snapshot, sources) = match files {
+        None => (snapshot::from_objects(&gathered.objects, &taken_at), None),
+        Some(mut located) => {
+            files::default_namespace(&mut located, &source.namespace);
+            let sources = Sources::of(&located);
+            let replaced = |o: &Value| sources.holds(o);
+            let mut objects: Vec<Value> = gathered
+                .objects
+                .iter()
+                .filter(|o| !replaced(o))
+                .cloned()
+                .collect();
+            objects.extend(located.into_iter().map(|l| l.object));
+            (snapshot::from_objects(&objects, &taken_at), Some(sources))
+        }
+    };
+    let mut snapshot = snapshot;
     snapshot.gaps.extend(gathered.gaps.iter().cloned());
 
-    let options = analyze::Options {
-        ignores: flags.ignore.clone(),
-        ..Default::default()
-    };
-    let findings = analyze::analyze(&snapshot, &scope, &options);
-    let summary = analyze::summarize(&findings);
     let generated_by = match &gathered.caller {
         Some(me) => me.username.clone(),
         None => source
@@ -109,15 +317,18 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
             .map(|u| format!("{u} (kubeconfig user; the server does not serve SelfSubjectReview)"))
             .unwrap_or_else(|| "unknown".into()),
     };
-    let report = Report {
+    let mut report = analyse(
+        &snapshot,
         scope,
-        generated_at: taken_at,
+        flags,
+        source.cluster_name.clone(),
         generated_by,
-        cluster: source.cluster_name.clone(),
-        findings,
-        gaps: snapshot.gaps.clone(),
-        summary,
-    };
+    );
+    if let Some(sources) = &sources {
+        for f in &mut report.findings {
+            f.location = sources.locate(f);
+        }
+    }
     let matrix = flags
         .sa
         .as_ref()
@@ -137,40 +348,54 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
             }
         ));
     }
-
-    let fail_on = fail_on_severity(flags.fail_on);
-    let ctx = output::Context {
-        server: cluster.server(),
-        context: &source.context_name,
-        fail_on,
+    Ok(Audited {
+        report,
+        server: cluster.server().to_string(),
+        context: source.context_name.clone(),
         requests: gathered.requests,
-        matrix: matrix.as_ref(),
+        matrix,
+    })
+}
+
+/// Renders one audit to stdout and says how the gate ends; returns the exit code.
+fn print(audited: &Audited, flags: &AuditFlags, ui: &Ui) -> Result<u8> {
+    let fail_on = fail_on_severity(flags.fail_on);
+    let report = &audited.report;
+    let ctx = output::Context {
+        server: &audited.server,
+        context: &audited.context,
+        fail_on,
+        requests: audited.requests,
+        matrix: audited.matrix.as_ref(),
         allow_gaps: flags.allow_gaps,
     };
     let text = match flags.output {
-        AuditFormat::Table => output::table::render(&report, &ctx, crate::ui::stdout_color()),
-        AuditFormat::Json => output::json::render(&report, &ctx),
-        AuditFormat::Sarif => output::sarif::render(&report, &ctx),
-        AuditFormat::Markdown => output::markdown::render(&report, &ctx),
+        AuditFormat::Table => output::table::render(report, &ctx, crate::ui::stdout_color()),
+        AuditFormat::Json => output::json::render(report, &ctx),
+        AuditFormat::Sarif => output::sarif::render(report, &ctx),
+        AuditFormat::Markdown => output::markdown::render(report, &ctx),
     };
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        // A closed pipe (`| head`) is not worth a panic, but the report did not get out.
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(Error::Terminal(format!("cannot write the report: {e}")));
-        }
-    }
-    drop(stdout);
-
+    write_stdout(&text)?;
     if flags.output != AuditFormat::Table {
-        ui.say(output::gate_text(&report, fail_on, flags.allow_gaps));
+        ui.say(output::gate_text(report, fail_on, flags.allow_gaps));
     }
-    Ok(match output::verdict(&report, fail_on, flags.allow_gaps) {
+    Ok(match output::verdict(report, fail_on, flags.allow_gaps) {
         output::Verdict::Fail(_) => exit::FAILURE,
         output::Verdict::Incomplete => exit::INCOMPLETE,
         output::Verdict::Pass => exit::SUCCESS,
     })
+}
+
+/// Writes the report; a closed pipe (`| head`) ends it quietly, other errors are errors.
+pub fn write_stdout(text: &str) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::Terminal(format!("cannot write the report: {e}")))
+        }
+        _ => Ok(()),
+    }
 }

@@ -130,6 +130,31 @@ pub struct Finding {
     pub remediation: String,
     /// Set when an exception accepted the finding; accepted findings never gate.
     pub accepted: Option<Accepted>,
+    /// `audit -f`: the file and line of the object the finding is about (its binding, role or
+    /// ServiceAccount); `None` for objects read from a cluster.
+    pub location: Option<SourceLocation>,
+    /// `audit --baseline`: whether the accepted report had it; `None` without a baseline.
+    /// Unchanged findings never gate.
+    pub baseline: Option<BaselineState>,
+}
+
+/// Where an object was read from a file: the path as given and the 1-based line it starts on.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct SourceLocation {
+    pub file: String,
+    pub line: usize,
+}
+
+/// A finding against the baseline report (SARIF's `baselineState` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BaselineState {
+    /// Not in the baseline: new since it was taken.
+    New,
+    /// In the baseline too.
+    Unchanged,
+    /// In the baseline, gone now (fixed); such findings are listed apart, never gated.
+    Absent,
 }
 
 /// What was audited.
@@ -154,6 +179,11 @@ pub struct Summary {
 /// The audit's result.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
+    /// `--baseline`: the findings of the baseline that are gone now (each with
+    /// [`BaselineState::Absent`]); empty without a baseline.
+    pub fixed: Vec<Finding>,
+    /// `--baseline FILE`, as given; `None` without one.
+    pub baseline_file: Option<String>,
     pub scope: Scope,
     /// RFC 3339.
     pub generated_at: String,

@@ -161,6 +161,22 @@ pub fn load_source(sel: &SourceSelection) -> Result<SourceContext> {
     load_source_with(sel, &SourceEnv::from_process())
 }
 
+/// The names of every context of the kubeconfig (the same files [`load_source`] reads), in
+/// the files' order, each once.
+pub fn context_names(sel: &SourceSelection) -> Result<Vec<String>> {
+    let files = kubeconfig_files(sel, &SourceEnv::from_process())?;
+    let mut names: Vec<String> = Vec::new();
+    for file in &files {
+        let one = Kubeconfig::read_from(file).map_err(|e| read_error(file, e))?;
+        for c in one.contexts {
+            if !names.contains(&c.name) {
+                names.push(c.name);
+            }
+        }
+    }
+    Ok(names)
+}
+
 /// Loads the source context as kubectl does: the `--kubeconfig` file, else every file in
 /// `KUBECONFIG` (missing ones skipped, merged first-wins), else `~/.kube/config`; the context
 /// from `--context`, else `current-context`; the namespace from `-n`, else the context's, else

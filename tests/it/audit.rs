@@ -137,7 +137,9 @@ fn json_output_reports_findings_per_subject_with_the_documented_keys(env) {
         keys,
         [
             "accepted",
+            "baselineState",
             "evidence",
+            "location",
             "remediation",
             "rule",
             "severity",
@@ -145,6 +147,7 @@ fn json_output_reports_findings_per_subject_with_the_documented_keys(env) {
             "via"
         ]
     );
+    assert!(f["location"].is_null() && f["baselineState"].is_null(), "{f:#}");
     assert!(run.stderr.contains("PASS"), "{run:?}");
 }
 }
@@ -494,7 +497,7 @@ fn a_namespace_admin_gets_what_she_can_see_with_the_gaps_stated(env) {
 }
 }
 
-fn sarif_validator() -> jsonschema::Validator {
+pub(crate) fn sarif_validator() -> jsonschema::Validator {
     let path =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sarif/sarif-schema-2.1.0.json");
     let schema: Value =
@@ -510,7 +513,7 @@ fn sarif_validator() -> jsonschema::Validator {
         .expect("the SARIF schema compiles")
 }
 
-fn assert_valid_sarif(validator: &jsonschema::Validator, log: &Value) {
+pub(crate) fn assert_valid_sarif(validator: &jsonschema::Validator, log: &Value) {
     let errors: Vec<String> = validator
         .iter_errors(log)
         .map(|e| format!("{} at {}", e, e.instance_path()))

@@ -10,6 +10,7 @@
 mod common;
 
 mod audit;
+mod audit_sources;
 mod bad_input;
 mod cluster;
 mod faults;

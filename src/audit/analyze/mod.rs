@@ -353,6 +353,8 @@ impl<'a> Ctx<'a> {
                 evidence: d.evidence,
                 remediation: d.remediation,
                 accepted,
+                location: None,
+                baseline: None,
             });
         }
         out

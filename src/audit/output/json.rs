@@ -7,11 +7,13 @@
 use serde::Serialize;
 
 use super::{Context, failing, open_counts, severity_name};
-use crate::audit::model::{Finding, Report};
+use crate::audit::model::{BaselineState, Finding, Report};
 
 /// `apiVersion` of the document; bumped only for incompatible changes.
 pub const API_VERSION: &str = "audit.kubectl-cicd.io/v1";
 pub const KIND: &str = "AuditReport";
+/// `kind` of a fleet's report (`--all-contexts`, `--contexts`): one `AuditReport` per cluster.
+pub const FLEET_KIND: &str = "FleetAuditReport";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -27,6 +29,8 @@ struct Document<'a> {
     scope: ScopeOut<'a>,
     gaps: &'a [String],
     findings: Vec<FindingOut<'a>>,
+    /// `--baseline`: the file, and the baseline's findings that are gone (fixed); else null.
+    baseline: Option<BaselineOut<'a>>,
     summary: SummaryOut,
     #[serde(skip_serializing_if = "Option::is_none")]
     matrix: Option<serde_json::Value>,
@@ -47,6 +51,7 @@ struct ScopeOut<'a> {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 struct FindingOut<'a> {
     rule: &'a str,
     severity: &'static str,
@@ -55,6 +60,25 @@ struct FindingOut<'a> {
     evidence: &'a str,
     remediation: &'a str,
     accepted: Option<AcceptedOut<'a>>,
+    /// `audit -f`: the file and line of the object; null for a cluster's objects.
+    location: Option<LocationOut<'a>>,
+    /// `--baseline`: `new`, `unchanged` or (in `baseline.fixed`) `absent`; else null.
+    baseline_state: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct LocationOut<'a> {
+    file: &'a str,
+    line: usize,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BaselineOut<'a> {
+    file: &'a str,
+    new: usize,
+    unchanged: usize,
+    fixed: Vec<FindingOut<'a>>,
 }
 
 #[derive(Serialize)]
@@ -114,7 +138,24 @@ fn finding(f: &Finding) -> FindingOut<'_> {
             reason: &a.reason,
             source: &a.source,
         }),
+        location: f.location.as_ref().map(|l| LocationOut {
+            file: &l.file,
+            line: l.line,
+        }),
+        baseline_state: f.baseline.map(|b| match b {
+            BaselineState::New => "new",
+            BaselineState::Unchanged => "unchanged",
+            BaselineState::Absent => "absent",
+        }),
     }
+}
+
+fn count(report: &Report, state: BaselineState) -> usize {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.baseline == Some(state))
+        .count()
 }
 
 /// The document as a JSON value.
@@ -142,6 +183,12 @@ pub fn to_value(report: &Report, ctx: &Context) -> serde_json::Value {
         },
         gaps: &report.gaps,
         findings: report.findings.iter().map(finding).collect(),
+        baseline: report.baseline_file.as_deref().map(|file| BaselineOut {
+            file,
+            new: count(report, BaselineState::New),
+            unchanged: count(report, BaselineState::Unchanged),
+            fixed: report.fixed.iter().map(finding).collect(),
+        }),
         summary: SummaryOut {
             by_severity: counts
                 .iter()
@@ -193,6 +240,7 @@ mod tests {
             keys(&v),
             [
                 "apiVersion",
+                "baseline",
                 "cluster",
                 "context",
                 "findings",
@@ -214,7 +262,9 @@ mod tests {
             keys(&v["findings"][0]),
             [
                 "accepted",
+                "baselineState",
                 "evidence",
+                "location",
                 "remediation",
                 "rule",
                 "severity",

@@ -9,13 +9,13 @@ use super::{
     Context, SEVERITIES, gate_text, open_counts, rule_texts, scope_text, severity_name,
     subject_text, via_text,
 };
-use crate::audit::model::{Finding, Report};
+use crate::audit::model::{BaselineState, Finding, Report};
 use crate::text::{one_line, printable};
 
 /// Makes text from the cluster plain text inside a table cell: control characters escaped,
 /// no line breaks, `|` escaped, and no Markdown or HTML (`<`, `&`, `[`, emphasis, code) left
 /// to interpret, so a name cannot close a section, add a link or hide a row.
-fn cell(text: &str) -> String {
+pub fn cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in one_line(text).chars() {
         match c {
@@ -73,9 +73,16 @@ fn finding_row(f: &Finding) -> String {
     } else {
         format!("{} {}", code(&f.rule), cell(title))
     };
+    let mut subject = subject_text(&f.subject);
+    if let Some(at) = &f.location {
+        subject.push_str(&format!(" (at {}:{})", at.file, at.line));
+    }
+    if f.baseline == Some(BaselineState::New) {
+        subject = format!("new: {subject}");
+    }
     format!(
         "| {rule} | {} | {} | {} | {} |",
-        cell(&subject_text(&f.subject)),
+        cell(&subject),
         cell(&f.evidence),
         if f.via.is_empty() {
             "–".to_string()
@@ -129,6 +136,30 @@ pub fn render(report: &Report, ctx: &Context) -> String {
         .filter(|f| f.accepted.is_some())
         .collect();
     let _ = writeln!(out, "| Accepted (exceptions) | {} |", accepted.len());
+
+    if let Some(file) = &report.baseline_file {
+        let new = report
+            .findings
+            .iter()
+            .filter(|f| f.baseline == Some(BaselineState::New))
+            .count();
+        let _ = writeln!(out, "\n## Against the baseline\n");
+        let _ = writeln!(
+            out,
+            "Baseline {}: {new} new finding(s) (marked `new:` below), {} unchanged, {} fixed.\n",
+            code(file),
+            report.findings.len() - new,
+            report.fixed.len()
+        );
+        for f in &report.fixed {
+            let _ = writeln!(
+                out,
+                "- fixed: {} {}",
+                code(&f.rule),
+                cell(&subject_text(&f.subject))
+            );
+        }
+    }
 
     let _ = writeln!(out, "\n## Gaps\n");
     if report.gaps.is_empty() {

@@ -2,6 +2,7 @@
 //! auditors, and the `--sa` access matrix. Pure functions from the report to text; `audit::run`
 //! decides where the text goes.
 
+pub mod fleet;
 pub mod json;
 pub mod markdown;
 pub mod matrix;
@@ -9,7 +10,7 @@ pub mod sarif;
 pub mod table;
 
 use crate::audit::matrix::Matrix;
-use crate::audit::model::{Finding, Report, Scope, Severity, SubjectRef};
+use crate::audit::model::{BaselineState, Finding, Report, Scope, Severity, SubjectRef};
 
 /// Every severity, most severe first.
 pub const SEVERITIES: [Severity; 5] = [
@@ -48,9 +49,12 @@ pub const RULES_DOC: &str = concat!(
 
 pub use crate::audit::rules::severity_name;
 
-/// Does this finding fail the run at `fail_on`? Accepted findings never do.
+/// Does this finding fail the run at `fail_on`? Accepted findings never do, and with a
+/// baseline only new ones do.
 pub fn gates(f: &Finding, fail_on: Option<Severity>) -> bool {
-    f.accepted.is_none() && fail_on.is_some_and(|t| f.severity <= t)
+    f.accepted.is_none()
+        && f.baseline.is_none_or(|b| b == BaselineState::New)
+        && fail_on.is_some_and(|t| f.severity <= t)
 }
 
 /// Open findings at or above `--fail-on`.
@@ -101,7 +105,15 @@ pub fn printable_report(report: &Report) -> Report {
             a.reason = clean(&a.reason);
             a.source = clean(&a.source);
         }
+        if let Some(at) = &mut f.location {
+            at.file = clean(&at.file);
+        }
     }
+    for f in &mut out.fixed {
+        f.rule = clean(&f.rule);
+        f.subject = subject(&f.subject);
+    }
+    out.baseline_file = report.baseline_file.as_deref().map(clean);
     out
 }
 
@@ -260,6 +272,8 @@ pub(crate) mod tests {
             evidence: format!("{name} has {rule}"),
             remediation: format!("remove {rule} from {name}"),
             accepted: None,
+            location: None,
+            baseline: None,
         }
     }
 
@@ -320,6 +334,7 @@ pub(crate) mod tests {
                 accepted: 1,
                 subjects: 4,
             },
+            ..Report::default()
         }
     }
 

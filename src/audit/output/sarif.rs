@@ -17,7 +17,7 @@
 use serde_json::{Value, json};
 
 use super::{Context, scope_text, severity_name, via_text};
-use crate::audit::model::{Finding, Report, Severity, SubjectRef};
+use crate::audit::model::{BaselineState, Finding, Report, Severity, SubjectRef};
 
 pub const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -68,6 +68,43 @@ pub fn artifact_uri(s: &SubjectRef) -> String {
         segment(&s.kind),
         segment(&s.name)
     )
+}
+
+/// A file path as a relative URI reference (`/` separators, each segment escaped), as GitHub
+/// expects for a file of the repository; an absolute path becomes a `file://` URI.
+pub fn file_uri(path: &str) -> String {
+    let path = path.replace('\\', "/");
+    let escaped: Vec<String> = path.split('/').map(segment).collect();
+    let joined = escaped.join("/");
+    let joined = joined.strip_prefix("./").unwrap_or(&joined).to_string();
+    if path.starts_with('/') {
+        format!("file://{joined}")
+    } else {
+        joined
+    }
+}
+
+/// A fleet's result: its pseudo-path, name and fingerprint qualified by the context it was
+/// found in (the same finding in two clusters is two results), and the cluster and context
+/// among its properties.
+pub fn qualify(result: &mut Value, context: &str, cluster: &str) {
+    let location = &mut result["locations"][0];
+    if let Some(uri) = location["physicalLocation"]["artifactLocation"]["uri"].as_str()
+        && let Some(rest) = uri.strip_prefix("kubernetes/")
+    {
+        let qualified = format!("kubernetes/{}/{rest}", segment(context));
+        location["physicalLocation"]["artifactLocation"]["uri"] = json!(qualified);
+    }
+    if let Some(name) = location["logicalLocations"][0]["fullyQualifiedName"].as_str() {
+        let qualified = format!("{context}/{name}");
+        location["logicalLocations"][0]["fullyQualifiedName"] = json!(qualified);
+    }
+    if let Some(fp) = result["partialFingerprints"]["kubectlCicdFinding/v1"].as_str() {
+        let qualified = format!("{:016x}", fnv1a(&format!("{context}\n{fp}")));
+        result["partialFingerprints"]["kubectlCicdFinding/v1"] = json!(qualified);
+    }
+    result["properties"]["context"] = json!(context);
+    result["properties"]["cluster"] = json!(cluster);
 }
 
 /// 64-bit FNV-1a: stable across runs, platforms and versions (unlike std's hasher).
@@ -126,15 +163,24 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
         Some(ns) => format!("{ns}/{}/{}", f.subject.kind, f.subject.name),
         None => format!("{}/{}", f.subject.kind, f.subject.name),
     };
+    // From files: the file and line of the object. From a cluster, objects are not files:
+    // a stable pseudo-path per subject, line 1.
+    let physical = match &f.location {
+        Some(at) => json!({
+            "artifactLocation": {"uri": file_uri(&at.file)},
+            "region": {"startLine": at.line.max(1)},
+        }),
+        None => json!({
+            "artifactLocation": {"uri": artifact_uri(&f.subject)},
+            "region": {"startLine": 1},
+        }),
+    };
     let mut out = json!({
         "ruleId": f.rule,
         "level": level(f.severity),
         "message": {"text": message},
         "locations": [{
-            "physicalLocation": {
-                "artifactLocation": {"uri": artifact_uri(&f.subject)},
-                "region": {"startLine": 1},
-            },
+            "physicalLocation": physical,
             "logicalLocations": [{
                 "name": f.subject.name,
                 "fullyQualifiedName": fqn,
@@ -163,6 +209,13 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     if let Some(i) = rule_index {
         out["ruleIndex"] = json!(i);
     }
+    if let Some(state) = f.baseline {
+        out["baselineState"] = json!(match state {
+            BaselineState::New => "new",
+            BaselineState::Unchanged => "unchanged",
+            BaselineState::Absent => "absent",
+        });
+    }
     if let Some(a) = &f.accepted {
         out["suppressions"] = json!([{
             "kind": "external",
@@ -177,9 +230,11 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
 pub fn to_value(report: &Report, ctx: &Context) -> Value {
     let catalogue = crate::audit::rules::catalogue();
     let rules: Vec<Value> = catalogue.iter().map(rule_descriptor).collect();
+    // With a baseline, the fixed findings are results too, as `absent` (never failing).
     let results: Vec<Value> = report
         .findings
         .iter()
+        .chain(&report.fixed)
         .map(|f| result(f, catalogue.iter().position(|r| r.id == f.rule)))
         .collect();
     let notifications: Vec<Value> = report

@@ -10,7 +10,7 @@ use super::{
     Context, by_subject, gate_text, open_counts, rule_texts, scope_text, severity_name,
     subject_text, via_text,
 };
-use crate::audit::model::{Report, Severity};
+use crate::audit::model::{BaselineState, Finding, Report, Severity};
 use crate::text::{one_line, printable};
 
 /// Colours, or none (`NO_COLOR`, not a terminal).
@@ -63,14 +63,17 @@ pub fn render(report: &Report, ctx: &Context, color: bool) -> String {
     let server = one_line(ctx.server);
     let p = Paint { color };
     let mut out = String::new();
+    let on = if server.is_empty() {
+        report.cluster.clone()
+    } else {
+        format!("{} ({server})", report.cluster)
+    };
     let _ = writeln!(
         out,
         "{}",
         p.bold(&format!(
-            "RBAC audit of {} on {} ({}) as {}, {}",
+            "RBAC audit of {} on {on} as {}, {}",
             scope_text(&report.scope),
-            report.cluster,
-            server,
             report.generated_by,
             report.generated_at
         ))
@@ -101,43 +104,48 @@ pub fn render(report: &Report, ctx: &Context, color: bool) -> String {
     if report.findings.is_empty() {
         let _ = writeln!(out, "\nNo findings.");
     }
-    for (subject, findings) in by_subject(&report.findings) {
-        let _ = writeln!(out, "\n{}", p.bold(&subject_text(subject)));
-        for f in findings {
-            let (title, why, _fix) = rule_texts(&f.rule);
-            let label = match &f.accepted {
-                None => p.severity(
-                    f.severity,
-                    &format!("{:<LABEL_WIDTH$}", severity_name(f.severity).to_uppercase()),
-                ),
-                Some(_) => p.accepted(&format!("{:<LABEL_WIDTH$}", "ACCEPTED")),
-            };
-            let rule = match &f.accepted {
-                None => f.rule.clone(),
-                Some(_) => format!("{} ({})", f.rule, severity_name(f.severity)),
-            };
-            let headline = if title.is_empty() {
-                f.evidence.clone()
-            } else {
-                format!("{title}: {}", f.evidence)
-            };
-            let _ = writeln!(out, "  {label} {}  {headline}", p.bold(&rule));
-            if !f.via.is_empty() {
-                let _ = writeln!(out, "{INDENT}{}", p.dim(&format!("via {}", via_text(f))));
-            }
-            if let Some(a) = &f.accepted {
+    match &report.baseline_file {
+        None => findings_block(&mut out, &report.findings, &p),
+        Some(file) => {
+            // New findings first: they are what the baseline did not accept.
+            let (new, unchanged): (Vec<Finding>, Vec<Finding>) = report
+                .findings
+                .iter()
+                .cloned()
+                .partition(|f| f.baseline == Some(BaselineState::New));
+            let _ = writeln!(
+                out,
+                "\n{}",
+                p.bold(&format!("New since the baseline {file}: {}", new.len()))
+            );
+            findings_block(&mut out, &new, &p);
+            if !unchanged.is_empty() {
                 let _ = writeln!(
                     out,
-                    "{INDENT}{} {} ({})",
-                    p.accepted("accepted:"),
-                    a.reason,
-                    a.source
+                    "\n{}",
+                    p.bold(&format!(
+                        "Unchanged since the baseline: {}",
+                        unchanged.len()
+                    ))
                 );
+                findings_block(&mut out, &unchanged, &p);
             }
-            if !why.is_empty() {
-                let _ = writeln!(out, "{INDENT}why: {why}");
+            if !report.fixed.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\n{}",
+                    p.bold(&format!("Fixed since the baseline: {}", report.fixed.len()))
+                );
+                for f in &report.fixed {
+                    let _ = writeln!(
+                        out,
+                        "  {} {}  {}",
+                        p.accepted(&format!("{:<LABEL_WIDTH$}", "FIXED")),
+                        f.rule,
+                        subject_text(&f.subject)
+                    );
+                }
             }
-            let _ = writeln!(out, "{INDENT}fix: {}", f.remediation);
         }
     }
 
@@ -177,6 +185,52 @@ pub fn render(report: &Report, ctx: &Context, color: bool) -> String {
     }
     let _ = writeln!(out, "{}", gate_text(report, ctx.fail_on, ctx.allow_gaps));
     out
+}
+
+/// Findings grouped by identity, each with its evidence, path, location, why and fix.
+fn findings_block(out: &mut String, findings: &[Finding], p: &Paint) {
+    for (subject, findings) in by_subject(findings) {
+        let _ = writeln!(out, "\n{}", p.bold(&subject_text(subject)));
+        for f in findings {
+            let (title, why, _fix) = rule_texts(&f.rule);
+            let label = match &f.accepted {
+                None => p.severity(
+                    f.severity,
+                    &format!("{:<LABEL_WIDTH$}", severity_name(f.severity).to_uppercase()),
+                ),
+                Some(_) => p.accepted(&format!("{:<LABEL_WIDTH$}", "ACCEPTED")),
+            };
+            let rule = match &f.accepted {
+                None => f.rule.clone(),
+                Some(_) => format!("{} ({})", f.rule, severity_name(f.severity)),
+            };
+            let headline = if title.is_empty() {
+                f.evidence.clone()
+            } else {
+                format!("{title}: {}", f.evidence)
+            };
+            let _ = writeln!(out, "  {label} {}  {headline}", p.bold(&rule));
+            if let Some(at) = &f.location {
+                let _ = writeln!(out, "{INDENT}at {}:{}", at.file, at.line);
+            }
+            if !f.via.is_empty() {
+                let _ = writeln!(out, "{INDENT}{}", p.dim(&format!("via {}", via_text(f))));
+            }
+            if let Some(a) = &f.accepted {
+                let _ = writeln!(
+                    out,
+                    "{INDENT}{} {} ({})",
+                    p.accepted("accepted:"),
+                    a.reason,
+                    a.source
+                );
+            }
+            if !why.is_empty() {
+                let _ = writeln!(out, "{INDENT}why: {why}");
+            }
+            let _ = writeln!(out, "{INDENT}fix: {}", f.remediation);
+        }
+    }
 }
 
 #[cfg(test)]

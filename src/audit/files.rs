@@ -1,0 +1,501 @@
+//! `audit -f`: the objects of files, as `kubectl apply -f` reads them, each with the file and
+//! line it starts at.
+//!
+//! A path is a file, `-` for stdin, or a folder (every `.yaml`, `.yml` and `.json` file under
+//! it, recursively, in name order). A file is one JSON document, or a YAML stream of any number
+//! of documents (`helm template` and `kustomize build` write those); `List` kinds are unpacked.
+//! The stream is split at its document markers (a `---` or `...` line, which YAML does not
+//! allow inside a document) and each document is parsed on its own, so a finding can point at
+//! the line its object starts on, and the YAML reader's limits (events, nodes, documents) apply
+//! per document, scaled to the document's size, not to the file.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::model::{Finding, SourceLocation as Location};
+use super::resolve::{object_label, subject_label};
+use crate::error::{Error, Result};
+
+/// One object read from a file, and where: the path as given (or under the folder given), and
+/// the 1-based line its document (or, in a `List`, its item) starts on.
+#[derive(Clone, Debug)]
+pub struct Located {
+    pub object: Value,
+    pub location: Location,
+}
+
+/// Where each object of the files was read, by the label findings name objects with
+/// (`RoleBinding team-a/deploy`, `ClusterRole edit`).
+#[derive(Clone, Debug, Default)]
+pub struct Sources(HashMap<String, Location>);
+
+impl Sources {
+    pub fn of(objects: &[Located]) -> Sources {
+        let mut map = HashMap::new();
+        for o in objects {
+            let text = |p: &str| {
+                o.object
+                    .pointer(p)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+            };
+            let (Some(kind), Some(name)) = (text("/kind"), text("/metadata/name")) else {
+                continue;
+            };
+            map.entry(object_label(kind, text("/metadata/namespace"), name))
+                .or_insert_with(|| o.location.clone());
+        }
+        Sources(map)
+    }
+
+    /// Whether the files hold an object of `object`'s kind, namespace and name (so the files'
+    /// version stands in for it).
+    pub fn holds(&self, object: &Value) -> bool {
+        let text = |p: &str| {
+            object
+                .pointer(p)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
+        match (text("/kind"), text("/metadata/name")) {
+            (Some(kind), Some(name)) => {
+                self.0
+                    .contains_key(&object_label(kind, text("/metadata/namespace"), name))
+            }
+            _ => false,
+        }
+    }
+
+    /// Where the object a finding is about was read: the object itself (findings about a
+    /// binding, role or Secret), else the binding that grants it, else that binding's role,
+    /// else the ServiceAccount. `None` when none of them came from a file.
+    pub fn locate(&self, f: &Finding) -> Option<Location> {
+        std::iter::once(subject_label(&f.subject))
+            .filter(|_| !matches!(f.subject.kind.as_str(), "ServiceAccount" | "User" | "Group"))
+            .chain(f.via.iter().map(|v| v.binding.clone()))
+            .chain(f.via.iter().map(|v| v.role.clone()))
+            .chain(std::iter::once(subject_label(&f.subject)))
+            .find_map(|label| self.0.get(&label).cloned())
+    }
+}
+
+/// Puts namespaced objects that name no namespace into `namespace`, as `kubectl apply -f`
+/// does with the current namespace (`-n`, else the context's, else `default`).
+pub fn default_namespace(objects: &mut [Located], namespace: &str) {
+    const NAMESPACED: [&str; 4] = ["ServiceAccount", "Role", "RoleBinding", "Secret"];
+    for o in objects {
+        let kind = o.object.get("kind").and_then(Value::as_str).unwrap_or("");
+        if !NAMESPACED.contains(&kind) {
+            continue;
+        }
+        if let Some(meta) = o.object.get_mut("metadata").and_then(Value::as_object_mut)
+            && meta
+                .get("namespace")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+        {
+            meta.insert("namespace".into(), Value::String(namespace.to_string()));
+        }
+    }
+}
+
+/// The name stdin goes by in locations.
+pub const STDIN: &str = "-";
+
+/// Reads every object of `paths` (in order; a folder's files sorted by name).
+pub fn read_paths(paths: &[PathBuf]) -> Result<Vec<Located>> {
+    let mut out = Vec::new();
+    let mut stdin_read = false;
+    for path in paths {
+        if path.as_os_str() == STDIN {
+            if stdin_read {
+                return Err(Error::Usage("-f - (stdin) can be given only once".into()));
+            }
+            stdin_read = true;
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| Error::Usage(format!("cannot read stdin (-f -): {e}")))?;
+            out.extend(read_text(&text, STDIN)?);
+            continue;
+        }
+        for file in files_of(path)? {
+            let shown = file.display().to_string();
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                Error::Usage(format!(
+                    "cannot read {}: {}",
+                    crate::text::printable(&shown),
+                    io_reason(&e)
+                ))
+            })?;
+            out.extend(read_text(&text, &shown)?);
+        }
+    }
+    Ok(out)
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or folder".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::InvalidData => "it is not UTF-8 text".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// `path` itself, or the manifest files under it.
+fn files_of(path: &Path) -> Result<Vec<PathBuf>> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Error::Usage(format!(
+            "cannot read {}: {}",
+            crate::text::printable(&path.display().to_string()),
+            io_reason(&e)
+        ))
+    })?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut found = Vec::new();
+    walk(path, &mut found)?;
+    found.sort();
+    if found.is_empty() {
+        return Err(Error::Usage(format!(
+            "folder {} holds no .yaml, .yml or .json file",
+            crate::text::printable(&path.display().to_string())
+        )));
+    }
+    Ok(found)
+}
+
+fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Error::Usage(format!(
+            "cannot read folder {}: {}",
+            crate::text::printable(&dir.display().to_string()),
+            io_reason(&e)
+        ))
+    })?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        // Not followed: a link may point back up the tree.
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            walk(&path, found)?;
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The objects of one file's text; `file` names it in locations and errors.
+pub fn read_text(text: &str, file: &str) -> Result<Vec<Located>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut out = Vec::new();
+    if text.trim_start().starts_with(['{', '[']) {
+        let doc: Value = serde_json::from_str(text).map_err(|e| {
+            Error::Usage(format!(
+                "{}:{}: not valid JSON: {e}",
+                crate::text::printable(file),
+                e.line()
+            ))
+        })?;
+        let content = text.len() - text.trim_start().len();
+        let start = line_of(text, content) + 1;
+        push_document(doc, text, 1, start, file, &mut out)?;
+        return Ok(out);
+    }
+    for (first_line, start, body) in documents(text) {
+        let doc: Value = parse_yaml(body).map_err(|e| {
+            Error::Usage(format!(
+                "{}:{start}: not valid YAML: {}",
+                crate::text::printable(file),
+                crate::text::one_line(&e)
+            ))
+        })?;
+        push_document(doc, body, first_line, start, file, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// A document's objects: itself, or a `List`'s items, each at the line it starts on. `body`
+/// is the document's text, whose first line is line `first_line` of the file; its content
+/// starts on line `start`.
+fn push_document(
+    doc: Value,
+    body: &str,
+    first_line: usize,
+    start: usize,
+    file: &str,
+    out: &mut Vec<Located>,
+) -> Result<()> {
+    match doc {
+        Value::Null => Ok(()),
+        Value::Object(_) if is_list(&doc) => {
+            let Value::Object(mut map) = doc else {
+                unreachable!("matched an object")
+            };
+            let list_kind = map
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let item_kind = list_kind.strip_suffix("List").filter(|k| !k.is_empty());
+            let Some(Value::Array(items)) = map.remove("items") else {
+                return Ok(());
+            };
+            let mut cursor = 0;
+            for mut item in items {
+                if let (Some(kind), Some(obj)) = (item_kind, item.as_object_mut())
+                    && !obj.contains_key("kind")
+                {
+                    obj.insert("kind".into(), Value::String(kind.to_string()));
+                }
+                let offset = item_offset(body, &item, &mut cursor);
+                let line = first_line + line_of(body, offset);
+                push_document(item, &body[offset..], line, line, file, out)?;
+            }
+            Ok(())
+        }
+        Value::Object(_) => {
+            out.push(Located {
+                object: doc,
+                location: Location {
+                    file: file.to_string(),
+                    line: start,
+                },
+            });
+            Ok(())
+        }
+        _ => Err(Error::Usage(format!(
+            "{}:{start}: a document is not a Kubernetes object (expected a mapping with apiVersion and kind)",
+            crate::text::printable(file)
+        ))),
+    }
+}
+
+fn is_list(doc: &Value) -> bool {
+    doc.get("items").is_some_and(Value::is_array)
+        && doc
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.ends_with("List"))
+}
+
+/// How far past the previous item a `List` item's name is looked for: an item's name comes
+/// early in it, and a bound keeps a list whose names cannot be found linear.
+const ITEM_NAME_WINDOW: usize = 64 * 1024;
+
+/// Where a `List` item starts in its document's text: at the first mention of its name after
+/// the previous item's (`cursor`), the line of its `name:`; the previous item's place when the
+/// name cannot be found.
+fn item_offset(body: &str, item: &Value, cursor: &mut usize) -> usize {
+    let Some(name) = item
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    else {
+        return *cursor;
+    };
+    let mut end = (*cursor + ITEM_NAME_WINDOW).min(body.len());
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    let window = &body[*cursor..end];
+    let found = window.match_indices("name").find_map(|(at, _)| {
+        let after = window[at + 4..].trim_start_matches('"');
+        let value = after.strip_prefix(':')?.trim_start();
+        let value = value.strip_prefix(['"', '\'']).unwrap_or(value);
+        let rest = value.strip_prefix(name)?;
+        (rest.is_empty() || rest.starts_with(['"', '\'', '\n', '\r', ',', '}', ' '])).then_some(at)
+    });
+    match found {
+        Some(at) => {
+            *cursor += at + 1;
+            *cursor - 1
+        }
+        None => *cursor,
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset].matches('\n').count()
+}
+
+/// The documents of a YAML stream: the 1-based line each one's text starts on (its marker's
+/// line), the line its content starts on, and its text. Comment-only and empty documents are
+/// dropped.
+fn documents(text: &str) -> Vec<(usize, usize, &str)> {
+    let mut docs = Vec::new();
+    let mut start_byte = 0;
+    let mut start_line = 1;
+    let mut offset = 0;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let marker = ["---", "..."].iter().any(|m| {
+            bare.strip_prefix(m)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+        });
+        if marker {
+            push_doc(&mut docs, &text[start_byte..offset], start_line);
+            // `--- {a: 1}` carries content on the marker line: it belongs to the next document.
+            let content = if bare.starts_with("---") {
+                3
+            } else {
+                line.len()
+            };
+            start_byte = offset + content.min(line.len());
+            start_line = index + 1;
+        }
+        offset += line.len();
+    }
+    push_doc(&mut docs, &text[start_byte..], start_line);
+    docs
+}
+
+fn push_doc<'a>(docs: &mut Vec<(usize, usize, &'a str)>, body: &'a str, first_line: usize) {
+    let content = (first_line..)
+        .zip(body.split_inclusive('\n'))
+        .find(|(_, l)| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#') && !t.starts_with('%')
+        });
+    if let Some((line, _)) = content {
+        docs.push((first_line, line, body));
+    }
+}
+
+/// One YAML document, with the reader's limits sized to it: the default budget refuses a
+/// document of more than 250,000 nodes, which a `List` of a few thousand objects exceeds.
+fn parse_yaml(body: &str) -> std::result::Result<Value, String> {
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget_for(body.len()));
+    serde_saphyr::from_str_with_options(body, options).map_err(|e| e.to_string())
+}
+
+/// The reader's budget for a document of `len` bytes: every node and event takes at least a
+/// byte or two of text, so the size bounds them; aliases stay bounded by the defaults, so an
+/// alias bomb is still refused.
+fn budget_for(len: usize) -> serde_saphyr::Budget {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(len);
+    budget.max_events = budget.max_events.max(2 * len);
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(len);
+    budget
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds_and_lines(objects: &[Located]) -> Vec<(String, usize)> {
+        objects
+            .iter()
+            .map(|o| {
+                (
+                    format!(
+                        "{}/{}",
+                        o.object["kind"].as_str().unwrap_or(""),
+                        o.object["metadata"]["name"].as_str().unwrap_or("")
+                    ),
+                    o.location.line,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn documents_of_a_helm_stream_keep_their_lines() {
+        let text = "---\n# Source: chart/templates/sa.yaml\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\n---\n# Source: chart/templates/crb.yaml\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata:\n  name: app\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin}\n---\n# only a comment\n...\n";
+        let objects = read_text(text, "rendered.yaml").unwrap();
+        assert_eq!(
+            kinds_and_lines(&objects),
+            [
+                ("ServiceAccount/app".to_string(), 3),
+                ("ClusterRoleBinding/app".to_string(), 9)
+            ]
+        );
+        assert_eq!(objects[1].location.file, "rendered.yaml");
+    }
+
+    #[test]
+    fn a_list_gives_its_items_with_their_kind_and_line() {
+        let text = "apiVersion: v1\nkind: RoleBindingList\nitems:\n- metadata:\n    name: a\n    namespace: x\n  roleRef: {kind: Role, name: r}\n- metadata:\n    name: b\n    namespace: x\n  roleRef: {kind: Role, name: r}\n";
+        let objects = read_text(text, "list.yaml").unwrap();
+        assert_eq!(
+            kinds_and_lines(&objects),
+            [
+                ("RoleBinding/a".to_string(), 5),
+                ("RoleBinding/b".to_string(), 9)
+            ]
+        );
+    }
+
+    #[test]
+    fn json_files_and_block_scalars_that_look_like_markers() {
+        let json = "\n{\"apiVersion\": \"v1\", \"kind\": \"List\", \"items\": [{\"kind\": \"Role\", \"metadata\": {\"name\": \"r\"}}]}";
+        let objects = read_text(json, "l.json").unwrap();
+        assert_eq!(kinds_and_lines(&objects), [("Role/r".to_string(), 2)]);
+        // `---` inside a line, or indented, is content.
+        let text = "kind: ConfigMap\nmetadata: {name: c}\ndata:\n  a: |\n    --- not a marker\n";
+        assert_eq!(read_text(text, "c.yaml").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn thousands_of_documents_and_a_large_list_are_read() {
+        let many: String = (0..1_100)
+            .map(|i| format!("---\nkind: Role\nmetadata: {{name: r{i}, namespace: n}}\nrules: [{{apiGroups: [''], resources: [pods], verbs: [get]}}]\n"))
+            .collect();
+        let objects = read_text(&many, "many.yaml").unwrap();
+        assert_eq!(
+            objects.len(),
+            1_100,
+            "more than the 1,024 documents of the default budget"
+        );
+        assert_eq!(objects[1_099].location.line, 1_099 * 4 + 2);
+        // A List of thousands of objects is one document: its budget grows with its size
+        // (the default refuses a document of more than 250,000 nodes).
+        let items: Vec<String> = (0..2_000)
+            .map(|i| {
+                format!("- {{kind: ServiceAccount, metadata: {{name: s{i}, namespace: n}}}}\n")
+            })
+            .collect();
+        let list = format!("kind: List\napiVersion: v1\nitems:\n{}", items.concat());
+        let objects = read_text(&list, "big.yaml").unwrap();
+        assert_eq!(objects.len(), 2_000);
+        assert_eq!(objects[1_999].location.line, 2_003);
+        let default = serde_saphyr::Budget::default();
+        let big = budget_for(10 * default.max_nodes);
+        assert_eq!(big.max_nodes, 10 * default.max_nodes);
+        assert_eq!(big.max_aliases, default.max_aliases, "aliases stay bounded");
+        assert_eq!(budget_for(10).max_nodes, default.max_nodes);
+    }
+
+    #[test]
+    fn bad_input_is_a_usage_error_naming_the_file_and_line() {
+        let err = read_text("kind: Role\nmetadata: {name: r\n", "bad.yaml").unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(
+            err.to_string().starts_with("bad.yaml:1: not valid YAML"),
+            "{err}"
+        );
+        let err = read_text("---\n- a\n- b\n", "seq.yaml").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("seq.yaml:2: a document is not a Kubernetes object"),
+            "{err}"
+        );
+        let err = read_text("{\"kind\": ", "bad.json").unwrap_err();
+        assert!(
+            err.to_string().starts_with("bad.json:1: not valid JSON"),
+            "{err}"
+        );
+    }
+}
