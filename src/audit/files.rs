@@ -50,22 +50,10 @@ impl Sources {
         Sources(map)
     }
 
-    /// Whether the files hold an object of `object`'s kind, namespace and name (so the files'
-    /// version stands in for it).
-    pub fn holds(&self, object: &Value) -> bool {
-        let text = |p: &str| {
-            object
-                .pointer(p)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-        };
-        match (text("/kind"), text("/metadata/name")) {
-            (Some(kind), Some(name)) => {
-                self.0
-                    .contains_key(&object_label(kind, text("/metadata/namespace"), name))
-            }
-            _ => false,
-        }
+    /// Whether the files hold the object `kind` `namespace`/`name` (so the files' version
+    /// stands in for the cluster's).
+    pub fn holds(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
+        self.0.contains_key(&object_label(kind, namespace, name))
     }
 
     /// Where the object a finding is about was read: the object itself (findings about a

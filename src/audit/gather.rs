@@ -4,9 +4,10 @@
 //! Every list goes out concurrently. Secrets and ServiceAccounts are listed metadata-only
 //! (`PartialObjectMetadataList`): the audit never receives Secret data. A list the caller may
 //! not read (403, or 404 for a collection the server does not serve) does not stop the audit:
-//! it becomes a gap, named in every output. Everything read is turned into plain API objects
-//! (`serde_json::Value` with `apiVersion` and `kind`) for `snapshot::from_objects`, the one
-//! conversion path.
+//! it becomes a gap, named in every output. Each object read is turned into a plain API object
+//! (`serde_json::Value` with `apiVersion` and `kind`) and at once into the snapshot
+//! (`snapshot::add_object`, the one conversion path files take too), so that only the
+//! snapshot's own data outlives the read.
 
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
@@ -15,6 +16,8 @@ use kube::core::PartialObjectMeta;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::model::Snapshot;
+use super::snapshot;
 use crate::cluster::{Caller, Cluster, Listed, Namespaces, RequestCounter};
 use crate::error::{Error, Result};
 
@@ -35,8 +38,10 @@ pub struct Counts {
 /// What [`gather`] read.
 #[derive(Debug)]
 pub struct Gathered {
-    /// Every object read, as the API shows it (`apiVersion`, `kind`, `metadata`, ...).
-    pub objects: Vec<Value>,
+    /// Every object read, taken at the time of the read; its gaps are in `gaps`.
+    pub snapshot: Snapshot,
+    /// How many objects were read.
+    pub objects: usize,
     /// What could not be read: `<resource>: <why> (<server's words>); <what that leaves out>`.
     pub gaps: Vec<String>,
     /// Requests sent: each page of a list, and the SelfSubjectReview (retries of transient
@@ -113,24 +118,27 @@ pub fn token_secret_object(item: &PartialObjectMeta<Secret>) -> Value {
     value
 }
 
-/// Adds a listing's objects, or its gap.
-fn collect(
-    listed: Listed<Value>,
-    c: &Collection,
-    objects: &mut Vec<Value>,
-    gaps: &mut Vec<String>,
-) -> Option<usize> {
+/// A listing's count, or its gap.
+fn collect(listed: Listed, c: &Collection, gaps: &mut Vec<String>) -> Option<usize> {
     match listed {
-        Listed::Items(items) => {
-            let n = items.len();
-            objects.extend(items);
-            Some(n)
-        }
+        Listed::Read(n) => Some(n),
         Listed::Denied { code, message } => {
             gaps.push(gap(c, code, &message));
             None
         }
     }
+}
+
+/// Appends `part`'s objects to `snapshot`.
+fn merge(snapshot: &mut Snapshot, part: Snapshot) {
+    snapshot.service_accounts.extend(part.service_accounts);
+    snapshot.roles.extend(part.roles);
+    snapshot.cluster_roles.extend(part.cluster_roles);
+    snapshot.role_bindings.extend(part.role_bindings);
+    snapshot
+        .cluster_role_bindings
+        .extend(part.cluster_role_bindings);
+    snapshot.token_secrets.extend(part.token_secrets);
 }
 
 /// Reads everything the audit needs, concurrently.
@@ -171,22 +179,43 @@ pub async fn gather(cluster: &Cluster, scope: Namespaces<'_>) -> Result<Gathered
     );
     let token_selector = format!("type={TOKEN_SECRET_TYPE}");
 
+    // Each collection goes into its own part of the snapshot as its pages arrive (objects
+    // converted one at a time, never all kept), and the parts are joined in a fixed order.
+    let mut parts: [Snapshot; 6] = Default::default();
+    let [p_sa, p_r, p_rb, p_cr, p_crb, p_tokens] = &mut parts;
+    let add = |part: &mut Snapshot, object: Value| snapshot::add_object(part, &object);
     let (who, sa, r, rb, cr, crb, tokens) = tokio::join!(
         async {
             counter.add();
             cluster.whoami().await
         },
-        cluster.list_metadata_pages(&service_accounts, &sa_what, None, &counter),
-        cluster.list_pages(&roles, &roles_what, None, &counter),
-        cluster.list_pages(&role_bindings, &rb_what, None, &counter),
-        cluster.list_pages(&cluster_roles, "clusterroles", None, &counter),
+        cluster.list_metadata_pages(&service_accounts, &sa_what, None, &counter, |i| add(
+            p_sa,
+            from_metadata(&i, "v1", "ServiceAccount")
+        )),
+        cluster.list_pages(&roles, &roles_what, None, &counter, |o| add(p_r, full(&o))),
+        cluster.list_pages(&role_bindings, &rb_what, None, &counter, |o| add(
+            p_rb,
+            full(&o)
+        )),
+        cluster.list_pages(&cluster_roles, "clusterroles", None, &counter, |o| add(
+            p_cr,
+            full(&o)
+        )),
         cluster.list_pages(
             &cluster_role_bindings,
             "clusterrolebindings",
             None,
-            &counter
+            &counter,
+            |o| add(p_crb, full(&o))
         ),
-        cluster.list_metadata_pages(&secrets, &secrets_what, Some(&token_selector), &counter),
+        cluster.list_metadata_pages(
+            &secrets,
+            &secrets_what,
+            Some(&token_selector),
+            &counter,
+            |i| add(p_tokens, token_secret_object(&i))
+        ),
     );
     let caller = match who {
         Ok(me) => Some(me),
@@ -196,40 +225,21 @@ pub async fn gather(cluster: &Cluster, scope: Namespaces<'_>) -> Result<Gathered
     };
     let (sa, r, rb, cr, crb, tokens) = (sa?, r?, rb?, cr?, crb?, tokens?);
 
-    let mut objects = Vec::new();
+    let mut snapshot = Snapshot {
+        taken_at: crate::timestamp::now(),
+        ..Snapshot::default()
+    };
+    for part in parts {
+        merge(&mut snapshot, part);
+    }
     let mut gaps = Vec::new();
     let counts = Counts {
-        service_accounts: collect(
-            sa.map(|i| from_metadata(&i, "v1", "ServiceAccount")),
-            &SERVICE_ACCOUNTS,
-            &mut objects,
-            &mut gaps,
-        ),
-        roles: collect(r.map(|o| full(&o)), &ROLES, &mut objects, &mut gaps),
-        role_bindings: collect(
-            rb.map(|o| full(&o)),
-            &ROLE_BINDINGS,
-            &mut objects,
-            &mut gaps,
-        ),
-        cluster_roles: collect(
-            cr.map(|o| full(&o)),
-            &CLUSTER_ROLES,
-            &mut objects,
-            &mut gaps,
-        ),
-        cluster_role_bindings: collect(
-            crb.map(|o| full(&o)),
-            &CLUSTER_ROLE_BINDINGS,
-            &mut objects,
-            &mut gaps,
-        ),
-        token_secrets: collect(
-            tokens.map(|i| token_secret_object(&i)),
-            &TOKEN_SECRETS,
-            &mut objects,
-            &mut gaps,
-        ),
+        service_accounts: collect(sa, &SERVICE_ACCOUNTS, &mut gaps),
+        roles: collect(r, &ROLES, &mut gaps),
+        role_bindings: collect(rb, &ROLE_BINDINGS, &mut gaps),
+        cluster_roles: collect(cr, &CLUSTER_ROLES, &mut gaps),
+        cluster_role_bindings: collect(crb, &CLUSTER_ROLE_BINDINGS, &mut gaps),
+        token_secrets: collect(tokens, &TOKEN_SECRETS, &mut gaps),
     };
     if counts == Counts::default() {
         // Not one collection could be read: there is nothing to audit.
@@ -238,7 +248,19 @@ pub async fn gather(cluster: &Cluster, scope: Namespaces<'_>) -> Result<Gathered
             hint: "This identity may not list any of the RBAC objects the audit reads. Use a context whose user may at least list roles and rolebindings in the namespace.".into(),
         });
     }
+    let objects = [
+        counts.service_accounts,
+        counts.roles,
+        counts.role_bindings,
+        counts.cluster_roles,
+        counts.cluster_role_bindings,
+        counts.token_secrets,
+    ]
+    .iter()
+    .flatten()
+    .sum();
     Ok(Gathered {
+        snapshot,
         objects,
         gaps,
         requests: counter.get(),

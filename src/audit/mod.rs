@@ -268,7 +268,7 @@ pub async fn audit_cluster(
         }),
         cluster.server()
     ));
-    let gathered = match gather::gather(&cluster, place).await {
+    let mut gathered = match gather::gather(&cluster, place).await {
         Ok(g) => g,
         Err(e) => {
             spinner.fail();
@@ -278,7 +278,7 @@ pub async fn audit_cluster(
     let elapsed = started.elapsed();
     spinner.finish(&format!(
         "Read {} objects in {} requests ({:.2} s)",
-        gathered.objects.len(),
+        gathered.objects,
         gathered.requests,
         elapsed.as_secs_f64()
     ));
@@ -289,24 +289,18 @@ pub async fn audit_cluster(
         }
     }
 
-    let taken_at = crate::timestamp::now();
-    let (snapshot, sources) = match files {
-        None => (snapshot::from_objects(&gathered.objects, &taken_at), None),
-        Some(mut located) => {
-            files::default_namespace(&mut located, &source.namespace);
-            let sources = Sources::of(&located);
-            let replaced = |o: &Value| sources.holds(o);
-            let mut objects: Vec<Value> = gathered
-                .objects
-                .iter()
-                .filter(|o| !replaced(o))
-                .cloned()
-                .collect();
-            objects.extend(located.into_iter().map(|l| l.object));
-            (snapshot::from_objects(&objects, &taken_at), Some(sources))
+    let mut snapshot = std::mem::take(&mut gathered.snapshot);
+    let sources = files.map(|mut located| {
+        files::default_namespace(&mut located, &source.namespace);
+        let sources = Sources::of(&located);
+        snapshot::remove_objects(&mut snapshot, |kind, ns, name| {
+            sources.holds(kind, ns, name)
+        });
+        for l in located {
+            snapshot::add_object(&mut snapshot, &l.object);
         }
-    };
-    let mut snapshot = snapshot;
+        sources
+    });
     snapshot.gaps.extend(gathered.gaps.iter().cloned());
 
     let generated_by = match &gathered.caller {
@@ -371,7 +365,12 @@ fn print(audited: &Audited, flags: &AuditFlags, ui: &Ui) -> Result<u8> {
     };
     let text = match flags.output {
         AuditFormat::Table => output::table::render(report, &ctx, crate::ui::stdout_color()),
-        AuditFormat::Json => output::json::render(report, &ctx),
+        AuditFormat::Json => {
+            // Streamed: the largest output, and pipelines read it.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            finish_write(output::json::write(report, &ctx, &mut out).and_then(|()| out.flush()))?;
+            String::new()
+        }
         AuditFormat::Sarif => output::sarif::render(report, &ctx),
         AuditFormat::Markdown => output::markdown::render(report, &ctx),
     };
@@ -389,10 +388,15 @@ fn print(audited: &Audited, flags: &AuditFlags, ui: &Ui) -> Result<u8> {
 /// Writes the report; a closed pipe (`| head`) ends it quietly, other errors are errors.
 pub fn write_stdout(text: &str) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
+    finish_write(
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush()),
+    )
+}
+
+fn finish_write(written: std::io::Result<()>) -> Result<()> {
+    match written {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Error::Terminal(format!("cannot write the report: {e}")))
         }

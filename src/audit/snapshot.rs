@@ -37,6 +37,35 @@ pub fn from_objects(objects: &[Value], taken_at: &str) -> Snapshot {
     snapshot
 }
 
+/// Adds one object (or a list's items) to `snapshot`.
+pub fn add_object(snapshot: &mut Snapshot, obj: &Value) {
+    add(snapshot, obj, None);
+}
+
+/// Removes the objects for which `replaced(kind, namespace, name)` holds: a file's version
+/// of them is added instead (`audit -f --with-cluster`).
+pub fn remove_objects(
+    snapshot: &mut Snapshot,
+    replaced: impl Fn(&str, Option<&str>, &str) -> bool,
+) {
+    let keep =
+        |kind: &str, m: &super::model::Meta| !replaced(kind, m.namespace.as_deref(), &m.name);
+    snapshot
+        .service_accounts
+        .retain(|m| keep("ServiceAccount", m));
+    snapshot.roles.retain(|r| keep("Role", &r.meta));
+    snapshot
+        .cluster_roles
+        .retain(|r| keep("ClusterRole", &r.meta));
+    snapshot
+        .role_bindings
+        .retain(|b| keep("RoleBinding", &b.meta));
+    snapshot
+        .cluster_role_bindings
+        .retain(|b| keep("ClusterRoleBinding", &b.meta));
+    snapshot.token_secrets.retain(|t| keep("Secret", &t.meta));
+}
+
 fn add(snapshot: &mut Snapshot, obj: &Value, list_item_kind: Option<&str>) {
     let kind = obj
         .get("kind")

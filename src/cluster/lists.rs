@@ -19,24 +19,16 @@ use crate::error::Result;
 /// Items per page: what kubectl asks for (`--chunk-size` 500).
 pub const PAGE_SIZE: u32 = 500;
 
-/// The answer to one listing.
-#[derive(Debug)]
-pub enum Listed<T> {
-    Items(Vec<T>),
+/// The answer to one listing: how many objects were read (each handed to the caller as its
+/// page arrived), or the refusal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listed {
+    Read(usize),
     /// The server refused (403) or does not serve the collection (404): its own words.
     Denied {
         code: u16,
         message: String,
     },
-}
-
-impl<T> Listed<T> {
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listed<U> {
-        match self {
-            Listed::Items(items) => Listed::Items(items.into_iter().map(f).collect()),
-            Listed::Denied { code, message } => Listed::Denied { code, message },
-        }
-    }
 }
 
 /// Counts the requests a run sends (each page is one).
@@ -77,42 +69,65 @@ fn denied(err: &kube::Error) -> Option<(u16, String)> {
 }
 
 /// Follows `continue` tokens until the list is complete.
-pub(super) async fn all_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, kube::Error>
+pub(super) async fn all_pages<T, F, Fut>(fetch: F) -> Result<Vec<T>, kube::Error>
 where
     F: FnMut(Option<String>) -> Fut,
     Fut: std::future::Future<Output = Result<ObjectList<T>, kube::Error>>,
     T: Clone,
 {
     let mut items = Vec::new();
+    each_page(fetch, |item| items.push(item)).await?;
+    Ok(items)
+}
+
+/// Follows `continue` tokens until the list is complete, handing each object to `each` as its
+/// page arrives (so a page's objects are gone before the next page is asked for); returns how
+/// many there were.
+pub(super) async fn each_page<T, F, Fut>(
+    mut fetch: F,
+    mut each: impl FnMut(T),
+) -> Result<usize, kube::Error>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<ObjectList<T>, kube::Error>>,
+    T: Clone,
+{
+    let mut count = 0;
     let mut token = None;
     loop {
         let list = fetch(token).await?;
-        items.extend(list.items);
+        count += list.items.len();
+        list.items.into_iter().for_each(&mut each);
         match list.metadata.continue_.filter(|c| !c.is_empty()) {
             Some(next) => token = Some(next),
-            None => return Ok(items),
+            None => return Ok(count),
         }
     }
 }
 
 impl Cluster {
     /// Lists a whole collection through `api` (namespaced or all), following `continue`
-    /// tokens. `what` names the collection in error messages (`rolebindings in team-a`).
+    /// tokens, each object handed to `each`. `what` names the collection in error messages
+    /// (`rolebindings in team-a`).
     pub async fn list_pages<K>(
         &self,
         api: &Api<K>,
         what: &str,
         field_selector: Option<&str>,
         counter: &RequestCounter,
-    ) -> Result<Listed<K>>
+        each: impl FnMut(K),
+    ) -> Result<Listed>
     where
         K: Resource + Clone + DeserializeOwned + Debug,
     {
-        let pages = all_pages(|token| {
-            counter.add();
-            let (api, lp) = (api.clone(), params(field_selector, token));
-            async move { api.list(&lp).await }
-        })
+        let pages = each_page(
+            |token| {
+                counter.add();
+                let (api, lp) = (api.clone(), params(field_selector, token));
+                async move { api.list(&lp).await }
+            },
+            each,
+        )
         .await;
         self.listed(pages, what)
     }
@@ -126,23 +141,27 @@ impl Cluster {
         what: &str,
         field_selector: Option<&str>,
         counter: &RequestCounter,
-    ) -> Result<Listed<PartialObjectMeta<K>>>
+        each: impl FnMut(PartialObjectMeta<K>),
+    ) -> Result<Listed>
     where
         K: Resource + Clone + DeserializeOwned + Debug,
     {
-        let pages = all_pages(|token| {
-            counter.add();
-            let (api, lp) = (api.clone(), params(field_selector, token));
-            async move { api.list_metadata(&lp).await }
-        })
+        let pages = each_page(
+            |token| {
+                counter.add();
+                let (api, lp) = (api.clone(), params(field_selector, token));
+                async move { api.list_metadata(&lp).await }
+            },
+            each,
+        )
         .await;
         self.listed(pages, what)
     }
 
     /// A refusal (403) or an unserved collection (404) is a gap to report, not an error.
-    fn listed<T>(&self, pages: Result<Vec<T>, kube::Error>, what: &str) -> Result<Listed<T>> {
+    fn listed(&self, pages: Result<usize, kube::Error>, what: &str) -> Result<Listed> {
         match pages {
-            Ok(items) => Ok(Listed::Items(items)),
+            Ok(count) => Ok(Listed::Read(count)),
             Err(e) => match denied(&e) {
                 Some((code, message)) => Ok(Listed::Denied { code, message }),
                 None => Err(self.err(e, || format!("listing {what}"))),

@@ -15,25 +15,29 @@ pub const KIND: &str = "AuditReport";
 /// `kind` of a fleet's report (`--all-contexts`, `--contexts`): one `AuditReport` per cluster.
 pub const FLEET_KIND: &str = "FleetAuditReport";
 
+// The fields of every struct below are in the alphabetical order of their keys: the document
+// is written as it is serialized, in that order, and keys in order are what readers (and
+// diffs of two reports) have always seen.
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Document<'a> {
     api_version: &'static str,
-    kind: &'static str,
-    tool: Tool,
-    cluster: &'a str,
-    server: &'a str,
-    context: &'a str,
-    generated_at: &'a str,
-    generated_by: &'a str,
-    scope: ScopeOut<'a>,
-    gaps: &'a [String],
-    findings: Vec<FindingOut<'a>>,
     /// `--baseline`: the file, and the baseline's findings that are gone (fixed); else null.
     baseline: Option<BaselineOut<'a>>,
-    summary: SummaryOut,
+    cluster: &'a str,
+    context: &'a str,
+    findings: Vec<FindingOut<'a>>,
+    gaps: &'a [String],
+    generated_at: &'a str,
+    generated_by: &'a str,
+    kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     matrix: Option<serde_json::Value>,
+    scope: ScopeOut<'a>,
+    server: &'a str,
+    summary: SummaryOut,
+    tool: Tool,
 }
 
 #[derive(Serialize)]
@@ -45,25 +49,25 @@ struct Tool {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct ScopeOut<'a> {
-    namespaces: &'a [String],
     all_namespaces: bool,
+    namespaces: &'a [String],
     service_account: Option<&'a str>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct FindingOut<'a> {
+    accepted: Option<AcceptedOut<'a>>,
+    /// `--baseline`: `new`, `unchanged` or (in `baseline.fixed`) `absent`; else null.
+    baseline_state: Option<&'static str>,
+    evidence: &'a str,
+    /// `audit -f`: the file and line of the object; null for a cluster's objects.
+    location: Option<LocationOut<'a>>,
+    remediation: &'a str,
     rule: &'a str,
     severity: &'static str,
     subject: SubjectOut<'a>,
     via: Vec<ViaOut<'a>>,
-    evidence: &'a str,
-    remediation: &'a str,
-    accepted: Option<AcceptedOut<'a>>,
-    /// `audit -f`: the file and line of the object; null for a cluster's objects.
-    location: Option<LocationOut<'a>>,
-    /// `--baseline`: `new`, `unchanged` or (in `baseline.fixed`) `absent`; else null.
-    baseline_state: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -76,9 +80,9 @@ struct LocationOut<'a> {
 #[serde(rename_all = "camelCase")]
 struct BaselineOut<'a> {
     file: &'a str,
+    fixed: Vec<FindingOut<'a>>,
     new: usize,
     unchanged: usize,
-    fixed: Vec<FindingOut<'a>>,
 }
 
 #[derive(Serialize)]
@@ -103,16 +107,16 @@ struct AcceptedOut<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SummaryOut {
+    accepted: usize,
     /// Open findings per severity; all five keys always present.
     by_severity: serde_json::Map<String, serde_json::Value>,
-    open: usize,
-    accepted: usize,
-    /// Identities and objects with at least one finding.
-    subjects: usize,
     /// `--fail-on`, `none` included.
     fail_on: &'static str,
     /// Open findings at or above `failOn`: the run exits 1 when this is not 0.
     failing: usize,
+    open: usize,
+    /// Identities and objects with at least one finding.
+    subjects: usize,
 }
 
 fn finding(f: &Finding) -> FindingOut<'_> {
@@ -158,13 +162,13 @@ fn count(report: &Report, state: BaselineState) -> usize {
         .count()
 }
 
-/// The document as a JSON value.
-pub fn to_value(report: &Report, ctx: &Context) -> serde_json::Value {
+/// The document, borrowing the report.
+fn document<'a>(report: &'a Report, ctx: &'a Context) -> Document<'a> {
     let counts = open_counts(&report.findings);
     let mut subjects: Vec<_> = report.findings.iter().map(|f| &f.subject).collect();
     subjects.sort();
     subjects.dedup();
-    let doc = Document {
+    Document {
         api_version: API_VERSION,
         kind: KIND,
         tool: Tool {
@@ -205,15 +209,27 @@ pub fn to_value(report: &Report, ctx: &Context) -> serde_json::Value {
             failing: failing(report, ctx.fail_on),
         },
         matrix: ctx.matrix.map(super::matrix::to_json),
-    };
-    serde_json::to_value(doc).expect("the report serializes")
+    }
+}
+
+/// The document as a JSON value.
+pub fn to_value(report: &Report, ctx: &Context) -> serde_json::Value {
+    serde_json::to_value(document(report, ctx)).expect("the report serializes")
+}
+
+/// Writes the document pretty-printed, with a final newline, as it is serialized: no copy of
+/// the whole report is built first (a report of an -A audit of a large cluster holds tens of
+/// thousands of findings).
+pub fn write(report: &Report, ctx: &Context, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(report, ctx))?;
+    out.write_all(b"\n")
 }
 
 /// Pretty-printed, with a final newline.
 pub fn render(report: &Report, ctx: &Context) -> String {
-    let mut text = serde_json::to_string_pretty(&to_value(report, ctx)).expect("serializes");
-    text.push('\n');
-    text
+    let mut out = Vec::new();
+    write(report, ctx, &mut out).expect("the report serializes");
+    String::from_utf8(out).expect("JSON is UTF-8")
 }
 
 #[cfg(test)]
@@ -230,6 +246,18 @@ mod tests {
             .collect();
         k.sort();
         k
+    }
+
+    /// Written as serialized, the document's keys come in the same (sorted) order as in its
+    /// JSON value.
+    #[test]
+    fn the_written_document_is_its_json_value_pretty_printed() {
+        let (report, ctx) = (sample(), ctx());
+        let value = to_value(&report, &ctx);
+        assert_eq!(
+            render(&report, &ctx),
+            format!("{}\n", serde_json::to_string_pretty(&value).unwrap())
+        );
     }
 
     /// The schema is a promise (docs/audit-output.md): changing these keys is a breaking change.
