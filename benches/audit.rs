@@ -46,7 +46,7 @@
 //! Without `kubectl` on `PATH`, (b) and (c) are skipped.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -663,6 +663,10 @@ fn main() {
         .expect("the dump is written");
         return;
     }
+    if std::env::var("AUDIT_BENCH_ONLY").is_ok_and(|v| v == "sources") {
+        print_sources_and_fleet(reps);
+        return;
+    }
     if std::env::var("AUDIT_BENCH_ONLY").is_ok_and(|v| v == "matrix") {
         print_matrix_scaling(reps);
         return;
@@ -984,7 +988,250 @@ fn main() {
         verdict(scaling <= TARGET_SCALING)
     );
     print_matrix_scaling(reps);
+    print_sources_and_fleet(reps);
     both_servers(&objects, reps, kubectl);
+}
+
+/// Peak resident memory of a finished command, by `/usr/bin/time -f %M` (KB); `None` when that
+/// tool is not installed.
+fn peak_memory(cmd: Command) -> Option<(u64, Ran)> {
+    if !Path::new("/usr/bin/time").exists() {
+        return None;
+    }
+    let report = tempfile::NamedTempFile::new().ok()?;
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(report.path())
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => timed.env(k, v),
+            None => timed.env_remove(k),
+        };
+    }
+    let ran = run(timed);
+    let kb = std::fs::read_to_string(report.path())
+        .ok()?
+        .lines()
+        .last()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some((kb, ran))
+}
+
+/// A sandbox seeded with the 1x synthetic cluster, its token Secrets filled, and a kubeconfig
+/// whose context, cluster and user are called `name`.
+fn seeded_sandbox(objects: &[Value], dir: &Path, name: &str) -> (Sandbox, Value) {
+    let sandbox = Sandbox::start(Config {
+        token_controller_delay: Duration::ZERO,
+        ..Config::default()
+    })
+    .expect("sandbox starts");
+    sandbox
+        .seed(objects.to_vec())
+        .expect("the synthetic cluster seeds");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while sandbox
+        .objects("", "secrets")
+        .iter()
+        .any(|s| s["type"] == "kubernetes.io/service-account-token" && s["data"]["token"].is_null())
+    {
+        assert!(Instant::now() < deadline, "token Secrets are filled");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let mut config = cicd_sandbox::seed::parse_documents(&sandbox.kubeconfig("admin", "default"))
+        .expect("kubeconfig parses")
+        .remove(0);
+    config["clusters"][0]["name"] = json!(name);
+    config["users"][0]["name"] = json!(name);
+    config["contexts"][0]["name"] = json!(name);
+    config["contexts"][0]["context"]["cluster"] = json!(name);
+    config["contexts"][0]["context"]["user"] = json!(name);
+    config["current-context"] = json!(name);
+    std::fs::write(
+        dir.join(format!("{name}.kubeconfig")),
+        serde_json::to_string(&config).unwrap(),
+    )
+    .unwrap();
+    (sandbox, config)
+}
+
+/// (f) `audit -f` of the synthetic cluster as one multi-document YAML file: time and peak
+/// memory; (g) the live `audit -A -o json` of it: peak memory; (h) `audit --all-contexts` over
+/// two such clusters and one unreachable context, next to each cluster's own audit, median of
+/// alternating runs: target at most 1.5 times the slowest single audit.
+fn print_sources_and_fleet(reps: usize) {
+    println!("\n(f)-(h) audit from files, its memory, and a fleet of three contexts");
+    let objects = generate(1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let yaml: String = objects
+        .iter()
+        .map(|o| format!("---\n{}", serde_saphyr::to_string(o).expect("YAML")))
+        .collect();
+    let file = dir.path().join("synthetic.yaml");
+    std::fs::write(&file, &yaml).expect("written");
+    let plugin = |args: &[&str], kubeconfig: &Path| {
+        let mut cmd = Command::new(plugin_binary());
+        cmd.args(args)
+            .env("KUBECONFIG", kubeconfig)
+            .env("HOME", dir.path())
+            .env("NO_COLOR", "1");
+        cmd
+    };
+    let none = dir.path().join("none.kubeconfig");
+    let file_arg = file.display().to_string();
+    let from_file = [
+        "audit",
+        "-f",
+        file_arg.as_str(),
+        "-o",
+        "json",
+        "--fail-on",
+        "none",
+        "--allow-gaps",
+    ];
+    let mut file_times = Vec::new();
+    for _ in 0..reps {
+        let ran = run(plugin(&from_file, &none));
+        assert_eq!(ran.code, Some(0), "audit -f: {}", ran.stderr);
+        file_times.push(ran.took);
+    }
+    let file_memory = peak_memory(plugin(&from_file, &none)).map(|(kb, _)| kb);
+    let mb = |kb: Option<u64>| {
+        kb.map_or("not measured (no /usr/bin/time)".to_string(), |kb| {
+            format!("{:.1} MB", kb as f64 / 1024.0)
+        })
+    };
+    println!(
+        "(f) audit -f of {} objects in one {:.1} MB YAML file: {} (range {}); peak memory {}; target under 0.5 s: {}",
+        objects.len(),
+        yaml.len() as f64 / 1e6,
+        secs(median(file_times.clone())),
+        spread(&file_times),
+        mb(file_memory),
+        if median(file_times) < Duration::from_millis(500) {
+            "MET"
+        } else {
+            "MISSED"
+        }
+    );
+
+    let (one, config_one) = seeded_sandbox(&objects, dir.path(), "one");
+    let (_two, config_two) = seeded_sandbox(&objects, dir.path(), "two");
+    let live = ["audit", "-A", "-o", "json", "--fail-on", "none"];
+    let kube_one = dir.path().join("one.kubeconfig");
+    let live_memory = peak_memory(plugin(&live, &kube_one)).map(|(kb, ran)| {
+        assert_eq!(ran.code, Some(0), "live audit: {}", ran.stderr);
+        kb
+    });
+    println!(
+        "(g) audit -A -o json of the live {}-object cluster: peak memory {}; target under 100 MB: {}",
+        objects.len(),
+        mb(live_memory),
+        match live_memory {
+            Some(kb) if kb < 100 * 1024 => "MET",
+            Some(_) => "MISSED",
+            None => "not measured",
+        }
+    );
+    let _keep = one;
+
+    // The fleet's kubeconfig: both clusters and a context whose server nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut fleet = config_one.clone();
+    let mut down = config_two.clone();
+    for (key, name) in [
+        ("clusters", "down"),
+        ("users", "down"),
+        ("contexts", "down"),
+    ] {
+        down[key][0]["name"] = json!(name);
+    }
+    down["contexts"][0]["context"] = json!({"cluster": "down", "user": "down"});
+    down["clusters"][0]["cluster"]["server"] = json!(format!("https://127.0.0.1:{port}"));
+    for key in ["clusters", "users", "contexts"] {
+        for extra in [&config_two, &down] {
+            let items = extra[key].as_array().unwrap().clone();
+            fleet[key].as_array_mut().unwrap().extend(items);
+        }
+    }
+    let kube_fleet = dir.path().join("fleet.kubeconfig");
+    std::fs::write(&kube_fleet, serde_json::to_string(&fleet).unwrap()).unwrap();
+    let single = |context: &str| {
+        let mut cmd = plugin(
+            &[
+                "audit",
+                "-A",
+                "-o",
+                "json",
+                "--fail-on",
+                "none",
+                "--context",
+                context,
+            ],
+            &kube_fleet,
+        );
+        cmd.env("KUBECONFIG", &kube_fleet);
+        cmd
+    };
+    let all = [
+        "audit",
+        "--all-contexts",
+        "-A",
+        "-o",
+        "json",
+        "--fail-on",
+        "none",
+    ];
+    let (mut one_t, mut two_t, mut fleet_t) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let ran = run(single("one"));
+        assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+        one_t.push(ran.took);
+        let ran = run(single("two"));
+        assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+        two_t.push(ran.took);
+        let ran = run(plugin(&all, &kube_fleet));
+        assert_eq!(
+            ran.code,
+            Some(4),
+            "the fleet names the unreachable cluster: {}",
+            ran.stderr
+        );
+        fleet_t.push(ran.took);
+    }
+    let (one_m, two_m, fleet_m) = (
+        median(one_t.clone()),
+        median(two_t.clone()),
+        median(fleet_t.clone()),
+    );
+    let slowest = one_m.max(two_m);
+    let ratio = fleet_m.as_secs_f64() / slowest.as_secs_f64();
+    println!(
+        "(h) audit -A of context one: {} (range {})",
+        secs(one_m),
+        spread(&one_t)
+    );
+    println!(
+        "    audit -A of context two: {} (range {})",
+        secs(two_m),
+        spread(&two_t)
+    );
+    println!(
+        "    audit --all-contexts -A (one, two, and down: unreachable): {} (range {}), {ratio:.2}x the slowest single; target at most 1.5x: {}",
+        secs(fleet_m),
+        spread(&fleet_t),
+        if ratio <= 1.5 { "MET" } else { "MISSED" }
+    );
 }
 
 /// (e): the `--sa` matrix at 5,000 and 10,000 rules, and whether it scales near-linearly.

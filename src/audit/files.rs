@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::model::{Finding, SourceLocation as Location};
+use super::model::{Finding, Snapshot, SourceLocation as Location};
 use super::resolve::{object_label, subject_label};
+use super::snapshot;
 use crate::error::{Error, Result};
 
 /// One object read from a file, and where: the path as given (or under the folder given), and
@@ -32,22 +33,19 @@ pub struct Located {
 pub struct Sources(HashMap<String, Location>);
 
 impl Sources {
-    pub fn of(objects: &[Located]) -> Sources {
-        let mut map = HashMap::new();
-        for o in objects {
-            let text = |p: &str| {
-                o.object
-                    .pointer(p)
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty())
-            };
-            let (Some(kind), Some(name)) = (text("/kind"), text("/metadata/name")) else {
-                continue;
-            };
-            map.entry(object_label(kind, text("/metadata/namespace"), name))
+    /// Remembers where `o` was read (the first place, when the files hold it twice).
+    fn record(&mut self, o: &Located) {
+        let text = |p: &str| {
+            o.object
+                .pointer(p)
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+        };
+        if let (Some(kind), Some(name)) = (text("/kind"), text("/metadata/name")) {
+            self.0
+                .entry(object_label(kind, text("/metadata/namespace"), name))
                 .or_insert_with(|| o.location.clone());
         }
-        Sources(map)
     }
 
     /// Whether the files hold the object `kind` `namespace`/`name` (so the files' version
@@ -69,32 +67,61 @@ impl Sources {
     }
 }
 
-/// Puts namespaced objects that name no namespace into `namespace`, as `kubectl apply -f`
+/// Puts a namespaced object that names no namespace into `namespace`, as `kubectl apply -f`
 /// does with the current namespace (`-n`, else the context's, else `default`).
-pub fn default_namespace(objects: &mut [Located], namespace: &str) {
+fn default_namespace(object: &mut Value, namespace: &str) {
     const NAMESPACED: [&str; 4] = ["ServiceAccount", "Role", "RoleBinding", "Secret"];
-    for o in objects {
-        let kind = o.object.get("kind").and_then(Value::as_str).unwrap_or("");
-        if !NAMESPACED.contains(&kind) {
-            continue;
-        }
-        if let Some(meta) = o.object.get_mut("metadata").and_then(Value::as_object_mut)
-            && meta
-                .get("namespace")
-                .and_then(Value::as_str)
-                .is_none_or(str::is_empty)
-        {
-            meta.insert("namespace".into(), Value::String(namespace.to_string()));
-        }
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+    if !NAMESPACED.contains(&kind) {
+        return;
     }
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut)
+        && meta
+            .get("namespace")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+    {
+        meta.insert("namespace".into(), Value::String(namespace.to_string()));
+    }
+}
+
+/// What files hold, for the audit: their objects as a part of a snapshot (no time taken),
+/// and where each was read.
+#[derive(Debug, Default)]
+pub struct FileObjects {
+    pub snapshot: Snapshot,
+    pub sources: Sources,
+    /// Objects read (of every kind, also those the audit does not look at).
+    pub objects: usize,
+    /// Files read (stdin counts as one).
+    pub files: usize,
+}
+
+/// Reads `paths` (namespaced objects without a namespace go into `namespace`) straight into
+/// the snapshot: no object outlives its conversion.
+pub fn read(paths: &[PathBuf], namespace: &str) -> Result<FileObjects> {
+    let mut out = FileObjects::default();
+    let mut files = 0;
+    read_paths_into(paths, &mut files, &mut |mut located| {
+        default_namespace(&mut located.object, namespace);
+        out.sources.record(&located);
+        snapshot::add_object(&mut out.snapshot, &located.object);
+        out.objects += 1;
+    })?;
+    out.files = files;
+    Ok(out)
 }
 
 /// The name stdin goes by in locations.
 pub const STDIN: &str = "-";
 
-/// Reads every object of `paths` (in order; a folder's files sorted by name).
-pub fn read_paths(paths: &[PathBuf]) -> Result<Vec<Located>> {
-    let mut out = Vec::new();
+/// Reads every object of `paths` (in order; a folder's files sorted by name) into `out`,
+/// counting the files in `files`.
+fn read_paths_into(
+    paths: &[PathBuf],
+    files: &mut usize,
+    out: &mut dyn FnMut(Located),
+) -> Result<()> {
     let mut stdin_read = false;
     for path in paths {
         if path.as_os_str() == STDIN {
@@ -105,7 +132,8 @@ pub fn read_paths(paths: &[PathBuf]) -> Result<Vec<Located>> {
             let mut text = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
                 .map_err(|e| Error::Usage(format!("cannot read stdin (-f -): {e}")))?;
-            out.extend(read_text(&text, STDIN)?);
+            *files += 1;
+            read_text_into(&text, STDIN, out)?;
             continue;
         }
         for file in files_of(path)? {
@@ -117,10 +145,11 @@ pub fn read_paths(paths: &[PathBuf]) -> Result<Vec<Located>> {
                     io_reason(&e)
                 ))
             })?;
-            out.extend(read_text(&text, &shown)?);
+            *files += 1;
+            read_text_into(&text, &shown, out)?;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -183,10 +212,10 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// The objects of one file's text; `file` names it in locations and errors.
-pub fn read_text(text: &str, file: &str) -> Result<Vec<Located>> {
+/// The objects of one file's text, each handed to `out` as soon as its document is read;
+/// `file` names it in locations and errors.
+fn read_text_into(text: &str, file: &str, out: &mut dyn FnMut(Located)) -> Result<()> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut out = Vec::new();
     if text.trim_start().starts_with(['{', '[']) {
         let doc: Value = serde_json::from_str(text).map_err(|e| {
             Error::Usage(format!(
@@ -197,8 +226,7 @@ pub fn read_text(text: &str, file: &str) -> Result<Vec<Located>> {
         })?;
         let content = text.len() - text.trim_start().len();
         let start = line_of(text, content) + 1;
-        push_document(doc, text, 1, start, file, &mut out)?;
-        return Ok(out);
+        return push_document(doc, text, 1, start, file, out);
     }
     for (first_line, start, body) in documents(text) {
         let doc: Value = parse_yaml(body).map_err(|e| {
@@ -208,9 +236,9 @@ pub fn read_text(text: &str, file: &str) -> Result<Vec<Located>> {
                 crate::text::one_line(&e)
             ))
         })?;
-        push_document(doc, body, first_line, start, file, &mut out)?;
+        push_document(doc, body, first_line, start, file, out)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A document's objects: itself, or a `List`'s items, each at the line it starts on. `body`
@@ -222,7 +250,7 @@ fn push_document(
     first_line: usize,
     start: usize,
     file: &str,
-    out: &mut Vec<Located>,
+    out: &mut dyn FnMut(Located),
 ) -> Result<()> {
     match doc {
         Value::Null => Ok(()),
@@ -253,7 +281,7 @@ fn push_document(
             Ok(())
         }
         Value::Object(_) => {
-            out.push(Located {
+            out(Located {
                 object: doc,
                 location: Location {
                     file: file.to_string(),
@@ -382,6 +410,12 @@ fn budget_for(len: usize) -> serde_saphyr::Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn read_text(text: &str, file: &str) -> Result<Vec<Located>> {
+        let mut objects = Vec::new();
+        read_text_into(text, file, &mut |o| objects.push(o))?;
+        Ok(objects)
+    }
 
     fn kinds_and_lines(objects: &[Located]) -> Vec<(String, usize)> {
         objects

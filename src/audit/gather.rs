@@ -129,18 +129,6 @@ fn collect(listed: Listed, c: &Collection, gaps: &mut Vec<String>) -> Option<usi
     }
 }
 
-/// Appends `part`'s objects to `snapshot`.
-fn merge(snapshot: &mut Snapshot, part: Snapshot) {
-    snapshot.service_accounts.extend(part.service_accounts);
-    snapshot.roles.extend(part.roles);
-    snapshot.cluster_roles.extend(part.cluster_roles);
-    snapshot.role_bindings.extend(part.role_bindings);
-    snapshot
-        .cluster_role_bindings
-        .extend(part.cluster_role_bindings);
-    snapshot.token_secrets.extend(part.token_secrets);
-}
-
 /// Reads everything the audit needs, concurrently.
 /// `scope` says where the namespaced collections are read.
 pub async fn gather(cluster: &Cluster, scope: Namespaces<'_>) -> Result<Gathered> {
@@ -230,7 +218,7 @@ pub async fn gather(cluster: &Cluster, scope: Namespaces<'_>) -> Result<Gathered
         ..Snapshot::default()
     };
     for part in parts {
-        merge(&mut snapshot, part);
+        snapshot::append(&mut snapshot, part);
     }
     let mut gaps = Vec::new();
     let counts = Counts {

@@ -27,8 +27,6 @@ pub mod snapshot;
 use std::io::Write;
 use std::time::Instant;
 
-use serde_json::Value;
-
 use crate::cli::{AuditFlags, AuditFormat, FailOn, GlobalFlags};
 use crate::cluster::Namespaces;
 use crate::error::{Error, Result, exit};
@@ -37,7 +35,7 @@ use crate::target::Target;
 use crate::ui::{Prompts, Ui};
 
 use baseline::Baseline;
-use files::{Located, Sources};
+use files::FileObjects;
 use model::{Report, Scope, Severity, Snapshot};
 
 pub fn fail_on_severity(f: FailOn) -> Option<Severity> {
@@ -71,21 +69,19 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
     if flags.all_contexts || !flags.contexts.is_empty() {
         return fleet::run(global, flags, &ui, baseline.as_ref()).await;
     }
-    let from_files = if flags.filenames.is_empty() {
-        None
+    let mut audited = if !flags.filenames.is_empty() && !flags.with_cluster {
+        audit_files(global, flags, &ui)?
     } else {
-        Some(files::read_paths(&flags.filenames)?)
-    };
-    let mut audited = match from_files {
-        Some(located) if !flags.with_cluster => audit_files(global, flags, &ui, located)?,
-        located => {
-            let target = Target::resolve(
-                global,
-                flags.namespaces.all_namespaces,
-                Ui::detect(Prompts::Never),
-            )?;
-            audit_cluster(&target.source, target.namespaces(), flags, &ui, located).await?
-        }
+        let target = Target::resolve(
+            global,
+            flags.namespaces.all_namespaces,
+            Ui::detect(Prompts::Never),
+        )?;
+        // Namespaced objects of the files without a namespace go where kubectl would put them.
+        let from_files = (!flags.filenames.is_empty())
+            .then(|| files::read(&flags.filenames, target.namespace()))
+            .transpose()?;
+        audit_cluster(&target.source, target.namespaces(), flags, &ui, from_files).await?
     };
     if let Some(b) = &baseline {
         audited.report.fixed = b.compare(None, &mut audited.report.findings);
@@ -110,36 +106,23 @@ fn scope(namespace: &str, all_namespaces: bool, flags: &AuditFlags) -> Scope {
 /// `-f` alone: the files' objects, no cluster. Every namespace of the files is audited, or
 /// `-n`'s only. Roles the files' bindings refer to but do not hold are gaps, not findings:
 /// they may well exist in the cluster (the default ClusterRoles always do).
-fn audit_files(
-    global: &GlobalFlags,
-    flags: &AuditFlags,
-    ui: &Ui,
-    located: Vec<Located>,
-) -> Result<Audited> {
+fn audit_files(global: &GlobalFlags, flags: &AuditFlags, ui: &Ui) -> Result<Audited> {
     if let Some(ns) = &global.namespace {
         crate::names::validate_namespace(ns)?;
     }
-    let mut located = located;
-    files::default_namespace(
-        &mut located,
+    let read = files::read(
+        &flags.filenames,
         global.namespace.as_deref().unwrap_or("default"),
-    );
-    let sources = Sources::of(&located);
-    let files: Vec<String> = {
-        let mut f: Vec<String> = located.iter().map(|l| l.location.file.clone()).collect();
-        f.dedup();
-        f
-    };
+    )?;
     ui.ok(format!(
         "Read {} objects from {} file{}",
-        located.len(),
-        files.len(),
-        if files.len() == 1 { "" } else { "s" }
+        read.objects,
+        read.files,
+        if read.files == 1 { "" } else { "s" }
     ));
-    let objects: Vec<Value> = located.into_iter().map(|l| l.object).collect();
-    let taken_at = crate::timestamp::now();
-    let mut snapshot = snapshot::from_objects(&objects, &taken_at);
-    drop(objects);
+    let sources = read.sources;
+    let mut snapshot = read.snapshot;
+    snapshot.taken_at = crate::timestamp::now();
     let unresolved = unresolved_roles(&snapshot);
     snapshot.gaps.extend(unresolved.iter().map(|(role, by)| {
         format!(
@@ -251,7 +234,7 @@ pub async fn audit_cluster(
     place: Namespaces<'_>,
     flags: &AuditFlags,
     ui: &Ui,
-    files: Option<Vec<Located>>,
+    files: Option<FileObjects>,
 ) -> Result<Audited> {
     let (namespace, all_namespaces) = match place {
         Namespaces::One(ns) => (ns.to_string(), false),
@@ -290,16 +273,12 @@ pub async fn audit_cluster(
     }
 
     let mut snapshot = std::mem::take(&mut gathered.snapshot);
-    let sources = files.map(|mut located| {
-        files::default_namespace(&mut located, &source.namespace);
-        let sources = Sources::of(&located);
+    let sources = files.map(|read| {
         snapshot::remove_objects(&mut snapshot, |kind, ns, name| {
-            sources.holds(kind, ns, name)
+            read.sources.holds(kind, ns, name)
         });
-        for l in located {
-            snapshot::add_object(&mut snapshot, &l.object);
-        }
-        sources
+        snapshot::append(&mut snapshot, read.snapshot);
+        read.sources
     });
     snapshot.gaps.extend(gathered.gaps.iter().cloned());
 

@@ -42,6 +42,18 @@ pub fn add_object(snapshot: &mut Snapshot, obj: &Value) {
     add(snapshot, obj, None);
 }
 
+/// Appends `part`'s objects to `snapshot` (its gaps and time are not taken).
+pub fn append(snapshot: &mut Snapshot, part: Snapshot) {
+    snapshot.service_accounts.extend(part.service_accounts);
+    snapshot.roles.extend(part.roles);
+    snapshot.cluster_roles.extend(part.cluster_roles);
+    snapshot.role_bindings.extend(part.role_bindings);
+    snapshot
+        .cluster_role_bindings
+        .extend(part.cluster_role_bindings);
+    snapshot.token_secrets.extend(part.token_secrets);
+}
+
 /// Removes the objects for which `replaced(kind, namespace, name)` holds: a file's version
 /// of them is added instead (`audit -f --with-cluster`).
 pub fn remove_objects(
