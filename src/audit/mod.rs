@@ -84,7 +84,7 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
         audit_cluster(&target.source, target.namespaces(), flags, &ui, from_files).await?
     };
     if let Some(b) = &baseline {
-        audited.report.fixed = b.compare(None, &mut audited.report.findings);
+        audited.report.fixed = b.compare(Some(&audited.context), &mut audited.report.findings);
         audited.report.baseline_file = Some(b.file.clone());
     }
     print(&audited, flags, &ui)
