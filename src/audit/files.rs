@@ -228,18 +228,48 @@ fn read_text_into(text: &str, file: &str, out: &mut dyn FnMut(Located)) -> Resul
         let start = line_of(text, content) + 1;
         return push_document(doc, text, 1, start, file, out);
     }
-    for (first_line, start, body) in documents(text) {
-        let doc: Value = parse_yaml(body).map_err(|e| {
-            Error::Usage(format!(
-                "{}:{start}: not valid YAML: {}",
-                crate::text::printable(file),
-                crate::text::one_line(&e)
-            ))
-        })?;
-        push_document(doc, body, first_line, start, file, out)?;
+    // Documents are parsed on every core, a batch at a time (so that only one batch of
+    // parsed documents is held), and handed on in their order.
+    let docs = documents(text);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for batch in docs.chunks(PARSE_BATCH) {
+        let parsed: Vec<std::result::Result<Value, String>> = if threads == 1 || batch.len() < 64 {
+            batch.iter().map(|(_, _, body)| parse_yaml(body)).collect()
+        } else {
+            let per_thread = batch.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let workers: Vec<_> = batch
+                    .chunks(per_thread)
+                    .map(|part| {
+                        scope.spawn(move || {
+                            part.iter()
+                                .map(|(_, _, body)| parse_yaml(body))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .flat_map(|w| w.join().expect("a YAML parser thread does not panic"))
+                    .collect()
+            })
+        };
+        for ((first_line, start, body), doc) in batch.iter().zip(parsed) {
+            let doc = doc.map_err(|e| {
+                Error::Usage(format!(
+                    "{}:{start}: not valid YAML: {}",
+                    crate::text::printable(file),
+                    crate::text::one_line(&e)
+                ))
+            })?;
+            push_document(doc, body, *first_line, *start, file, out)?;
+        }
     }
     Ok(())
 }
+
+/// How many documents are parsed (in parallel) before their objects are handed on.
+const PARSE_BATCH: usize = 4096;
 
 /// A document's objects: itself, or a `List`'s items, each at the line it starts on. `body`
 /// is the document's text, whose first line is line `first_line` of the file; its content
@@ -268,14 +298,17 @@ fn push_document(
                 return Ok(());
             };
             let mut cursor = 0;
+            // Lines are counted on from the previous item's: items come in order.
+            let (mut counted_to, mut line) = (0, first_line);
             for mut item in items {
                 if let (Some(kind), Some(obj)) = (item_kind, item.as_object_mut())
                     && !obj.contains_key("kind")
                 {
                     obj.insert("kind".into(), Value::String(kind.to_string()));
                 }
-                let offset = item_offset(body, &item, &mut cursor);
-                let line = first_line + line_of(body, offset);
+                let offset = item_offset(body, &item, &mut cursor).max(counted_to);
+                line += line_of(&body[counted_to..offset], offset - counted_to);
+                counted_to = offset;
                 push_document(item, &body[offset..], line, line, file, out)?;
             }
             Ok(())

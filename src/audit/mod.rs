@@ -130,8 +130,14 @@ fn audit_files(global: &GlobalFlags, flags: &AuditFlags, ui: &Ui) -> Result<Audi
              Pass --with-cluster to judge it with the cluster's own"
         )
     }));
-    let namespace = global.namespace.clone().unwrap_or_default();
-    let scope = scope(&namespace, global.namespace.is_none(), flags);
+    // Without -n every namespace of the files; --sa's ServiceAccount is then in `default`,
+    // where objects without a namespace went.
+    let namespace = global.namespace.clone().unwrap_or_else(|| "default".into());
+    let scope = scope(
+        &namespace,
+        global.namespace.is_none() && flags.sa.is_none(),
+        flags,
+    );
     let mut report = analyse(&snapshot, scope, flags, "files".into(), local_user());
     // A role the files do not hold is a gap (above), not a missing role.
     report.findings.retain(|f| {
@@ -142,13 +148,8 @@ fn audit_files(global: &GlobalFlags, flags: &AuditFlags, ui: &Ui) -> Result<Audi
                 .any(|v| unresolved.iter().any(|(r, _)| *r == v.role))
     });
     report.summary = analyze::summarize(&report.findings);
-    for f in &mut report.findings {
-        f.location = sources.locate(f);
-    }
-    let matrix = flags
-        .sa
-        .as_ref()
-        .map(|sa| matrix::access_matrix(&snapshot, &namespace, sa));
+    locate(&mut report, Some(&sources));
+    let matrix = sa_matrix(&snapshot, &namespace, flags);
     Ok(Audited {
         report,
         server: String::new(),
@@ -191,6 +192,23 @@ fn unresolved_roles(snapshot: &Snapshot) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+/// Points each finding at the file and line of its object, when it came from a file.
+fn locate(report: &mut Report, sources: Option<&files::Sources>) {
+    if let Some(sources) = sources {
+        for f in &mut report.findings {
+            f.location = sources.locate(f);
+        }
+    }
+}
+
+/// `--sa`: the ServiceAccount's access matrix.
+fn sa_matrix(snapshot: &Snapshot, namespace: &str, flags: &AuditFlags) -> Option<matrix::Matrix> {
+    flags
+        .sa
+        .as_ref()
+        .map(|sa| matrix::access_matrix(snapshot, namespace, sa))
 }
 
 /// Who runs an audit of files: the local user, as the report's `generatedBy`.
@@ -297,15 +315,8 @@ pub async fn audit_cluster(
         source.cluster_name.clone(),
         generated_by,
     );
-    if let Some(sources) = &sources {
-        for f in &mut report.findings {
-            f.location = sources.locate(f);
-        }
-    }
-    let matrix = flags
-        .sa
-        .as_ref()
-        .map(|sa| matrix::access_matrix(&snapshot, &namespace, sa));
+    locate(&mut report, sources.as_ref());
+    let matrix = sa_matrix(&snapshot, &namespace, flags);
     if let Some(sa) = &flags.sa
         && !snapshot
             .service_accounts

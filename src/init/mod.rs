@@ -58,14 +58,12 @@ pub async fn run(global: &GlobalFlags, flags: &InitFlags) -> Result<()> {
 
 async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progress) -> Result<()> {
     check_flags(flags)?;
-    let mut target = Target::resolve(global, false, Ui::detect(Prompts::unless(flags.yes)))?;
-    let namespace = target.namespace().to_string();
-    tls::decide_tls(
-        &target.ui,
-        &mut target.source,
+    let target = tls::pipeline_target(
+        global,
+        Ui::detect(Prompts::unless(flags.yes)),
         flags.insecure_skip_tls_verify,
     )?;
-    let target = target;
+    let namespace = target.namespace().to_string();
     let (ui, source) = (&target.ui, &target.source);
     *progress = Progress::new(&namespace);
     progress.note("No kubeconfig was written.");

@@ -1,9 +1,19 @@
 //! Whether the pipeline's kubeconfig may skip TLS verification, decided before anything is
 //! sent.
 
+use crate::cli::GlobalFlags;
 use crate::error::{Error, Result};
 use crate::kubeconfig::SourceContext;
+use crate::target::Target;
 use crate::ui::Ui;
+
+/// The target of a command that writes a pipeline's kubeconfig (`init`, `rotate`): one
+/// namespace, and the TLS decision below taken before anything is sent.
+pub fn pipeline_target(global: &GlobalFlags, ui: Ui, allow_insecure: bool) -> Result<Target> {
+    let mut target = Target::resolve(global, false, ui)?;
+    decide_tls(&target.ui, &mut target.source, allow_insecure)?;
+    Ok(target)
+}
 
 /// Decides, before anything is sent, whether the pipeline's kubeconfig may skip TLS
 /// verification, and sets `source.insecure_skip_tls_verify` to that decision (the token is

@@ -62,14 +62,12 @@ async fn run_with(
 ) -> Result<()> {
     check_flags(flags)?;
     let name = flags.name.as_str();
-    let mut target = Target::resolve(global, false, Ui::detect(Prompts::Ask))?;
-    let ns = target.namespace().to_string();
-    tls::decide_tls(
-        &target.ui,
-        &mut target.source,
+    let target = tls::pipeline_target(
+        global,
+        Ui::detect(Prompts::Ask),
         flags.insecure_skip_tls_verify,
     )?;
-    let target = target;
+    let ns = target.namespace().to_string();
     let (ui, source) = (&target.ui, &target.source);
     *progress = Progress::new(&ns);
     progress.note("Your kubeconfig was not changed and the current token still works.");
