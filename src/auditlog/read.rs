@@ -152,7 +152,7 @@ pub fn scan(
     needle: &str,
     watch: &mut dyn FnMut(&Event) -> bool,
 ) -> Result<Scan> {
-    refuse_repeats(sources)?;
+    check_sources(sources)?;
     let mut scan = Scan {
         hours: Some(BTreeSet::new()),
         ..Scan::default()
@@ -211,7 +211,8 @@ fn time_after(text: &[u8]) -> Option<i64> {
     parse_rfc3339(&rest[start..])
 }
 
-fn refuse_repeats(sources: &[Source]) -> Result<()> {
+/// Refuses sources that cannot be read as given: none, stdin twice, a file twice.
+pub fn check_sources(sources: &[Source]) -> Result<()> {
     if sources.is_empty() {
         return Err(Error::Usage(
             "no audit log given: pass --audit-log FILE (repeatable; - for stdin)".into(),

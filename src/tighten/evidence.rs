@@ -21,6 +21,25 @@ pub struct Evidence {
     pub sources: Vec<Source>,
 }
 
+impl Evidence {
+    /// `Read 2 files (1.2 GB, 3,456,789 events) in 4.1 s: 1,234 requests of ...`.
+    pub fn summary(&self) -> String {
+        use super::report::{bytes_words, thousands};
+        let files = match self.scan.files.len() {
+            1 => "1 file".to_string(),
+            n => format!("{n} files"),
+        };
+        format!(
+            "Read {files} ({}, {} events) in {:.1} s: {} requests of {}",
+            bytes_words(self.scan.bytes()),
+            thousands(self.scan.events()),
+            self.elapsed.as_secs_f64(),
+            thousands(self.usage.requests),
+            self.subject
+        )
+    }
+}
+
 /// Reads `sources` for the requests of ServiceAccount `namespace/name`.
 pub async fn read(ui: &Ui, sources: &[Source], namespace: &str, name: &str) -> Result<Evidence> {
     let subject = auditlog::service_account_user(namespace, name);
@@ -54,10 +73,6 @@ pub async fn read(ui: &Ui, sources: &[Source], namespace: &str, name: &str) -> R
             return Err(e);
         }
     };
-    spinner.finish(&format!(
-        "Read the audit logs ({:.1} s)",
-        started.elapsed().as_secs_f64()
-    ));
     let evidence = Evidence {
         subject,
         usage,
@@ -65,11 +80,13 @@ pub async fn read(ui: &Ui, sources: &[Source], namespace: &str, name: &str) -> R
         elapsed: started.elapsed(),
         sources: sources.to_vec(),
     };
+    spinner.finish(&evidence.summary());
     refuse_empty(&evidence)?;
     Ok(evidence)
 }
 
-/// No request of the identity, or none allowed: nothing to build a Role from.
+/// No request of the identity, or none allowed that a Role is needed for: nothing to build a
+/// Role from.
 fn refuse_empty(ev: &Evidence) -> Result<()> {
     let span = match (ev.scan.first, ev.scan.last) {
         (Some(a), Some(b)) => format!(" from {} to {}", format(a), format(b)),
@@ -86,28 +103,50 @@ fn refuse_empty(ev: &Evidence) -> Result<()> {
             ev.scan.events()
         )));
     }
-    if ev.usage.allowed.is_empty() {
-        let tried: Vec<String> = ev
-            .usage
-            .denied
-            .keys()
-            .take(5)
-            .map(|a| a.to_string())
-            .collect();
-        let more = ev.usage.denied.len().saturating_sub(5);
+    let relevant = ev
+        .usage
+        .allowed
+        .keys()
+        .filter(|a| super::proposal::for_a_role(a).is_some())
+        .count();
+    if relevant > 0 {
+        return Ok(());
+    }
+    let others = ev.usage.allowed_requests();
+    let besides = if others > 0 {
+        format!(
+            " (besides {others} requests for discovery and self-reviews, which every identity may make)"
+        )
+    } else {
+        String::new()
+    };
+    if ev.usage.denied.is_empty() {
         return Err(Error::AuditLog(format!(
-            "every one of the {} requests of {} in the audit logs was denied (403), so they show nothing the Role \
-             grants being used, and tighten will not take everything away. Denied: {}{}. \
-             Check that the pipeline uses this identity's kubeconfig; nothing was changed",
-            ev.usage.requests,
+            "the audit logs ({}) hold no request of {} that its Role is needed for{besides}: they show nothing \
+             to keep, and tighten will not take everything away. Check that the logs cover the time its pipeline ran. \
+             Nothing was changed",
+            files.join(", "),
             ev.subject,
-            tried.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
         )));
     }
-    Ok(())
+    let tried: Vec<String> = ev
+        .usage
+        .denied
+        .keys()
+        .take(5)
+        .map(|a| a.to_string())
+        .collect();
+    let more = ev.usage.denied.len().saturating_sub(5);
+    Err(Error::AuditLog(format!(
+        "every request of {} in the audit logs that a Role could grant was denied (403){besides}: they show \
+         nothing the Role grants being used, and tighten will not take everything away. Denied: {}{}. \
+         Check that the pipeline deploys with this identity's kubeconfig. Nothing was changed",
+        ev.subject,
+        tried.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )))
 }

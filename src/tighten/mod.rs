@@ -57,6 +57,7 @@ pub async fn run(global: &GlobalFlags, flags: &TightenFlags) -> Result<()> {
 
 /// Refuses, before any request, flag values the run would refuse later.
 fn check_flags(flags: &TightenFlags) -> Result<()> {
+    crate::auditlog::read::check_sources(&flags.audit_logs)?;
     for source in &flags.audit_logs {
         if let Source::File(path) = source
             && let Err(e) = std::fs::metadata(path)
@@ -106,6 +107,15 @@ async fn run_with(
             message: m,
         }
     })?;
+    if proposal.rules.is_empty() {
+        report::elsewhere(ui, &proposal);
+        return Err(Error::AuditLog(format!(
+            "none of the requests of {} in the audit logs went through Role {ns}/{name} (see above: they were \
+             allowed by other grants), so the logs show nothing the Role grants being used, and tighten will not \
+             take everything away. Nothing was changed",
+            evidence.subject
+        )));
+    }
     report::diff(ui, &format!("Role {ns}/{name}"), &current, &proposal.rules);
     report::taken_away(ui, &proposal);
     report::denied(ui, &evidence.usage, &ns);
@@ -276,15 +286,18 @@ async fn apply_locked(
     Ok(())
 }
 
-/// The identity's Role, after checking that its ServiceAccount, Role and RoleBinding exist and
-/// were made by kubectl-cicd.
+/// The identity's Role, after checking that its ServiceAccount (when the caller may read it),
+/// Role and RoleBinding exist and were made by kubectl-cicd.
 async fn identity(cluster: &Cluster, ns: &str, name: &str) -> Result<Role> {
-    owned(
-        cluster.get_service_account(ns, name).await?,
-        "ServiceAccount",
-        ns,
-        name,
-    )?;
+    // Someone who may change Roles need not be allowed to read ServiceAccounts: the Role and
+    // its binding, with our labels, say whose they are then.
+    match cluster.get_service_account(ns, name).await {
+        Ok(sa) => {
+            owned(sa, "ServiceAccount", ns, name)?;
+        }
+        Err(Error::Forbidden { .. }) => {}
+        Err(e) => return Err(e),
+    }
     let role = owned(cluster.get_role(ns, name).await?, "Role", ns, name)?;
     owned(
         cluster.get_role_binding(ns, name).await?,

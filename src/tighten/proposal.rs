@@ -73,8 +73,7 @@ pub fn propose(
     let mut elsewhere = Vec::new();
     let mut many_names = Vec::new();
     for (action, seen) in &usage.allowed {
-        let Some(req) = action.request() else {
-            // Discovery and the like (/api, /version): every identity may, no Role needed.
+        let Some(req) = for_a_role(action) else {
             continue;
         };
         if action.namespace.is_empty() {
@@ -110,6 +109,14 @@ pub fn propose(
     };
     check(current, &proposal)?;
     Ok(proposal)
+}
+
+/// The request of an allowed action that a Role could be needed for: not discovery and the
+/// like (`/api`, `/version`), nor the self-reviews every identity may make (`kubectl auth
+/// can-i`, and init's own check of a new token).
+pub fn for_a_role(action: &Action) -> Option<Request> {
+    let req = action.request()?;
+    (!rbac::rules_allow(&rbac::verify::baseline_rules(), &req)).then_some(req)
 }
 
 /// The requests of one action the current Role allowed, and whether that was all of them

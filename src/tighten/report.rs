@@ -19,15 +19,6 @@ const MAX_LINES: usize = 40;
 /// Where the evidence comes from, its span, and the warnings about it.
 pub fn evidence(ui: &Ui, ev: &Evidence) {
     let scan = &ev.scan;
-    ui.ok(format!(
-        "Read {} ({}, {} events) in {:.1} s: {} requests of {}",
-        files_word(scan.files.len()),
-        bytes_words(scan.bytes()),
-        thousands(scan.events()),
-        ev.elapsed.as_secs_f64(),
-        thousands(ev.usage.requests),
-        ev.subject
-    ));
     for f in &scan.files {
         if f.lines == 0 {
             ui.warn(format!("{} is empty", f.label));
@@ -189,6 +180,12 @@ pub fn denied_hint(action: &Action, seen: &Seen, usage: &Usage, namespace: &str)
             action.namespace
         );
     }
+    if action.group.is_empty() && action.resource == "namespaces" && action.verb == "get" {
+        // `GET /api/v1/namespaces/NS` counts as being in namespace NS.
+        return "kubectl looks up the namespace it works in and carries on when refused: no need shown, \
+                unless a step failed"
+            .into();
+    }
     let mut parts = Vec::new();
     let uses_kind = usage.allowed.keys().any(|a| {
         a.namespace == action.namespace && a.group == action.group && a.resource == action.resource
@@ -245,14 +242,6 @@ fn say_lines(ui: &Ui, lines: &[String]) {
     }
     if lines.len() > MAX_LINES {
         ui.say(format!("  ... and {} more", lines.len() - MAX_LINES));
-    }
-}
-
-fn files_word(n: usize) -> String {
-    if n == 1 {
-        "1 file".into()
-    } else {
-        format!("{n} files")
     }
 }
 
@@ -329,6 +318,15 @@ mod tests {
         let secrets = hint(&u, "get", "secrets");
         assert!(secrets.contains("tried 2 times, on 4 days"), "{secrets}");
         assert!(secrets.contains("risky (secrets)"), "{secrets}");
+    }
+
+    #[test]
+    fn kubectls_look_up_of_its_namespace_is_no_need() {
+        let mut u = Usage::default();
+        for _ in 0..3 {
+            u.add(&event("get", "namespaces", Decision::Denied, 1));
+        }
+        assert!(hint(&u, "get", "namespaces").starts_with("kubectl looks up the namespace"));
     }
 
     #[test]

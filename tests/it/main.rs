@@ -20,5 +20,6 @@ mod kubectl;
 mod lifecycle;
 mod packaging;
 mod robust;
+mod tighten;
 mod trust;
 mod wizard;
