@@ -134,6 +134,9 @@ const AUDIT_EXAMPLES: &str = "Examples:
   # A report to attach as evidence, with a documented exception
   kubectl cicd audit -o markdown --ignore secrets-read:shop/helm-deployer > audit.md
 
+  # What CI identities' Roles grant that the API server's audit log shows no use of
+  kubectl cicd audit -n shop --audit-log audit.log --audit-log audit-2026-01-05.log.gz
+
 Exit codes: 0 no open finding at or above --fail-on, 1 findings, 2 could not audit,
 3 incomplete: no such finding in what could be read, but some RBAC objects could not be read
 (pass --allow-gaps to accept that).";
@@ -174,6 +177,11 @@ pub struct AuditFlags {
     /// kubectl-cicd.io/ignore: "RULE,RULE" and kubectl-cicd.io/ignore-reason.
     #[arg(long, value_name = "RULE[:NAMESPACE/NAME]", value_parser = parse_ignore)]
     pub ignore: Vec<Ignore>,
+    /// The API server's audit log (audit.k8s.io/v1 Event JSON lines, plain or gzip, - for
+    /// stdin); repeatable. Reports what the Roles of CI identities grant that their requests in
+    /// the log never used (unused-permission).
+    #[arg(long = "audit-log", value_name = "FILE", value_parser = parse_log_source)]
+    pub audit_logs: Vec<Source>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -410,7 +418,7 @@ pub struct TightenFlags {
 }
 
 /// `--audit-log FILE`, or `-` for stdin.
-fn parse_log_source(text: &str) -> Result<Source, String> {
+pub fn parse_log_source(text: &str) -> Result<Source, String> {
     if text.is_empty() {
         return Err("an empty path: give an audit log file, or - for stdin".into());
     }

@@ -3,8 +3,9 @@
 //! One path: read the cluster ([`gather`]: every list at once, Secrets metadata-only, refusals
 //! kept as gaps), turn the objects into a [`model::Snapshot`] ([`snapshot`]), analyse it
 //! ([`analyze`], pure, with the rule [`rules`] catalogue, [`resolve`]d bindings and
-//! [`exceptions`]), and render the [`model::Report`] ([`output`]). Nothing is ever written to
-//! the cluster. The exit code gates pipelines: 0 no open finding at or above `--fail-on`,
+//! [`exceptions`], and with `--audit-log` what ServiceAccounts did, from [`crate::auditlog`]),
+//! and render the [`model::Report`] ([`output`]). Nothing is ever written to the cluster. The
+//! exit code gates pipelines: 0 no open finding at or above `--fail-on`,
 //! 1 findings, 2 could not audit, 3 incomplete (a collection could not be read and
 //! `--allow-gaps` was not given: a gate must not pass on data it did not see).
 
@@ -91,12 +92,19 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
         }
     }
 
+    let usage = if flags.audit_logs.is_empty() {
+        None
+    } else {
+        Some(read_usage(ui, &flags.audit_logs).await?)
+    };
+
     let taken_at = crate::timestamp::now();
     let mut snapshot = snapshot::from_objects(&gathered.objects, &taken_at);
     snapshot.gaps.extend(gathered.gaps.iter().cloned());
 
     let options = analyze::Options {
         ignores: flags.ignore.clone(),
+        usage,
         ..Default::default()
     };
     let findings = analyze::analyze(&snapshot, &scope, &options);
@@ -173,4 +181,35 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
         output::Verdict::Incomplete => exit::INCOMPLETE,
         output::Verdict::Pass => exit::SUCCESS,
     })
+}
+
+/// What every ServiceAccount did, from the audit logs (`--audit-log`), read in a blocking task.
+async fn read_usage(
+    ui: &Ui,
+    sources: &[crate::auditlog::Source],
+) -> Result<crate::auditlog::Usages> {
+    crate::auditlog::read::check_sources(sources)?;
+    let spinner = ui.spinner("Reading the audit logs for what ServiceAccounts did");
+    let owned = sources.to_vec();
+    let read = tokio::task::spawn_blocking(move || crate::auditlog::service_accounts(&owned))
+        .await
+        .map_err(|e| Error::Internal {
+            context: "reading the audit logs".into(),
+            message: e.to_string(),
+        })
+        .and_then(|r| r);
+    match read {
+        Ok(usages) => {
+            let n = usages.by_user.len();
+            spinner.finish(&format!(
+                "Read the audit logs: requests of {n} ServiceAccount{}",
+                if n == 1 { "" } else { "s" }
+            ));
+            Ok(usages)
+        }
+        Err(e) => {
+            spinner.fail();
+            Err(e)
+        }
+    }
 }

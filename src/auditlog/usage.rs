@@ -170,6 +170,17 @@ impl Usage {
     }
 }
 
+/// What several identities did (each username's [`Usage`]), and the logs it comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Usages {
+    pub by_user: BTreeMap<String, Usage>,
+    /// The first and last event of the logs (anyone's), Unix seconds.
+    pub first: Option<i64>,
+    pub last: Option<i64>,
+    /// The logs' file names, as given.
+    pub logs: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -107,7 +107,7 @@ fn refuse_empty(ev: &Evidence) -> Result<()> {
         .usage
         .allowed
         .keys()
-        .filter(|a| super::proposal::for_a_role(a).is_some())
+        .filter(|a| crate::auditlog::role::for_a_role(a).is_some())
         .count();
     if relevant > 0 {
         return Ok(());

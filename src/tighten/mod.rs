@@ -3,7 +3,7 @@
 //!
 //! One path: find the identity (its ServiceAccount, Role and RoleBinding, made by kubectl-cicd),
 //! read its requests from the logs ([`evidence`]), build the least Role that still allows every
-//! request the current Role allowed ([`proposal`]), and show it with what it takes away, what
+//! request the current Role allowed ([`crate::auditlog::role`]), and show it with what it takes away, what
 //! was denied and how far the evidence reaches ([`report`]). It changes nothing unless
 //! `--apply`: then, as `init` does, it checks the caller may write the Role (the escalation
 //! pre-check), takes the identity's lock, server-side applies the Role with its provenance and
@@ -11,7 +11,6 @@
 //! kubeconfig is at hand. It never grants what the Role does not grant now.
 
 pub mod evidence;
-pub mod proposal;
 pub mod report;
 
 use std::path::{Path, PathBuf};
@@ -35,8 +34,8 @@ use crate::run_lock;
 use crate::target::Target;
 use crate::ui::{Prompts, Ui};
 
+use crate::auditlog::role::{self, Proposal};
 use evidence::Evidence;
-use proposal::Proposal;
 
 /// The pipeline's kubeconfig as `init` writes it by default, used for verification when it is
 /// in the current folder and no `--ci-kubeconfig` was given.
@@ -96,12 +95,12 @@ async fn run_with(
     let me = cluster.whoami().await?;
     progress.connected();
     ui.ok(format!("Connected as {}", me.username));
-    let role = identity(&cluster, &ns, name).await?;
-    let current = rules_of(&role);
+    let stored = identity(&cluster, &ns, name).await?;
+    let current = rules_of(&stored);
 
     let evidence = evidence::read(ui, &flags.audit_logs, &ns, name).await?;
     report::evidence(ui, &evidence);
-    let proposal = proposal::propose(&current, &ns, &evidence.usage, flags.names).map_err(|m| {
+    let proposal = role::propose(&current, &ns, &evidence.usage, flags.names).map_err(|m| {
         Error::Internal {
             context: format!("building the tightened Role {ns}/{name}"),
             message: m,
@@ -122,13 +121,13 @@ async fn run_with(
     report::elsewhere(ui, &proposal);
     if proposal.unchanged() {
         if flags.dry_run {
-            crate::ui::print_data(&crate::preview::yaml(&role));
+            crate::ui::print_data(&crate::preview::yaml(&stored));
         }
         ui.say("Nothing was changed.");
         return Ok(());
     }
 
-    let provenance = provenance_of(&role, &me.username);
+    let provenance = provenance_of(&stored, &me.username);
     let desired = desired_role(
         &ns,
         name,
@@ -271,7 +270,7 @@ async fn apply_locked(
         )));
     }
     if !proof.still_held.is_empty() {
-        let held: Vec<String> = proposal::taken_away_by_target(&proof.still_held)
+        let held: Vec<String> = role::taken_away_by_target(&proof.still_held)
             .into_iter()
             .map(|(t, v)| format!("{t}: {}", v.join(" ")))
             .collect();

@@ -9,7 +9,7 @@ use crate::rbac::{self, Rule};
 use crate::ui::Ui;
 
 use super::evidence::Evidence;
-use super::proposal::{Proposal, taken_away_by_target};
+use crate::auditlog::role::{Proposal, taken_away_by_target};
 
 /// Evidence shorter than this gets a warning: a weekly job would not show in it.
 pub const SHORT_EVIDENCE_SECS: i64 = 7 * 86_400;

@@ -4,7 +4,8 @@
 //! reads the server's own audit log (the real kube-apiserver's `--audit-log-path` file; the
 //! sandbox's request log written as audit events). The real server decides what the result
 //! allows: the pipeline's steps pass again, and `kubectl auth can-i` says no to what went.
-//! Then the bad input: each case a clear message, a non-zero exit, and nothing changed.
+//! `audit --audit-log` points at the same gap before and sees none after. Then the bad input:
+//! each case a clear message, a non-zero exit, and nothing changed.
 
 use std::path::{Path, PathBuf};
 
@@ -169,6 +170,35 @@ fn can_i(env: &Env, verb: &str, resource: &str) -> bool {
     }
 }
 
+/// audit's `unused-permission` finding about the identity, given the audit log `log`.
+fn unused_permission(env: &Env, log: &str) -> Option<Value> {
+    let run = env.plugin_as(
+        "alice",
+        &[
+            "audit",
+            "-o",
+            "json",
+            "--fail-on",
+            "none",
+            "--allow-gaps",
+            "--audit-log",
+            log,
+        ],
+    );
+    assert!(run.ok(), "{run:?}");
+    let report: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| {
+            f["rule"] == "unused-permission"
+                && f["subject"]["kind"] == "ServiceAccount"
+                && f["subject"]["name"] == SUBJECT_NAME
+        })
+        .cloned()
+}
+
 on_both_servers! {
 fn tighten_shrinks_a_web_app_role_to_what_its_pipeline_did_and_the_pipeline_still_passes(env) {
     if !kubectl_wanted() {
@@ -191,6 +221,15 @@ fn tighten_shrinks_a_web_app_role_to_what_its_pipeline_did_and_the_pipeline_stil
     if env.is_real() {
         assert!(used.contains(&Request::new("watch", "apps", "deployments")), "{used:?}");
     }
+
+    // audit, given the same log, points at what tighten would take away.
+    let unused = unused_permission(&env, log_arg);
+    let evidence = unused.as_ref().expect("unused-permission before tighten")["evidence"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(evidence.contains("ingresses.networking.k8s.io (get list watch create update patch delete)"), "{evidence}");
+    assert!(!evidence.contains("deployments.apps (get"), "{evidence}");
 
     // The proposal, as YAML, changes nothing.
     env.clear_request_log();
@@ -281,6 +320,8 @@ fn tighten_shrinks_a_web_app_role_to_what_its_pipeline_did_and_the_pipeline_stil
     assert!(!can_i(&env, "get", "configmaps"));
     assert!(!can_i(&env, "delete", "deployments.apps"));
     assert!(can_i(&env, "patch", "deployments.apps"));
+
+    assert!(unused_permission(&env, log_arg).is_none(), "nothing unused after tighten");
 
     // A second look finds nothing more to take away.
     let again = ok(

@@ -1,6 +1,7 @@
-//! The smaller Role: from what the identity's current Role grants and what the audit log shows
-//! it was allowed to do, the least rules that still allow every one of those requests
-//! ([`rbac::least_role`]), and what that takes away. Pure: no I/O.
+//! The least Role the audit log shows an identity needs: from what its current Role grants and
+//! what the log shows it was allowed to do, the least rules that still allow every one of those
+//! requests ([`rbac::least_role`]), and what that takes away. Pure: no I/O. `tighten` proposes
+//! it; `audit --audit-log` reports what it would take away (`unused-permission`).
 //!
 //! A request counts for the Role when it was in the Role's namespace and the current Role
 //! allows it; others were allowed by some other grant (another binding, a ClusterRole) and are
@@ -9,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::auditlog::{Action, Seen, Usage};
+use super::{Action, Seen, Usage};
 use crate::rbac::{self, Request, Rule};
 
 /// Why an allowed action is not part of the proposal.
