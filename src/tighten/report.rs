@@ -65,6 +65,13 @@ pub fn evidence(ui: &Ui, ev: &Evidence) {
             span_words(last - first)
         ));
     }
+    if reads_missing(&ev.usage) {
+        ui.warn(
+            "the logs hold the identity's changes but not one read (get, list, watch): an export that leaves \
+             reads out (AKS's kube-audit-admin category, an audit policy logging writes only) would have \
+             tighten take away reads the pipeline needs. Use logs with every request",
+        );
+    }
     let gaps = scan.gaps();
     for (hour, hours) in gaps.iter().take(5) {
         ui.warn(format!(
@@ -81,6 +88,21 @@ pub fn evidence(ui: &Ui, ev: &Evidence) {
             "  (the logs hold only this identity's events, so gaps in them cannot be told from quiet hours)",
         );
     }
+}
+
+/// Writes were allowed and logged, reads never: the logs likely leave reads out.
+pub fn reads_missing(usage: &Usage) -> bool {
+    let is_read = |verb: &str| matches!(verb, "get" | "list" | "watch");
+    let resource = usage.allowed.keys().filter(|a| !a.is_path());
+    let (mut reads, mut writes) = (0, 0);
+    for a in resource {
+        if is_read(&a.verb) {
+            reads += 1;
+        } else {
+            writes += 1;
+        }
+    }
+    writes > 0 && reads == 0
 }
 
 /// The current Role's rules and the proposed ones, as a YAML diff.
@@ -340,6 +362,16 @@ mod tests {
         u.add(&other);
         assert!(hint(&u, "list", "namespaces").starts_with("cluster-scoped"));
         assert!(hint(&u, "get", "pods").contains("in namespace prod"));
+    }
+
+    #[test]
+    fn logs_without_reads_are_told_apart() {
+        let mut u = Usage::default();
+        u.add(&event("create", "configmaps", Decision::Allowed, 1));
+        assert!(reads_missing(&u), "a write and no read");
+        u.add(&event("get", "configmaps", Decision::Allowed, 1));
+        assert!(!reads_missing(&u));
+        assert!(!reads_missing(&Usage::default()));
     }
 
     #[test]

@@ -295,6 +295,7 @@ fn tighten_shrinks_a_web_app_role_to_what_its_pipeline_did_and_the_pipeline_stil
         env.plugin_as("alice", &["tighten", SUBJECT_NAME, "--audit-log", log_arg, "--apply", "--yes"]),
         "tighten --apply",
     );
+    eprintln!("{}", applied.stderr);
     assert!(
         applied.stderr.contains("Verified with the identity's token: it holds the tightened Role and none of what was taken away"),
         "{applied:?}"
