@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::audit::exceptions::{Ignore, parse_ignore};
+use crate::auditlog::Source;
 use crate::names::parse_name;
 
 /// kubectl cicd: least-privilege CI/CD access to a Kubernetes namespace.
@@ -60,6 +61,9 @@ pub enum Command {
     /// Delete an identity init made: its RoleBinding, Role, token Secrets and ServiceAccount.
     #[command(after_help = DELETE_EXAMPLES)]
     Delete(DeleteFlags),
+    /// Shrink an identity's Role to what its pipeline used, from the API server's audit log: a diff, then --apply.
+    #[command(after_help = TIGHTEN_EXAMPLES)]
+    Tighten(TightenFlags),
     /// Print a shell completion script, or the hook that lets kubectl's own completion complete kubectl cicd.
     #[command(after_help = COMPLETION_EXAMPLES)]
     Completion(CompletionFlags),
@@ -141,6 +145,9 @@ const AUDIT_EXAMPLES: &str = "Examples:
   # Every cluster of the kubeconfig, four at a time
   kubectl cicd audit --all-contexts -A -o json > fleet.json
 
+  # What CI identities' Roles grant that the API server's audit log shows no use of
+  kubectl cicd audit -n shop --audit-log audit.log --audit-log audit-2026-01-05.log.gz
+
 Exit codes: 0 no open finding at or above --fail-on, 1 findings, 2 could not audit,
 3 incomplete: no such finding in what could be read, but some RBAC objects could not be read
 (pass --allow-gaps to accept that), 4 (--all-contexts, --contexts) some clusters could not be
@@ -203,6 +210,11 @@ pub struct AuditFlags {
     /// With --all-contexts or --contexts: how many clusters to read at once.
     #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallel: u16,
+    /// The API server's audit log (audit.k8s.io/v1 Event JSON lines, plain or gzip, - for
+    /// stdin); repeatable. Reports what the Roles of CI identities grant that their requests in
+    /// the log never used (unused-permission).
+    #[arg(long = "audit-log", value_name = "FILE", value_parser = parse_log_source)]
+    pub audit_logs: Vec<Source>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -393,6 +405,57 @@ pub struct RotateFlags {
     /// Write a kubeconfig that skips TLS verification when the context does and has no CA (refused otherwise).
     #[arg(long)]
     pub insecure_skip_tls_verify: bool,
+}
+
+const TIGHTEN_EXAMPLES: &str = "Examples:
+  # What the pipeline of ci-cd used, and the smaller Role that still allows it (changes nothing)
+  kubectl cicd tighten ci-cd -n shop --audit-log audit.log --audit-log audit-2026-01-05.log.gz
+
+  # Apply it, and verify with the pipeline's own kubeconfig
+  kubectl cicd tighten ci-cd -n shop --audit-log audit.log --apply --ci-kubeconfig kubeconfig_ci_cd.yaml
+
+  # From a log on stdin, limited to the objects the requests named, as YAML to review
+  zcat audit-*.log.gz | kubectl cicd tighten ci-cd --audit-log - --names --dry-run > role.yaml
+
+The logs are the API server's audit log (audit.k8s.io/v1 Event JSON lines, plain or gzip), as
+kube-apiserver writes it with --audit-log-path; docs/tighten.md says how to get them from managed
+clusters. tighten only takes permissions away: it never grants what the Role does not grant now.
+
+Exit codes: 0 done (or nothing to take away), 1 refused or failed, 2 bad input (flags, logs that
+are not audit logs or hold no allowed request of the identity), 130 cancelled.";
+
+/// `kubectl cicd tighten` flags.
+#[derive(Debug, Clone, Args)]
+pub struct TightenFlags {
+    /// The identity (its ServiceAccount's name).
+    #[arg(value_name = "NAME", value_parser = parse_name)]
+    pub name: String,
+    /// An audit log: audit.k8s.io/v1 Event JSON lines, plain or gzip, - for stdin; repeatable.
+    #[arg(long = "audit-log", value_name = "FILE", required = true, value_parser = parse_log_source)]
+    pub audit_logs: Vec<Source>,
+    /// Limit the Role to the objects the requests named (resourceNames), where every request named one.
+    #[arg(long)]
+    pub names: bool,
+    /// Apply the proposed Role: escalation pre-check, server-side apply, verification.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub apply: bool,
+    /// Print the proposed Role as YAML and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The pipeline's kubeconfig, to verify with its token after --apply (default: ./kubeconfig_ci_cd.yaml if it is there).
+    #[arg(long, value_name = "PATH")]
+    pub ci_kubeconfig: Option<PathBuf>,
+    /// Apply without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+/// `--audit-log FILE`, or `-` for stdin.
+pub fn parse_log_source(text: &str) -> Result<Source, String> {
+    if text.is_empty() {
+        return Err("an empty path: give an audit log file, or - for stdin".into());
+    }
+    Ok(Source::parse(text))
 }
 
 /// `kubectl cicd delete` flags.

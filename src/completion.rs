@@ -206,10 +206,10 @@ fn value_candidates(arg: &Arg, prefix: &str, typed: &str, lines: &mut Vec<String
             DIRECTIVE_NO_FILE_COMP | DIRECTIVE_NO_SPACE
         };
     }
-    // Paths (--kubeconfig, --output) are left to the shell's file completion.
+    // Paths (--kubeconfig, --output, --audit-log) are left to the shell's file completion.
     let is_path = arg
         .get_value_names()
-        .is_some_and(|names| names.iter().any(|n| n.as_str() == "PATH"));
+        .is_some_and(|names| names.iter().any(|n| matches!(n.as_str(), "PATH" | "FILE")));
     if is_path && prefix.is_empty() {
         DIRECTIVE_DEFAULT
     } else {
@@ -255,7 +255,15 @@ mod tests {
     fn a_new_word_offers_the_subcommands() {
         let lines = answers(&[""]);
         let got = values(&lines);
-        for sub in ["init", "audit", "list", "rotate", "delete", "completion"] {
+        for sub in [
+            "init",
+            "audit",
+            "list",
+            "rotate",
+            "delete",
+            "tighten",
+            "completion",
+        ] {
             assert!(got.contains(&sub), "{sub} in {lines:?}");
         }
         assert_eq!(lines.last().unwrap(), ":4");
@@ -302,6 +310,8 @@ mod tests {
         assert_eq!(got, vec!["--output=json\tEvery field, for scripts", ":6"]);
         let got = answers(&["init", "--kubeconfig", ""]);
         assert_eq!(got, vec![":0"], "the shell completes file names");
+        let got = answers(&["tighten", "ci-cd", "--audit-log", ""]);
+        assert_eq!(got, vec![":0"], "audit logs are files too");
         let got = answers(&["completion", ""]);
         assert_eq!(
             values(&got),

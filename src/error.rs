@@ -88,6 +88,11 @@ pub enum Error {
     #[error("verification failed, so no kubeconfig was written: {0}")]
     Verification(String),
 
+    /// A change was applied, but what the server stored or what the identity's own token
+    /// shows afterwards is not what was meant (`tighten`): the change stays in place.
+    #[error("{0}")]
+    Unverified(String),
+
     /// The output file exists and `--force` was not given.
     #[error("{path} already exists: pass --force to overwrite it, or --output to write elsewhere")]
     OutputExists { path: PathBuf },
@@ -107,6 +112,11 @@ pub enum Error {
     /// Ctrl-C or SIGTERM while the command ran.
     #[error("stopped by {}", .0.name())]
     Interrupted(crate::interrupt::Signal),
+
+    /// An audit log that cannot be read, is not an audit log, or holds no evidence to act on
+    /// (`tighten`, `audit --audit-log`); nothing was changed.
+    #[error("{0}")]
+    AuditLog(String),
 
     /// No identity of that name, or objects kubectl-cicd did not make.
     #[error("{0}")]
@@ -140,8 +150,8 @@ pub mod exit {
     pub const SUCCESS: u8 = 0;
     /// A command failed; `audit`: open findings at or above `--fail-on`.
     pub const FAILURE: u8 = 1;
-    /// Bad input (flags, kubeconfig, namespace), found before anything changed; `audit`: the
-    /// audit could not run at all, for any reason.
+    /// Bad input (flags, kubeconfig, namespace, audit logs), found before anything changed;
+    /// `audit`: the audit could not run at all, for any reason.
     pub const USAGE: u8 = 2;
     /// `audit` only: no failing finding in what could be read, but some RBAC objects could
     /// not be read and `--allow-gaps` was not given.
@@ -162,6 +172,7 @@ impl Error {
             Error::Usage(_)
             | Error::MissingAnswer { .. }
             | Error::Kubeconfig(_)
+            | Error::AuditLog(_)
             | Error::NoNamespace { .. }
             | Error::NoAccessInNamespace { .. } => exit::USAGE,
             Error::Cancelled => exit::CANCELLED,

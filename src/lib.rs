@@ -1,11 +1,12 @@
 //! kubectl-cicd: least-privilege CI/CD access to Kubernetes namespaces.
 //!
 //! Layers, top to bottom (data flows down): the command line (`cli`, `target`), the commands
-//! (`init`, `audit`, `lifecycle`) and what they share (`managed`, `names`, `issue`,
-//! `progress`, `run_lock`), the pure RBAC core (`rbac`), cluster access (`cluster`,
-//! `kubeconfig`), and the terminal (`ui`, `text`). See docs/architecture.md.
+//! (`init`, `audit`, `lifecycle`, `tighten`) and what they share (`managed`, `names`, `issue`,
+//! `progress`, `run_lock`, `preview`, `auditlog`), the pure RBAC core (`rbac`), cluster access
+//! (`cluster`, `kubeconfig`), and the terminal (`ui`, `text`). See docs/architecture.md.
 
 pub mod audit;
+pub mod auditlog;
 pub mod cli;
 pub mod cluster;
 pub mod completion;
@@ -19,10 +20,12 @@ pub mod kubeconfig;
 pub mod lifecycle;
 pub mod managed;
 pub mod names;
+pub mod preview;
 pub mod progress;
 pub mod rbac;
 pub mod run_lock;
 pub mod target;
 pub mod text;
+pub mod tighten;
 pub mod timestamp;
 pub mod ui;

@@ -57,6 +57,7 @@ fn main() -> ExitCode {
             Command::Delete(flags) => {
                 finish(kubectl_cicd::lifecycle::delete::run(global, flags).await)
             }
+            Command::Tighten(flags) => finish(kubectl_cicd::tighten::run(global, flags).await),
             Command::Completion(flags) => print_completion(flags),
             Command::Version => print_version(),
         }

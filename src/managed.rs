@@ -28,6 +28,12 @@ pub const CREATED_AT: &str = "kubectl-cicd.io/created-at";
 pub const TOOL_VERSION: &str = "kubectl-cicd.io/tool-version";
 /// On the Role: the rules init was asked to grant, as JSON, so drift can be told from intent.
 pub const INTENDED_RULES: &str = "kubectl-cicd.io/intended-rules";
+/// On the Role, once `tighten` shrank it: when (RFC 3339), by whom (the SelfSubjectReview
+/// username), and from what evidence (JSON: the log files' names, the time span, the
+/// requests counted; see [`TightenedFrom`]).
+pub const TIGHTENED_AT: &str = "kubectl-cicd.io/tightened-at";
+pub const TIGHTENED_BY: &str = "kubectl-cicd.io/tightened-by";
+pub const TIGHTENED_FROM: &str = "kubectl-cicd.io/tightened-from";
 /// On the ServiceAccount: how its token is made, `secret` or `request`.
 pub const TOKEN_KIND: &str = "kubectl-cicd.io/token";
 /// On the ServiceAccount: the token Secret in use (`--token secret`).
@@ -43,6 +49,21 @@ pub const TOKEN_EXPIRES_AT: &str = "kubectl-cicd.io/token-expires-at";
 pub struct Provenance {
     pub created_by: String,
     pub created_at: String,
+}
+
+/// The evidence a tightened Role was built from, as [`TIGHTENED_FROM`] records it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TightenedFrom {
+    /// The audit log files' names (without their folders), `stdin` for `-`.
+    pub logs: Vec<String>,
+    /// The first and last event of the logs, RFC 3339.
+    pub from: String,
+    pub to: String,
+    /// The identity's requests in the logs: allowed, and denied.
+    pub allowed: u64,
+    pub denied: u64,
+    /// Whether the Role names the objects the requests named (`--names`).
+    pub names: bool,
 }
 
 /// What the ServiceAccount records about the identity's current token.

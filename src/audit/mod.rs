@@ -3,9 +3,10 @@
 //! One path: read the objects (from the cluster, [`gather`]: every list at once, Secrets
 //! metadata-only, refusals kept as gaps; from files, [`files`]; or both), turn them into a
 //! [`model::Snapshot`] ([`snapshot`]), analyse it ([`analyze`], pure, with the rule [`rules`]
-//! catalogue, [`resolve`]d bindings and [`exceptions`]), compare it with a [`baseline`] when
-//! given, and render the [`model::Report`] ([`output`]). Every context of a kubeconfig is
-//! audited the same way, each on its own ([`fleet`]). Nothing is ever written to a cluster.
+//! catalogue, [`resolve`]d bindings and [`exceptions`], and with `--audit-log` what
+//! ServiceAccounts did, from [`crate::auditlog`]), compare it with a [`baseline`] when given,
+//! and render the [`model::Report`] ([`output`]). Every context of a kubeconfig is audited the
+//! same way, each on its own ([`fleet`]). Nothing is ever written to a cluster.
 //! The exit codes gate pipelines (`error::exit`): 0 no open finding at or above `--fail-on`,
 //! 1 findings, 2 could not audit, 3 incomplete (a collection could not be read and
 //! `--allow-gaps` was not given: a gate must not pass on data it did not see), 4 some clusters
@@ -70,7 +71,7 @@ pub async fn run(global: &GlobalFlags, flags: &AuditFlags) -> Result<u8> {
         return fleet::run(global, flags, &ui, baseline.as_ref()).await;
     }
     let mut audited = if !flags.filenames.is_empty() && !flags.with_cluster {
-        audit_files(global, flags, &ui)?
+        audit_files(global, flags, &ui).await?
     } else {
         let target = Target::resolve(
             global,
@@ -106,7 +107,7 @@ fn scope(namespace: &str, all_namespaces: bool, flags: &AuditFlags) -> Scope {
 /// `-f` alone: the files' objects, no cluster. Every namespace of the files is audited, or
 /// `-n`'s only. Roles the files' bindings refer to but do not hold are gaps, not findings:
 /// they may well exist in the cluster (the default ClusterRoles always do).
-fn audit_files(global: &GlobalFlags, flags: &AuditFlags, ui: &Ui) -> Result<Audited> {
+async fn audit_files(global: &GlobalFlags, flags: &AuditFlags, ui: &Ui) -> Result<Audited> {
     if let Some(ns) = &global.namespace {
         crate::names::validate_namespace(ns)?;
     }
@@ -138,7 +139,8 @@ fn audit_files(global: &GlobalFlags, flags: &AuditFlags, ui: &Ui) -> Result<Audi
         global.namespace.is_none() && flags.sa.is_none(),
         flags,
     );
-    let mut report = analyse(&snapshot, scope, flags, "files".into(), local_user());
+    let usage = read_usage(ui, flags).await?;
+    let mut report = analyse(&snapshot, scope, flags, usage, "files".into(), local_user());
     // A role the files do not hold is a gap (above), not a missing role.
     report.findings.retain(|f| {
         f.rule != rules::MISSING_ROLE.id
@@ -219,16 +221,19 @@ fn local_user() -> String {
         .unwrap_or_else(|_| "local files, no cluster".into())
 }
 
-/// The analysis of `snapshot` as a report.
+/// The analysis of `snapshot` as a report; `usage` is what `--audit-log` shows
+/// ServiceAccounts did.
 fn analyse(
     snapshot: &Snapshot,
     scope: Scope,
     flags: &AuditFlags,
+    usage: Option<crate::auditlog::Usages>,
     cluster: String,
     generated_by: String,
 ) -> Report {
     let options = analyze::Options {
         ignores: flags.ignore.clone(),
+        usage,
         ..Default::default()
     };
     let findings = analyze::analyze(snapshot, &scope, &options);
@@ -299,6 +304,7 @@ pub async fn audit_cluster(
         read.sources
     });
     snapshot.gaps.extend(gathered.gaps.iter().cloned());
+    let usage = read_usage(ui, flags).await?;
 
     let generated_by = match &gathered.caller {
         Some(me) => me.username.clone(),
@@ -312,6 +318,7 @@ pub async fn audit_cluster(
         &snapshot,
         scope,
         flags,
+        usage,
         source.cluster_name.clone(),
         generated_by,
     );
@@ -391,5 +398,37 @@ fn finish_write(written: std::io::Result<()>) -> Result<()> {
             Err(Error::Terminal(format!("cannot write the report: {e}")))
         }
         _ => Ok(()),
+    }
+}
+
+/// What every ServiceAccount did, from the audit logs (`--audit-log`), read in a blocking task.
+async fn read_usage(ui: &Ui, flags: &AuditFlags) -> Result<Option<crate::auditlog::Usages>> {
+    let sources = flags.audit_logs.as_slice();
+    if sources.is_empty() {
+        return Ok(None);
+    }
+    crate::auditlog::read::check_sources(sources)?;
+    let spinner = ui.spinner("Reading the audit logs for what ServiceAccounts did");
+    let owned = sources.to_vec();
+    let read = tokio::task::spawn_blocking(move || crate::auditlog::service_accounts(&owned))
+        .await
+        .map_err(|e| Error::Internal {
+            context: "reading the audit logs".into(),
+            message: e.to_string(),
+        })
+        .and_then(|r| r);
+    match read {
+        Ok(usages) => {
+            let n = usages.by_user.len();
+            spinner.finish(&format!(
+                "Read the audit logs: requests of {n} ServiceAccount{}",
+                if n == 1 { "" } else { "s" }
+            ));
+            Ok(Some(usages))
+        }
+        Err(e) => {
+            spinner.fail();
+            Err(e)
+        }
     }
 }

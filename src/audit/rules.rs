@@ -413,6 +413,7 @@ const CATALOGUE: &[RuleInfo] = &[
     *NETWORK_WRITE,
     *STORAGE_WRITE,
     *QUOTA_WRITE,
+    *UNUSED_PERMISSION,
     *UNUSED_IDENTITY,
     *CLOUD_IDENTITY,
     *MANY_ROLES,
@@ -866,6 +867,15 @@ pub const QUOTA_WRITE: &RuleInfo = &RuleInfo {
     title: "Can change ResourceQuotas or LimitRanges",
     why: "Quotas and limit ranges are the platform's guard rails for the namespace: whoever writes them lifts the limits set for everyone sharing the cluster.",
     fix: "Remove write access to resourcequotas and limitranges.",
+    covers: &[],
+};
+
+pub const UNUSED_PERMISSION: &RuleInfo = &RuleInfo {
+    id: "unused-permission",
+    severity: Severity::Low,
+    title: "Role grants what its pipeline never used",
+    why: "The Role of a CI identity made by kubectl-cicd grants verbs or kinds that none of the identity's requests in the API server's audit log (passed with --audit-log) used: rights nobody needs are rights whoever gets hold of the token has for free.",
+    fix: "Shrink the Role to what was used: kubectl cicd tighten NAME -n NAMESPACE --audit-log FILE shows the smaller Role as a diff, and applies it with --apply. Pass logs that cover every kind of run (releases and rollbacks too) before trusting the gap.",
     covers: &[],
 };
 

@@ -5,14 +5,12 @@
 //! annotations saying who created it, when, with which version, and (on the Role) the
 //! intended rules, so drift can be told from intent.
 
+use super::plan::{Plan, TokenPlan};
+use crate::managed::{self, CREATED_AT, CREATED_BY, INTENDED_RULES, Provenance, TokenRecord};
+use crate::preview::yaml;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::Serialize;
-use serde_json::Value;
-
-use super::plan::{Plan, TokenPlan};
-use crate::managed::{self, CREATED_AT, CREATED_BY, INTENDED_RULES, Provenance, TokenRecord};
 
 /// What already exists under the identity's name (a re-run, or a name clash).
 #[derive(Debug, Clone, Default)]
@@ -118,41 +116,6 @@ pub fn desired(plan: &Plan, provenance: &Provenance, token: &TokenRecord) -> Des
     }
 }
 
-/// Server-filled fields that say nothing about intent.
-const SERVER_FIELDS: &[&str] = &[
-    "uid",
-    "resourceVersion",
-    "creationTimestamp",
-    "managedFields",
-    "generation",
-    "selfLink",
-];
-
-/// An object as JSON without server-filled fields, `status`, or Secret data.
-pub fn comparable<T: Serialize>(obj: &T) -> Value {
-    let mut v = serde_json::to_value(obj).expect("object serializes");
-    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-        for f in SERVER_FIELDS {
-            meta.remove(*f);
-        }
-        if let Some(annotations) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
-            annotations.remove("kubernetes.io/service-account.uid");
-            annotations.remove("kubectl.kubernetes.io/last-applied-configuration");
-        }
-    }
-    if let Some(map) = v.as_object_mut() {
-        for f in ["status", "data", "stringData"] {
-            map.remove(f);
-        }
-    }
-    v
-}
-
-/// One YAML document.
-pub fn yaml<T: Serialize>(obj: &T) -> String {
-    serde_saphyr::to_string(&comparable(obj)).expect("object serializes as YAML")
-}
-
 /// The objects as a multi-document YAML stream that `kubectl apply -f -` takes.
 pub fn yaml_stream(d: &Desired) -> String {
     let mut docs = vec![
@@ -166,64 +129,6 @@ pub fn yaml_stream(d: &Desired) -> String {
     docs.iter().map(|doc| format!("---\n{doc}")).collect()
 }
 
-/// A line diff (`-` removed, `+` added, two spaces unchanged); `None` when equal.
-pub fn diff(before: &str, after: &str) -> Option<String> {
-    if before == after {
-        return None;
-    }
-    let a: Vec<&str> = before.lines().collect();
-    let b: Vec<&str> = after.lines().collect();
-    // Longest common subsequence table, from the end.
-    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j, mut lines) = (0, 0, Vec::new());
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            lines.push(format!("  {}", a[i]));
-            i += 1;
-            j += 1;
-        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            lines.push(format!("- {}", a[i]));
-            i += 1;
-        } else {
-            lines.push(format!("+ {}", b[j]));
-            j += 1;
-        }
-    }
-    Some(with_context(&lines, DIFF_CONTEXT))
-}
-
-const DIFF_CONTEXT: usize = 3;
-
-/// Keeps changed lines and `context` unchanged lines around each; `...` marks cuts.
-fn with_context(lines: &[String], context: usize) -> String {
-    let changed: Vec<usize> = (0..lines.len())
-        .filter(|&k| !lines[k].starts_with("  "))
-        .collect();
-    let near = |k: usize| changed.iter().any(|&c| c.abs_diff(k) <= context);
-    let mut out = String::new();
-    let mut cut = false;
-    for (k, line) in lines.iter().enumerate() {
-        if near(k) {
-            out.push_str(line);
-            out.push('\n');
-            cut = false;
-        } else if !cut {
-            out.push_str("  ...\n");
-            cut = true;
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +139,7 @@ mod tests {
         IDENTITY_LABEL, MANAGED_BY_LABEL, TOKEN_EXPIRES_AT, TOKEN_KIND, TOKEN_SECRET,
     };
     use crate::rbac::{Selection, ServedKind};
+    use serde_json::Value;
     use std::collections::BTreeMap;
 
     fn plan(token: TokenPlan) -> Plan {
@@ -340,7 +246,7 @@ mod tests {
             "token".into(),
             k8s_openapi::ByteString(b"s3cr3t".to_vec()),
         )]));
-        let v = comparable(&secret);
+        let v = crate::preview::comparable(&secret);
         assert!(v["metadata"].get("uid").is_none());
         assert!(!v.to_string().contains("s3cr3t") && v.get("data").is_none());
     }
@@ -377,14 +283,5 @@ mod tests {
         assert_eq!(a[TOKEN_KIND], "request");
         assert_eq!(a[TOKEN_EXPIRES_AT], "2026-12-27T10:00:00Z");
         assert!(!a.contains_key(TOKEN_SECRET));
-    }
-
-    #[test]
-    fn diff_marks_changed_lines() {
-        assert_eq!(diff("a\nb\n", "a\nb\n"), None);
-        assert_eq!(
-            diff("a\nb\nc\n", "a\nx\nc\n").unwrap(),
-            "  a\n- b\n+ x\n  c\n"
-        );
     }
 }

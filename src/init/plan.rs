@@ -124,27 +124,20 @@ impl Plan {
 /// a Role granting more than the caller holds (RBAC escalation prevention), or objects the
 /// caller may not create. `held` is the caller's SelfSubjectRulesReview in the namespace.
 pub fn check_grantable(plan: &Plan, user: &str, groups: &[String], held: &[Rule]) -> Result<()> {
-    let mut problems = Vec::new();
-    if let Err(missing) = rbac::covers(held, &plan.role.rules) {
-        let server_words = rbac::not_held_message(user, groups, &missing);
-        problems.push(format!(
-            "The Role would grant permissions you do not hold yourself, so the API server would refuse it:\n{}",
-            rbac::forbidden_message("roles.rbac.authorization.k8s.io", plan.name(), &server_words)
-        ));
-    }
-    let lacking: Vec<String> = plan
-        .required_permissions()
-        .into_iter()
-        .filter(|req| !rbac::rules_allow(held, req))
-        .map(|req| format!("  {req}"))
-        .collect();
-    if !lacking.is_empty() {
-        problems.push(format!(
-            "You may not create the objects init needs in namespace {}; missing:\n{}",
-            plan.namespace,
-            lacking.join("\n")
-        ));
-    }
+    let needs = plan.required_permissions();
+    let writer = rbac::Writer {
+        user,
+        groups,
+        held,
+        needs: &needs,
+    };
+    let problems = rbac::grant_problems(
+        &writer,
+        plan.name(),
+        &plan.role.rules,
+        &plan.namespace,
+        "create the objects init needs",
+    );
     if problems.is_empty() {
         return Ok(());
     }

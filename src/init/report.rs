@@ -8,7 +8,7 @@ use crate::rbac::{self, Rule};
 use crate::ui::Ui;
 use crate::ui::wrap;
 
-use super::objects::{self, Desired, Existing};
+use super::objects::{Desired, Existing};
 
 pub fn context(ui: &Ui, s: &SourceContext) {
     ui.heading("Context");
@@ -97,16 +97,22 @@ pub fn preview(ui: &Ui, desired: &Desired, existing: &Existing) {
     ui.heading("Objects");
     let pairs: [(String, Option<serde_json::Value>); 3] = [
         (
-            objects::yaml(&desired.service_account),
-            existing.service_account.as_ref().map(objects::comparable),
+            crate::preview::yaml(&desired.service_account),
+            existing
+                .service_account
+                .as_ref()
+                .map(crate::preview::comparable),
         ),
         (
-            objects::yaml(&desired.role),
-            existing.role.as_ref().map(objects::comparable),
+            crate::preview::yaml(&desired.role),
+            existing.role.as_ref().map(crate::preview::comparable),
         ),
         (
-            objects::yaml(&desired.role_binding),
-            existing.role_binding.as_ref().map(objects::comparable),
+            crate::preview::yaml(&desired.role_binding),
+            existing
+                .role_binding
+                .as_ref()
+                .map(crate::preview::comparable),
         ),
     ];
     for (want, have) in pairs {
@@ -123,7 +129,7 @@ pub fn preview(ui: &Ui, desired: &Desired, existing: &Existing) {
             }
             Some(have) => {
                 let have = serde_saphyr::to_string(&have).unwrap_or_default();
-                match objects::diff(&have, &want) {
+                match crate::preview::diff(&have, &want) {
                     None => ui.say(format!("# {title}: exists, unchanged")),
                     Some(d) => {
                         ui.say(format!("# {title}: exists, changes:"));

@@ -585,6 +585,46 @@ pub fn with_token(source: &SourceContext, token: &str) -> kube::Config {
     config
 }
 
+/// The bearer token of a pipeline's kubeconfig, as `init` and `rotate` write it: the token of
+/// its current context's user. Errors name the file, never its content.
+pub fn ci_token(path: &Path) -> Result<super::SecretToken> {
+    use secrecy::ExposeSecret as _;
+    let kc = Kubeconfig::read_from(path).map_err(|e| read_error(path, e))?;
+    let unusable = |why: &str| {
+        Error::Kubeconfig(format!(
+            "{} has no token to verify with: {why}. Pass the pipeline's kubeconfig as kubectl cicd init wrote it",
+            path.display()
+        ))
+    };
+    let context_name = kc
+        .current_context
+        .clone()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| unusable("it sets no current-context"))?;
+    let user = kc
+        .contexts
+        .iter()
+        .find(|c| c.name == context_name)
+        .and_then(|c| c.context.as_ref())
+        .and_then(|c| c.user.clone())
+        .ok_or_else(|| unusable("its current context names no user"))?;
+    let token = kc
+        .auth_infos
+        .iter()
+        .find(|a| a.name == user)
+        .and_then(|a| a.auth_info.as_ref())
+        .and_then(|a| a.token.as_ref())
+        .map(|t| t.expose_secret().to_string())
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unusable("its user has no token"))?;
+    if !token_is_sendable(&token) {
+        return Err(unusable(
+            "its token holds a line break or another control character",
+        ));
+    }
+    Ok(super::SecretToken::new(token))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,10 +17,12 @@
 //! * [`matching`]: [`Request`] / [`NonResourceRequest`] and what a rule allows;
 //! * [`gofmt`]: Go-compatible text (`%q`, `%v`, `CompactString`, gogo `String()`);
 //! * [`mod@covers`]: the server's escalation check and its error text;
+//! * [`grantable`]: whether a caller may write a Role (escalation and the write's own rights);
 //! * [`mod@compact`]: server, kubectl and semantics-preserving compaction;
 //! * [`kinds`]: [`ServedKind`], the discovery view of a namespaced resource;
 //! * [`presets`]: named sets of wanted kinds and their resolution;
 //! * [`builder`]: the least-privilege Role builder;
+//! * [`least`]: the least Role that allows a set of logged requests (`tighten`);
 //! * [`risk`]: the risk catalogue and the `init` gate;
 //! * [`mod@verify`]: checking a new identity's SelfSubjectRulesReview;
 
@@ -29,8 +31,10 @@ pub mod compact;
 pub mod covers;
 pub mod error;
 pub mod gofmt;
+pub mod grantable;
 pub mod kind_names;
 pub mod kinds;
+pub mod least;
 pub mod matching;
 pub mod presets;
 #[cfg(test)]
@@ -44,7 +48,9 @@ pub use compact::{compact, kubectl_compact, server_compact};
 pub use covers::{breakdown, covers, forbidden_message, not_held_message, uncovered};
 pub use error::RbacError;
 pub use gofmt::compact_string;
+pub use grantable::{Writer, grant_problems};
 pub use kinds::ServedKind;
+pub use least::{LeastRole, least_role, request_rule};
 pub use matching::{NonResourceRequest, Request, rules_allow, rules_allow_path};
 pub use presets::{Preset, Resolution, Skipped, Want};
 pub use risk::{Risk, RiskCategory, gate, risky_findings};

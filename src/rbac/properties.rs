@@ -6,6 +6,7 @@ use crate::rbac::builder::{Selection, build_role};
 use crate::rbac::compact::{compact, kubectl_compact, server_compact};
 use crate::rbac::covers::covers;
 use crate::rbac::kinds::ServedKind;
+use crate::rbac::least::{least_role, request_rule};
 use crate::rbac::matching::{NonResourceRequest, Request, rules_allow, rules_allow_path};
 use crate::rbac::rule::Rule;
 use crate::rbac::verify::{review_shape, verify};
@@ -287,4 +288,85 @@ proptest! {
         prop_assert!(v.extra.is_empty());
     }
 
+    /// The least Role of any set of logged requests allows every one of them (by request
+    /// matching and by the server's coverage check), holds no wildcard, and grants no verb on
+    /// a resource that no request used; no name the requests did not use either.
+    #[test]
+    fn least_role_covers_every_request_and_grants_nothing_unused(
+        requests in prop::collection::vec(logged_request(), 0..24)
+    ) {
+        let built = least_role(&requests);
+        prop_assert!(built.skipped.is_empty(), "{:?}", built.skipped);
+        for req in &requests {
+            prop_assert!(rules_allow(&built.rules, req), "{} not allowed by {:?}", req, built.rules);
+        }
+        let asked: Vec<Rule> = requests.iter().map(request_rule).collect();
+        prop_assert_eq!(covers(&built.rules, &asked), Ok(()));
+        for rule in &built.rules {
+            prop_assert!(!rule.has_wildcard(), "{:?}", rule);
+            prop_assert!(rule.non_resource_urls.is_empty(), "{:?}", rule);
+        }
+        for probe in logged_universe() {
+            if rules_allow(&built.rules, &probe) {
+                let same_verb_and_resource = |r: &&Request| {
+                    r.verb == probe.verb && r.group == probe.group
+                        && r.combined_resource() == probe.combined_resource()
+                };
+                prop_assert!(
+                    requests.iter().any(|r| same_verb_and_resource(&r)),
+                    "{} allowed, but no request used that verb on that resource", probe
+                );
+                let named_as_asked = requests
+                    .iter()
+                    .filter(same_verb_and_resource)
+                    .any(|r| r.name.is_none() || r.name == probe.name);
+                prop_assert!(named_as_asked, "{} allowed, but no request named that object", probe);
+            }
+        }
+    }
+
+}
+
+const LOG_VERBS: &[&str] = &[
+    "get", "list", "watch", "create", "update", "patch", "delete",
+];
+const LOG_KINDS: &[(&str, &str, Option<&str>)] = &[
+    ("", "pods", None),
+    ("", "pods", Some("log")),
+    ("", "configmaps", None),
+    ("apps", "deployments", None),
+    ("apps", "deployments", Some("scale")),
+    ("networking.k8s.io", "ingresses", None),
+];
+const LOG_NAMES: &[&str] = &["web", "api"];
+
+/// A concrete request as an audit log records one: a verb, a kind, maybe a name.
+fn logged_request() -> impl Strategy<Value = Request> {
+    (
+        prop::sample::select(LOG_VERBS),
+        prop::sample::select(LOG_KINDS),
+        prop::option::of(prop::sample::select(LOG_NAMES)),
+    )
+        .prop_map(|(verb, (group, resource, sub), name)| {
+            let mut r = Request::new(verb, group, resource);
+            r.subresource = sub.map(str::to_string);
+            r.name = name.map(str::to_string);
+            r
+        })
+}
+
+/// Every request over the log alphabets, with names no request uses.
+fn logged_universe() -> Vec<Request> {
+    let mut out = Vec::new();
+    for verb in LOG_VERBS.iter().chain(&["deletecollection", "escalate"]) {
+        for (group, resource, sub) in LOG_KINDS.iter().chain(&[("", "secrets", None)]) {
+            for name in [None, Some("web"), Some("api"), Some("other")] {
+                let mut r = Request::new(verb, group, resource);
+                r.subresource = sub.map(str::to_string);
+                r.name = name.map(str::to_string);
+                out.push(r);
+            }
+        }
+    }
+    out
 }

@@ -805,7 +805,10 @@ fn every_rule_fires_on_its_positive_twin_and_not_on_its_negative(env) {
     env.seed(twins());
     // The JSON and SARIF reads below must see the same cluster.
     env.wait_for_settled_namespaces();
-    let run = audit(&env, "admin", &["-A", "-o", "json", "--fail-on", "none"]);
+    // What the twins' identities did, for unused-permission.
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audit/twins-audit.log");
+    let log = log.to_str().unwrap();
+    let run = audit(&env, "admin", &["-A", "-o", "json", "--fail-on", "none", "--audit-log", log]);
     assert!(run.ok(), "{run:?}");
     let report = json(&run);
     let findings = report["findings"].as_array().expect("findings");
@@ -844,7 +847,7 @@ fn every_rule_fires_on_its_positive_twin_and_not_on_its_negative(env) {
     assert!(report["gaps"].as_array().unwrap().is_empty());
 
     // Every rule's results, as SARIF, still validate.
-    let sarif = audit(&env, "admin", &["-A", "-o", "sarif", "--fail-on", "none"]);
+    let sarif = audit(&env, "admin", &["-A", "-o", "sarif", "--fail-on", "none", "--audit-log", log]);
     assert!(sarif.ok(), "{sarif:?}");
     let log = json(&sarif);
     assert_valid_sarif(&sarif_validator(), &log);

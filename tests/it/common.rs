@@ -393,6 +393,44 @@ impl Env {
         }
     }
 
+    /// Where the server's audit log is now, for [`Env::audit_log_since`]: the real server's
+    /// file length once it has stopped growing, or the sandbox's number of logged requests.
+    pub fn audit_log_mark(&self) -> u64 {
+        match &self.server {
+            Server::Sandbox(s) => s.request_log().len() as u64,
+            Server::Real(c) => settled_audit_log_len(c),
+        }
+    }
+
+    /// The server's audit log (`audit.k8s.io/v1` Events, one JSON object a line) from `mark`
+    /// on, as a file `name` in the test folder: the real server's own lines, or the sandbox's
+    /// request log written as audit events.
+    pub fn audit_log_since(&self, mark: u64, name: &str) -> PathBuf {
+        let path = self.path(name);
+        let text = match &self.server {
+            Server::Sandbox(s) => s.audit_log(mark as usize).into_bytes(),
+            Server::Real(c) => {
+                settled_audit_log_len(c);
+                let all = std::fs::read(c.audit_log_path()).expect("the audit log is readable");
+                all.get(mark as usize..).unwrap_or_default().to_vec()
+            }
+        };
+        std::fs::write(&path, text).expect("audit log copy written");
+        path
+    }
+
+    /// The server's whole audit log as a file: the real server's own (the whole suite's, once
+    /// it has stopped growing), or the sandbox's request log written as audit events.
+    pub fn audit_log_file(&self) -> PathBuf {
+        match &self.server {
+            Server::Sandbox(_) => self.audit_log_since(0, "audit.log"),
+            Server::Real(c) => {
+                settled_audit_log_len(c);
+                c.audit_log_path()
+            }
+        }
+    }
+
     /// Objects the requests since the log was last cleared changed: from the sandbox's log, or
     /// on the real server the objects of the test namespace whose resourceVersion moved (or
     /// that came or went).
@@ -602,6 +640,12 @@ pub fn object_path(group: &str, resource: &str, namespace: &str, name: &str) -> 
 /// The audit log once it has stopped growing: kube-apiserver writes a request's event as its
 /// reply completes, so the last events of a command that just ended may land a moment later.
 fn settled_audit_events(cluster: &Cluster) -> Vec<cicd_cluster::AuditEvent> {
+    settled_audit_log_len(cluster);
+    cluster.audit_events()
+}
+
+/// The audit log's length once it has stopped growing (see [`settled_audit_events`]).
+fn settled_audit_log_len(cluster: &Cluster) -> u64 {
     let size = || {
         std::fs::metadata(cluster.audit_log_path())
             .map(|m| m.len())
@@ -613,7 +657,7 @@ fn settled_audit_events(cluster: &Cluster) -> Vec<cicd_cluster::AuditEvent> {
         std::thread::sleep(Duration::from_millis(250));
         let now = size();
         if now == last || Instant::now() > deadline {
-            return cluster.audit_events();
+            return now;
         }
         last = now;
     }

@@ -446,12 +446,13 @@ fn krew_kubectl_complete(
     (values, directive)
 }
 
-const KREW_SUBCOMMANDS: [&str; 7] = [
+const KREW_SUBCOMMANDS: [&str; 8] = [
     "init",
     "audit",
     "list",
     "rotate",
     "delete",
+    "tighten",
     "completion",
     "version",
 ];

@@ -21,5 +21,6 @@ mod kubectl;
 mod lifecycle;
 mod packaging;
 mod robust;
+mod tighten;
 mod trust;
 mod wizard;

@@ -394,7 +394,7 @@ fn plugin(args: &[&str]) -> (Option<i32>, String, String) {
     )
 }
 
-const SUBCOMMANDS: [&str; 5] = ["init", "audit", "list", "rotate", "delete"];
+const SUBCOMMANDS: [&str; 6] = ["init", "audit", "list", "rotate", "delete", "tighten"];
 
 #[test]
 fn help_and_version_speak_as_kubectl_cicd() {

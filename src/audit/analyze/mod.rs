@@ -47,8 +47,8 @@
 //! This file runs the rules ([`analyze`]) and turns their drafts into findings. Each rule is
 //! a method of the analysis context in `identity_rules` (what a subject's grants allow),
 //! `account_rules` (ServiceAccount objects and their token Secrets) or `object_rules`
-//! (bindings, managed Roles, namespaces), and builds its finding with a `Draft`; `acceptance`
-//! applies exceptions and reports invalid ones.
+//! (bindings, managed Roles and their use in the audit log, namespaces), and builds its finding
+//! with a `Draft`; `acceptance` applies exceptions and reports invalid ones.
 
 mod acceptance;
 mod account_rules;
@@ -116,6 +116,9 @@ pub struct Options {
     pub people: PeoplePolicy,
     /// Namespaces whose grants count as wide as cluster-wide ones. Default `kube-system`.
     pub privileged_namespaces: Vec<String>,
+    /// What ServiceAccounts did, from the API server's audit log (`--audit-log`): their
+    /// managed Roles' grants that none of it used are `unused-permission`. None: not checked.
+    pub usage: Option<crate::auditlog::Usages>,
 }
 
 impl Default for Options {
@@ -127,6 +130,7 @@ impl Default for Options {
             many_subjects: DEFAULT_MANY_SUBJECTS,
             people: PeoplePolicy::default(),
             privileged_namespaces: vec!["kube-system".to_string()],
+            usage: None,
         }
     }
 }
@@ -333,6 +337,7 @@ impl<'a> Ctx<'a> {
         self.service_account_objects();
         self.binding_findings();
         self.drift_findings();
+        self.unused_permission_findings();
         self.namespace_findings();
         self.invalid_exceptions();
     }

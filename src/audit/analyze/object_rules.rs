@@ -1,6 +1,6 @@
 //! Findings about RBAC objects rather than identities: bindings (`missing-role`,
-//! `broad-group-binding`), Roles managed by `kubectl cicd init` (`drift`) and namespaces
-//! (`many-subjects`).
+//! `broad-group-binding`), Roles managed by `kubectl cicd init` (`drift`, and with an audit
+//! log `unused-permission`) and namespaces (`many-subjects`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,6 +11,7 @@ use super::{Ctx, severity};
 use crate::audit::model::{BindingData, RoleData, SubjectRef};
 use crate::audit::resolve::{self, Grant, SubjectClass, is_broad_group, subject_label};
 use crate::audit::rules;
+use crate::auditlog::Usage;
 use crate::managed::{IDENTITY_LABEL, INTENDED_RULES, MANAGED_BY, MANAGED_BY_LABEL};
 use crate::rbac::{Rule, compact_string};
 
@@ -213,6 +214,86 @@ impl<'a> Ctx<'a> {
                         .filter(|_| !cluster)
                         .map(|n| format!(" -n {n}"))
                         .unwrap_or_default()
+                ),
+            ));
+        }
+    }
+
+    /// unused-permission: what a CI identity's Role (made by kubectl-cicd, named as the
+    /// identity) grants that none of the identity's requests in the audit log used, by the
+    /// same reckoning `tighten` makes.
+    pub(super) fn unused_permission_findings(&mut self) {
+        let Some(usage) = &self.options.usage else {
+            return;
+        };
+        let snapshot = self.snapshot;
+        let nothing = Usage::default();
+        for role in &snapshot.roles {
+            let Some(ns) = role.meta.namespace.as_deref() else {
+                continue;
+            };
+            let managed =
+                role.meta.labels.get(MANAGED_BY_LABEL).map(String::as_str) == Some(MANAGED_BY);
+            let identity = role.meta.labels.get(IDENTITY_LABEL);
+            if !managed || identity != Some(&role.meta.name) {
+                continue;
+            }
+            let in_scope = if self.scope.service_account.is_some() {
+                self.bound_roles.contains(&role_key(role))
+            } else {
+                self.scope.namespace(ns)
+            };
+            if !in_scope {
+                continue;
+            }
+            let name = &role.meta.name;
+            let user = crate::auditlog::service_account_user(ns, name);
+            let used = usage.by_user.get(&user).unwrap_or(&nothing);
+            let Ok(proposal) = crate::auditlog::role::propose(&role.rules, ns, used, false) else {
+                continue;
+            };
+            if proposal.unchanged() {
+                continue;
+            }
+            let unused: Vec<String> =
+                crate::auditlog::role::taken_away_by_target(&proposal.taken_away)
+                    .into_iter()
+                    .map(|(target, verbs)| format!("{target} ({})", verbs.join(" ")))
+                    .collect();
+            let span = match (usage.first, usage.last) {
+                (Some(a), Some(b)) => format!(
+                    " from {} to {}",
+                    crate::auditlog::time::format(a),
+                    crate::auditlog::time::format(b)
+                ),
+                _ => String::new(),
+            };
+            let requests = if used.requests == 0 {
+                "no request of the identity".to_string()
+            } else {
+                format!("{} requests of the identity", used.requests)
+            };
+            let key = ObjKey::new("Role", Some(ns), name);
+            let subject = SubjectRef {
+                kind: "ServiceAccount".into(),
+                name: name.clone(),
+                namespace: Some(ns.to_string()),
+            };
+            self.push(Draft::new(rules::UNUSED_PERMISSION, subject).own(Some(key.clone())).says(
+                format!(
+                    "{} grants what the audit log ({}{span}, {requests}) shows no use of: {}.",
+                    key.label(),
+                    usage.logs.join(", "),
+                    unused.join(", ")
+                ),
+                format!(
+                    "Review, then shrink the Role to what was used: kubectl cicd tighten {name} -n {ns} --audit-log {} (add --apply to apply it).",
+                    usage
+                        .logs
+                        .iter()
+                        .map(|l| crate::text::shell_quote(l))
+                        .collect::<Vec<_>>()
+                        .join(" --audit-log ")
                 ),
             ));
         }

@@ -3,8 +3,8 @@
 //! HTTPS with a CA made at start, bearer-token users, discovery (legacy and aggregated),
 //! generic storage for registered types, RBAC authorization and escalation prevention,
 //! self-reviews, TokenRequest, a token controller for legacy token Secrets, server-side
-//! apply, metadata-only lists, a request log and fault injection. It is test
-//! infrastructure and never ships with the plugin.
+//! apply, metadata-only lists, a request log (also as an audit log) and fault injection. It is
+//! test infrastructure and never ships with the plugin.
 //!
 //! ```no_run
 //! let sandbox = cicd_sandbox::Sandbox::start(cicd_sandbox::Config::default()).unwrap();
@@ -12,6 +12,7 @@
 //! ```
 
 pub mod apply;
+pub mod audit_log;
 pub mod auth;
 pub mod bootstrap;
 mod controller;
@@ -197,6 +198,13 @@ impl Sandbox {
 
     pub fn request_log(&self) -> Vec<LogEntry> {
         self.shared.lock().log.clone()
+    }
+
+    /// The request log as the API server's audit log (`audit.k8s.io/v1` Events, one JSON
+    /// object a line; see [`audit_log`]), from its `first` entry on (0 for all of it).
+    pub fn audit_log(&self, first: usize) -> String {
+        let st = self.shared.lock();
+        audit_log::render(st.log.get(first..).unwrap_or_default())
     }
 
     pub fn clear_request_log(&self) {

@@ -37,6 +37,8 @@ pub struct Reply {
     pub secret_data: bool,
     /// Sent as `Warning: 299 - "<text>"` headers, as `warning.AddWarning` does.
     pub warnings: Vec<String>,
+    /// Refused by RBAC (the audit log's `authorization.k8s.io/decision: forbid`).
+    pub forbidden: bool,
 }
 
 impl Reply {
@@ -48,6 +50,7 @@ impl Reply {
             content_type: "application/json",
             retry_after: None,
             warnings: Vec::new(),
+            forbidden: false,
         }
     }
 
@@ -59,6 +62,7 @@ impl Reply {
             retry_after: None,
             secret_data: false,
             warnings: Vec::new(),
+            forbidden: false,
         }
     }
 
@@ -122,6 +126,15 @@ pub async fn serve(
         secret_data: false,
         accept: accept.clone(),
         content_type: content_type.clone(),
+        groups: Vec::new(),
+        user_agent: user_agent.clone(),
+        api_group: String::new(),
+        api_version: String::new(),
+        resource: String::new(),
+        subresource: String::new(),
+        namespace: String::new(),
+        name: String::new(),
+        decision: String::new(),
     });
     let faulted = match fault {
         Some(FaultAction::Delay(d)) => {
@@ -155,10 +168,19 @@ pub async fn serve(
             let mut st = shared.lock();
             let info = request::parse(&method, &path, &query);
             log.verb = info.verb.clone();
+            if info.resource_request {
+                log.api_group = info.group.clone();
+                log.api_version = info.version.clone();
+                log.resource = info.resource.clone();
+                log.subresource = info.subresource.clone();
+                log.namespace = info.namespace.clone();
+                log.name = info.name.clone();
+            }
             match authenticate(&shared, &mut st, &authorization) {
                 None => Reply::error(ApiError::unauthorized()),
                 Some(user) => {
                     log.user = user.name.clone();
+                    log.groups = user.groups.clone();
                     // Token checks may stamp a legacy token's last-used label: not this request's change.
                     let rv_after_auth = st.store.resource_version();
                     let reply = authorize_and_route(
@@ -176,6 +198,7 @@ pub async fn serve(
                         },
                     );
                     log.changed = st.store.resource_version() != rv_after_auth;
+                    log.decision = if reply.forbidden { "forbid" } else { "allow" }.into();
                     reply
                 }
             }
@@ -309,7 +332,9 @@ fn authorize_and_route(shared: &Shared, st: &mut State, ctx: Ctx) -> Reply {
             } else {
                 ApiError::new(403, "Forbidden", message, Some(json!({})))
             };
-            return Reply::error(e);
+            let mut reply = Reply::error(e);
+            reply.forbidden = true;
+            return reply;
         }
     }
     if ctx.info.resource_request {
@@ -522,6 +547,7 @@ fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply,
                     content_type: "application/json",
                     retry_after: None,
                     warnings: Vec::new(),
+                    forbidden: false,
                 });
             }
             (200, objects::render_list(&t, &items, &meta, ctx.repr))

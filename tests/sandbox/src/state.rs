@@ -29,6 +29,18 @@ pub struct LogEntry {
     pub secret_data: bool,
     pub accept: String,
     pub content_type: String,
+    /// The user's groups (empty when not authenticated).
+    pub groups: Vec<String>,
+    pub user_agent: String,
+    /// What the request was about, as the authorizer saw it (empty for non-resource paths).
+    pub api_group: String,
+    pub api_version: String,
+    pub resource: String,
+    pub subresource: String,
+    pub namespace: String,
+    pub name: String,
+    /// `allow` or `forbid` once authorization decided; empty before (no credentials, a fault).
+    pub decision: String,
 }
 
 /// What a programmed fault does to a matching request.

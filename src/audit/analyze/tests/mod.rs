@@ -58,6 +58,19 @@ fn twins() -> Vec<Value> {
     cicd_sandbox::seed::parse_documents(&text).expect("twins parse")
 }
 
+/// What the twins' identities did, from the fixture audit log (for `unused-permission`).
+fn twins_options() -> Options {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/audit/twins-audit.log"
+    );
+    let sources = [crate::auditlog::Source::File(path.into())];
+    Options {
+        usage: Some(crate::auditlog::service_accounts(&sources).expect("twins audit log")),
+        ..Options::default()
+    }
+}
+
 fn all() -> Scope {
     Scope {
         all_namespaces: true,

@@ -115,3 +115,102 @@ fn drift_against_the_recorded_intent() {
     );
     assert!(drift["garbled"].evidence.contains("not a list of rules"));
 }
+
+#[test]
+fn unused_permission_names_what_the_audit_log_shows_no_use_of() {
+    use crate::auditlog::{Decision, Event, Usages};
+    let managed = |name: &str, rules: &[Rule]| {
+        let mut v = role("x", name, rules);
+        let labels = json!({"app.kubernetes.io/managed-by": "kubectl-cicd",
+                            "kubectl-cicd.io/identity": name});
+        v["metadata"]["labels"] = labels.clone();
+        v["metadata"]["annotations"] =
+            json!({"kubectl-cicd.io/intended-rules": serde_json::to_string(rules).unwrap()});
+        let mut binding = rb("x", name, "Role", name, sa_subject("x", name));
+        binding["metadata"]["labels"] = labels;
+        vec![sa("x", name), v, binding]
+    };
+    let web = [
+        r(&["apps"], &["deployments"], &["get", "create", "delete"]),
+        r(&["networking.k8s.io"], &["ingresses"], &["get", "create"]),
+    ];
+    let mut objects = managed("used", &web);
+    objects.extend(managed("idle", &web));
+    objects.extend(managed(
+        "exact",
+        &[r(&["apps"], &["deployments"], &["get"])],
+    ));
+    // Not made by kubectl-cicd: never this rule.
+    objects.push(sa("x", "hand-made"));
+    objects.push(role("x", "hand-made", &web));
+    objects.push(rb(
+        "x",
+        "hand-made",
+        "Role",
+        "hand-made",
+        sa_subject("x", "hand-made"),
+    ));
+
+    let mut usage = Usages {
+        first: Some(1_767_225_600),
+        last: Some(1_767_225_600 + 10 * 86_400),
+        logs: vec!["audit.log".into(), "old logs/audit-1.log.gz".into()],
+        ..Usages::default()
+    };
+    for (who, verb) in [("used", "get"), ("used", "create"), ("exact", "get")] {
+        let user = format!("system:serviceaccount:x:{who}");
+        usage.by_user.entry(user.clone()).or_default().add(&Event {
+            user,
+            stage: "ResponseComplete".into(),
+            verb: verb.into(),
+            group: "apps".into(),
+            resource: "deployments".into(),
+            subresource: String::new(),
+            namespace: "x".into(),
+            name: "web".into(),
+            path: String::new(),
+            code: 200,
+            decision: Decision::Allowed,
+            time: Some(1_767_225_600),
+        });
+    }
+    let options = Options {
+        usage: Some(usage),
+        ..Options::default()
+    };
+    let findings = analyze(&from_objects(&objects, NOW), &in_ns("x"), &options);
+    let unused: BTreeMap<&str, &Finding> = findings
+        .iter()
+        .filter(|f| f.rule == "unused-permission")
+        .map(|f| (f.subject.name.as_str(), f))
+        .collect();
+    assert_eq!(unused.keys().copied().collect::<Vec<_>>(), ["idle", "used"]);
+    let used = unused["used"];
+    assert_eq!(used.severity, Severity::Low);
+    assert_eq!(used.subject.kind, "ServiceAccount");
+    assert!(
+        used.evidence.contains("Role x/used grants what the audit log (audit.log, old logs/audit-1.log.gz from 2026-01-01T00:00:00Z to 2026-01-11T00:00:00Z, 2 requests of the identity) shows no use of: deployments.apps (delete), ingresses.networking.k8s.io (get create)."),
+        "{}",
+        used.evidence
+    );
+    assert!(
+        used.remediation.contains(
+            "kubectl cicd tighten used -n x --audit-log audit.log --audit-log 'old logs/audit-1.log.gz'"
+        ),
+        "{}",
+        used.remediation
+    );
+    assert!(
+        unused["idle"]
+            .evidence
+            .contains("no request of the identity")
+    );
+
+    // Without a log, the rule is not checked at all.
+    let without = analyze(
+        &from_objects(&objects, NOW),
+        &in_ns("x"),
+        &Options::default(),
+    );
+    assert!(!without.iter().any(|f| f.rule == "unused-permission"));
+}

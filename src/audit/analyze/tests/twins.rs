@@ -4,10 +4,11 @@
 use super::*;
 
 /// Every catalogue rule fires on its positive twin and not on its negative twin, with the
-/// fixture seeded into a sandbox-like cluster (its defaults included).
+/// fixture seeded into a sandbox-like cluster (its defaults included), and its audit log.
 #[test]
 fn every_rule_fires_on_its_positive_twin_and_not_on_its_negative() {
-    let findings = run(&sandbox_objects(&twins()), &all());
+    let snapshot = from_objects(&sandbox_objects(&twins()), NOW);
+    let findings = analyze(&snapshot, &all(), &twins_options());
     let on = |f: &Finding, who: &str| {
         f.subject.name == who || f.subject.namespace.as_deref() == Some(who)
     };
@@ -37,7 +38,7 @@ fn the_twins_parse_through_from_objects_alone() {
     let snap = from_objects(&objects, NOW);
     assert!(snap.service_accounts.len() > 50);
     assert_eq!(snap.token_secrets.len(), 1);
-    let findings = analyze(&snap, &all(), &Options::default());
+    let findings = analyze(&snap, &all(), &twins_options());
     for rule in rules::catalogue() {
         let pos = format!("pos-{}", rule.id);
         assert!(
