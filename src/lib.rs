@@ -1,10 +1,11 @@
 //! kubectl-cicd: least-privilege CI/CD access to Kubernetes namespaces.
 //!
 //! Layers, top to bottom (data flows down): the command line (`cli`, `target`), the commands
-//! (`init`, `audit`, `lifecycle`) and what they share (`managed`, `names`, `issue`,
-//! `progress`, `run_lock`), the pure RBAC core (`rbac`), cluster access (`cluster`,
-//! `kubeconfig`), and the terminal (`ui`, `text`). See docs/architecture.md.
+//! (`init`, `audit`, `lifecycle`, `argocd`) and what they share (`managed`, `names`, `issue`,
+//! `progress`, `run_lock`, `role_choice`), the pure RBAC core (`rbac`), cluster access
+//! (`cluster`, `kubeconfig`), and the terminal (`ui`, `text`). See docs/architecture.md.
 
+pub mod argocd;
 pub mod audit;
 pub mod cli;
 pub mod cluster;
@@ -21,6 +22,7 @@ pub mod managed;
 pub mod names;
 pub mod progress;
 pub mod rbac;
+pub mod role_choice;
 pub mod run_lock;
 pub mod target;
 pub mod text;

@@ -57,6 +57,7 @@ fn main() -> ExitCode {
             Command::Delete(flags) => {
                 finish(kubectl_cicd::lifecycle::delete::run(global, flags).await)
             }
+            Command::Argocd(command) => finish(kubectl_cicd::argocd::run(global, command).await),
             Command::Completion(flags) => print_completion(flags),
             Command::Version => print_version(),
         }

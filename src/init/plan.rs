@@ -59,24 +59,8 @@ impl Plan {
                 "no kinds to grant: choose some with --kinds or --preset (see kubectl cicd init --help)".into(),
             ));
         }
-        let role = rbac::build_role(&choices.selections);
-        if role.rules.is_empty() {
-            let why: Vec<String> = role.dropped.iter().map(|d| d.to_string()).collect();
-            return Err(Error::Usage(format!(
-                "nothing left to grant: {}",
-                why.join("; ")
-            )));
-        }
-        let risks = rbac::risky_findings(&role.rules);
-        rbac::risk::gate(&risks, choices.allow_risky).map_err(|cause| Error::Risky {
-            cause,
-            risks: risks
-                .iter()
-                .filter(|r| r.blocks_init())
-                .map(|r| format!("  - {r}"))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        })?;
+        let (role, risks) =
+            crate::role_choice::build_gated_role(&choices.selections, choices.allow_risky)?;
         Ok(Plan {
             namespace: namespace.to_string(),
             choices,
@@ -125,11 +109,11 @@ impl Plan {
 /// caller may not create. `held` is the caller's SelfSubjectRulesReview in the namespace.
 pub fn check_grantable(plan: &Plan, user: &str, groups: &[String], held: &[Rule]) -> Result<()> {
     let mut problems = Vec::new();
-    if let Err(missing) = rbac::covers(held, &plan.role.rules) {
-        let server_words = rbac::not_held_message(user, groups, &missing);
+    if let Some(refusal) =
+        crate::role_choice::escalation_problem(plan.name(), &plan.role.rules, user, groups, held)
+    {
         problems.push(format!(
-            "The Role would grant permissions you do not hold yourself, so the API server would refuse it:\n{}",
-            rbac::forbidden_message("roles.rbac.authorization.k8s.io", plan.name(), &server_words)
+            "The Role would grant permissions you do not hold yourself, so the API server would refuse it:\n{refusal}"
         ));
     }
     let lacking: Vec<String> = plan
