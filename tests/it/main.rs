@@ -9,6 +9,7 @@
 #[macro_use]
 mod common;
 
+mod argocd;
 mod audit;
 mod bad_input;
 mod cluster;

@@ -37,6 +37,8 @@ pub struct Reply {
     pub secret_data: bool,
     /// Sent as `Warning: 299 - "<text>"` headers, as `warning.AddWarning` does.
     pub warnings: Vec<String>,
+    /// Sent as `Location` (a test-hook redirect).
+    pub location: Option<String>,
 }
 
 impl Reply {
@@ -48,6 +50,7 @@ impl Reply {
             content_type: "application/json",
             retry_after: None,
             warnings: Vec::new(),
+            location: None,
         }
     }
 
@@ -59,6 +62,7 @@ impl Reply {
             retry_after: None,
             secret_data: false,
             warnings: Vec::new(),
+            location: None,
         }
     }
 
@@ -103,6 +107,7 @@ pub async fn serve(
     let content_type = header(CONTENT_TYPE);
     let authorization = header(AUTHORIZATION);
     let user_agent = header(USER_AGENT);
+    let impersonation = Impersonation::from_headers(req.headers());
 
     let fault = shared.lock().take_fault(&method, &path);
     // Logged when this request's future ends, also when the client gives up mid-way
@@ -149,15 +154,22 @@ pub async fn serve(
         Err(_) => Bytes::new(),
     };
 
-    let reply = match faulted {
-        Some(r) => r,
-        None => {
+    let served_file = (method == "GET")
+        .then(|| shared.lock().files.get(&path).cloned())
+        .flatten();
+    let reply = match (faulted, served_file) {
+        (Some(r), _) => r,
+        (None, Some(file)) => file_reply(file),
+        (None, None) => {
             let mut st = shared.lock();
             let info = request::parse(&method, &path, &query);
             log.verb = info.verb.clone();
-            match authenticate(&shared, &mut st, &authorization) {
+            let user = authenticate(&shared, &mut st, &authorization)
+                .map(|user| impersonation.apply(&mut st, user));
+            match user {
                 None => Reply::error(ApiError::unauthorized()),
-                Some(user) => {
+                Some(Err(refused)) => refused,
+                Some(Ok(user)) => {
                     log.user = user.name.clone();
                     // Token checks may stamp a legacy token's last-used label: not this request's change.
                     let rv_after_auth = st.store.resource_version();
@@ -190,6 +202,13 @@ pub async fn serve(
         StatusCode::from_u16(reply.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(reply.content_type));
+    if let Some(location) = reply
+        .location
+        .as_deref()
+        .and_then(|l| HeaderValue::from_str(l).ok())
+    {
+        resp.headers_mut().insert(hyper::header::LOCATION, location);
+    }
     if let Some(secs) = reply.retry_after {
         resp.headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(secs));
@@ -244,6 +263,146 @@ fn injected_status(code: u16) -> ApiError {
         _ => ("InternalError", "sandbox fault injection"),
     };
     ApiError::new(code, reason, message, None)
+}
+
+/// A test-hook file's answer.
+fn file_reply(file: crate::state::ServedFile) -> Reply {
+    match file {
+        crate::state::ServedFile::Body(body) => Reply {
+            code: 200,
+            body: Bytes::from(body),
+            content_type: "text/plain; charset=utf-8",
+            retry_after: None,
+            secret_data: false,
+            warnings: Vec::new(),
+            location: None,
+        },
+        crate::state::ServedFile::Redirect(to) => {
+            let mut r = Reply::text(302, "Found\n");
+            r.location = Some(to);
+            r
+        }
+    }
+}
+
+/// The `Impersonate-*` headers of a request (`kubectl --as`, `--as-group`, `--as-uid`).
+#[derive(Debug, Default)]
+struct Impersonation {
+    user: Option<String>,
+    groups: Vec<String>,
+    uid: Option<String>,
+    /// `Impersonate-Extra-<key>` values.
+    extra: Vec<(String, String)>,
+}
+
+impl Impersonation {
+    fn from_headers(headers: &hyper::HeaderMap) -> Impersonation {
+        let mut out = Impersonation::default();
+        for (name, value) in headers {
+            let Ok(value) = value.to_str() else { continue };
+            let name = name.as_str();
+            if name == "impersonate-user" {
+                out.user = Some(value.to_string());
+            } else if name == "impersonate-group" {
+                out.groups.push(value.to_string());
+            } else if name == "impersonate-uid" {
+                out.uid = Some(value.to_string());
+            } else if let Some(key) = name.strip_prefix("impersonate-extra-") {
+                let key = percent_encoding::percent_decode_str(key)
+                    .decode_utf8_lossy()
+                    .into_owned();
+                out.extra.push((key, value.to_string()));
+            }
+        }
+        out
+    }
+
+    /// The user the request acts as: `user` itself without the headers; else the impersonated
+    /// user, after checking that `user` may impersonate each part (verb `impersonate` on
+    /// `users`, `groups`, `serviceaccounts`, `uids` or `userextras/<key>`), as
+    /// `WithImpersonation` in k8s.io/apiserver's endpoints/filters/impersonation.go does. A
+    /// ServiceAccount user named without groups gets its fixed groups.
+    fn apply(&self, st: &mut State, user: UserInfo) -> Result<UserInfo, Reply> {
+        let Some(name) = &self.user else {
+            if self.groups.is_empty() && self.extra.is_empty() && self.uid.is_none() {
+                return Ok(user);
+            }
+            return Err(Reply::error(ApiError::bad_request(format!(
+                "requested {} without impersonating a user",
+                self.requested().join(", ")
+            ))));
+        };
+        let mut checks: Vec<Attributes> = Vec::new();
+        let mut groups = Vec::new();
+        let attrs =
+            |group: &str, resource: &str, sub: &str, namespace: &str, name: &str| Attributes {
+                verb: "impersonate".into(),
+                resource_request: true,
+                namespace: namespace.into(),
+                api_group: group.into(),
+                api_version: "v1".into(),
+                resource: resource.into(),
+                subresource: sub.into(),
+                name: name.into(),
+                path: String::new(),
+            };
+        let service_account = name
+            .strip_prefix("system:serviceaccount:")
+            .and_then(|rest| rest.split_once(':'))
+            .filter(|(ns, sa)| !ns.is_empty() && !sa.is_empty() && !sa.contains(':'));
+        match service_account {
+            Some((ns, sa)) => {
+                checks.push(attrs("", "serviceaccounts", "", ns, sa));
+                if self.groups.is_empty() {
+                    groups.push("system:serviceaccounts".to_string());
+                    groups.push(format!("system:serviceaccounts:{ns}"));
+                }
+            }
+            None => checks.push(attrs("", "users", "", "", name)),
+        }
+        for g in &self.groups {
+            checks.push(attrs("", "groups", "", "", g));
+            groups.push(g.clone());
+        }
+        for (key, value) in &self.extra {
+            checks.push(attrs("authentication.k8s.io", "userextras", key, "", value));
+        }
+        if let Some(uid) = &self.uid {
+            checks.push(attrs("authentication.k8s.io", "uids", "", "", uid));
+        }
+        if !user.is_superuser() {
+            let snapshot = st.rbac();
+            for a in &checks {
+                let decision = rbac::authorize(&snapshot, &user, a);
+                if !decision.allowed {
+                    let message = rbac::forbidden_message_with_reason(&user, a, &decision.reason);
+                    return Err(Reply::error(ApiError::forbidden(
+                        Target {
+                            group: &a.api_group,
+                            kind: &a.resource,
+                            name: &a.name,
+                        },
+                        message,
+                    )));
+                }
+            }
+        }
+        if name != "system:anonymous" && !groups.iter().any(|g| g == "system:authenticated") {
+            groups.push("system:authenticated".into());
+        }
+        Ok(UserInfo {
+            name: name.clone(),
+            uid: self.uid.clone().unwrap_or_default(),
+            groups,
+        })
+    }
+
+    fn requested(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.groups.iter().map(|g| format!("group {g}")).collect();
+        out.extend(self.extra.iter().map(|(k, v)| format!("extra {k}={v}")));
+        out.extend(self.uid.iter().map(|u| format!("uid {u}")));
+        out
+    }
 }
 
 /// The user behind an `Authorization` header; `None` means 401.
@@ -522,6 +681,7 @@ fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply,
                     content_type: "application/json",
                     retry_after: None,
                     warnings: Vec::new(),
+                    location: None,
                 });
             }
             (200, objects::render_list(&t, &items, &meta, ctx.repr))
