@@ -1103,3 +1103,217 @@ on_both_servers! {
         }
     }
 }
+
+/// alice as `admin` of the second namespace too, so she may grant there what she holds.
+fn alice_admin_of_other_namespace(env: &Env) {
+    env.seed(vec![json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "alice-admin", "namespace": env.other_ns()},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}],
+    })]);
+    env.wait_until_allowed(
+        "alice",
+        &["devs"],
+        "create",
+        "rbac.authorization.k8s.io",
+        "roles",
+        env.other_ns(),
+    );
+}
+
+/// `kubectl auth can-i VERB RESOURCE -n NS --as SA`, as the administrator: `true` for yes.
+fn can_i(env: &Env, sa: &str, verb: &str, resource: &str, ns: &str) -> bool {
+    let run = env.kubectl(
+        &env.kubeconfig("admin"),
+        &[
+            "auth",
+            "can-i",
+            verb,
+            resource,
+            "-n",
+            ns,
+            &format!("--as={sa}"),
+        ],
+        None,
+    );
+    match run.stdout.trim() {
+        "yes" => true,
+        "no" => false,
+        _ => panic!("kubectl auth can-i said neither yes nor no: {run:?}"),
+    }
+}
+
+/// What `kubectl auth can-i --list -n NS --as SA` lists for resources: `resource [verbs]`
+/// lines (the non-resource URLs left out).
+fn can_i_list(env: &Env, sa: &str, ns: &str) -> BTreeSet<String> {
+    let run = env.kubectl(
+        &env.kubeconfig("admin"),
+        &["auth", "can-i", "--list", "-n", ns, &format!("--as={sa}")],
+        None,
+    );
+    assert!(run.ok(), "{run:?}");
+    run.stdout
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let resource = l.split_whitespace().next()?;
+            if resource.starts_with('[') {
+                return None;
+            }
+            Some(format!("{resource} {}", &l[l.rfind('[')?..]))
+        })
+        .collect()
+}
+
+on_both_servers! {
+    /// The grant gives Argo CD's application controller exactly the ticked kinds in a second
+    /// namespace; list, audit and delete know it.
+    fn grant_gives_the_controller_exactly_the_ticked_kinds(env) {
+        if !kubectl_wanted() {
+            return;
+        }
+        grant_argo_kinds(&env, "alice");
+        alice_admin_of_other_namespace(&env);
+        let path = fixture(FIXTURES[0]);
+        let installed = env.plugin_as(
+            "alice",
+            &["argocd", "install", "-f", path.to_str().unwrap(), "-n", env.ns(), "--apply"],
+        );
+        assert!(installed.ok(), "{installed:?}");
+        let (ns, other) = (env.ns().to_string(), env.other_ns().to_string());
+        let name = format!("argocd-{ns}");
+        let args = [
+            "argocd", "grant", "-n", &ns, "--to", &other,
+            "--kinds", "deployments.apps,services", "--read-only-kinds", "configmaps", "--yes",
+        ];
+        let run = env.plugin_as("alice", &args);
+        assert!(run.ok(), "{run:?}");
+        assert!(run.stderr.contains(&format!("Role {name} created, RoleBinding {name} created")), "{run:?}");
+        assert!(run.stderr.contains("server: https://kubernetes.default.svc"), "{run:?}");
+
+        let sa = format!("system:serviceaccount:{ns}:argocd-application-controller");
+        env.wait_until_allowed(
+            &sa,
+            &["system:serviceaccounts", &format!("system:serviceaccounts:{ns}")],
+            "create", "apps", "deployments", &other,
+        );
+        assert!(can_i(&env, &sa, "create", "deployments.apps", &other));
+        assert!(can_i(&env, &sa, "delete", "services", &other));
+        assert!(can_i(&env, &sa, "get", "configmaps", &other));
+        assert!(!can_i(&env, &sa, "update", "configmaps", &other));
+        assert!(!can_i(&env, &sa, "get", "secrets", &other));
+        assert!(!can_i(&env, &sa, "list", "secrets", &other));
+        assert!(!can_i(&env, &sa, "create", "pods", &other));
+        // Only the controller: the server was not asked for.
+        assert!(!can_i(&env, &format!("system:serviceaccount:{ns}:argocd-server"), "get", "deployments.apps", &other));
+        // What any ServiceAccount of the namespace may do there (the self-reviews, and what the
+        // cluster grants every authenticated identity), taken away from what the controller may.
+        let baseline = can_i_list(&env, &format!("system:serviceaccount:{ns}:argocd-dex-server"), &other);
+        let listed: BTreeSet<String> = can_i_list(&env, &sa, &other)
+            .difference(&baseline)
+            .cloned()
+            .collect();
+        let all = "[create delete get list patch update watch]";
+        assert_eq!(
+            listed,
+            BTreeSet::from([
+                format!("deployments.apps {all}"),
+                format!("services {all}"),
+                "configmaps [get list watch]".to_string(),
+            ]),
+            "kubectl auth can-i --list"
+        );
+
+        // list shows it as a grant.
+        let list = env.plugin_as("alice", &["list", "-n", &other, "-o", "json"]);
+        assert!(list.ok(), "{list:?}");
+        let items: Value = serde_json::from_str(&list.stdout).unwrap();
+        let row = &items["items"][0];
+        assert_eq!(row["name"], name.as_str());
+        assert_eq!(row["grantedTo"], json!([format!("{ns}/argocd-application-controller")]));
+        assert_eq!(row["problems"], json!([]), "{row}");
+
+        // No high finding comes from it.
+        env.wait_for_settled_namespaces();
+        let audit = env.plugin_as("admin", &["audit", "-A", "-o", "json", "--fail-on", "none"]);
+        assert!(audit.ok(), "{audit:?}");
+        let report: Value = serde_json::from_str(&audit.stdout).unwrap();
+        let binding = format!("RoleBinding {other}/{name}");
+        let through_grant: Vec<&Value> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["via"].as_array().into_iter().flatten().any(|v| v["binding"] == binding.as_str()))
+            .collect();
+        assert!(
+            through_grant.iter().any(|f| f["rule"] == "workload-create"),
+            "the grant is audited: {through_grant:?}"
+        );
+        assert!(
+            through_grant.iter().all(|f| !matches!(f["severity"].as_str(), Some("critical" | "high"))),
+            "{through_grant:?}"
+        );
+
+        // A second run changes nothing.
+        env.clear_request_log();
+        let again = env.plugin_as("alice", &args);
+        assert!(again.ok(), "{again:?}");
+        assert!(again.stderr.contains(&format!("Role {name} unchanged, RoleBinding {name} unchanged")), "{again:?}");
+
+        // A changed Role is drift, and audit says which command restores it.
+        let patched = env.kubectl(
+            &env.kubeconfig("admin"),
+            &["patch", "role", &name, "-n", &other, "--type=json", "-p",
+              r#"[{"op": "add", "path": "/rules/-", "value": {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}}]"#],
+            None,
+        );
+        assert!(patched.ok(), "{patched:?}");
+        let drift = env.plugin_as("admin", &["audit", "-n", &other, "-o", "json", "--fail-on", "none"]);
+        let report: Value = serde_json::from_str(&drift.stdout).unwrap();
+        let found = report["findings"].as_array().unwrap().iter().find(|f| f["rule"] == "drift").cloned();
+        let found = found.unwrap_or_else(|| panic!("no drift finding: {drift:?}"));
+        assert!(
+            found["remediation"].as_str().unwrap().contains(&format!(
+                "kubectl cicd argocd grant -n {ns} --to {other} --name {name}"
+            )),
+            "{found}"
+        );
+        let restored = env.plugin_as("alice", &args);
+        assert!(restored.ok(), "{restored:?}");
+        assert!(restored.stderr.contains(&format!("Role {name} configured")), "{restored:?}");
+
+        // delete removes it, and with it the rights.
+        let deleted = env.plugin_as("alice", &["delete", &name, "-n", &other, "--yes"]);
+        assert!(deleted.ok(), "{deleted:?}");
+        assert!(deleted.stderr.contains(&format!("The grant {name} is gone from namespace {other}")), "{deleted:?}");
+        assert!(env.object("rbac.authorization.k8s.io", "roles", &other, &name).is_none());
+        assert!(env.object("rbac.authorization.k8s.io", "rolebindings", &other, &name).is_none());
+        env.wait_for(|| !can_i(&env, &sa, "create", "deployments.apps", &other));
+    }
+}
+
+on_both_servers! {
+    /// bob may not grant what he does not hold: nothing is written, and he is told what.
+    fn a_grant_beyond_what_bob_holds_is_refused_before_any_write(env) {
+        env.clear_request_log();
+        let run = env.plugin_as(
+            "bob",
+            &["argocd", "grant", "-n", env.ns(), "--to", env.ns(), "--kinds", "deployments.apps,configmaps", "--yes"],
+        );
+        assert_eq!(run.code, Some(1), "{run:?}");
+        for says in [
+            &format!("In namespace {}:", env.ns())[..],
+            "is attempting to grant RBAC permissions not currently held",
+            "{APIGroups:[\"\"], Resources:[\"configmaps\"]",
+            "Nothing was created",
+        ] {
+            assert!(run.stderr.contains(says), "{says:?} not in:\n{}", run.stderr);
+        }
+        assert!(!run.stderr.contains("Resources:[\"deployments\"]"), "bob holds deployments: {run:?}");
+        assert_eq!(writes(&env, "bob"), Vec::<String>::new());
+        let missing = env.plugin_as("bob", &["argocd", "grant", "-n", env.ns(), "--kinds", "deployments.apps", "--yes"]);
+        assert_eq!(missing.code, Some(2), "{missing:?}");
+        assert!(missing.stderr.contains("pass --to NAMESPACE"), "{missing:?}");
+    }
+}

@@ -165,7 +165,7 @@ pub async fn serve(
             let info = request::parse(&method, &path, &query);
             log.verb = info.verb.clone();
             let user = authenticate(&shared, &mut st, &authorization)
-                .map(|user| impersonation.apply(&mut st, user));
+                .map(|user| impersonation.apply(&mut st, user, &attributes(&info)));
             match user {
                 None => Reply::error(ApiError::unauthorized()),
                 Some(Err(refused)) => refused,
@@ -291,9 +291,18 @@ struct Impersonation {
     user: Option<String>,
     groups: Vec<String>,
     uid: Option<String>,
-    /// `Impersonate-Extra-<key>` values.
-    extra: Vec<(String, String)>,
+    /// `Impersonate-Extra-<key>` values, by key.
+    extra: std::collections::BTreeMap<String, Vec<String>>,
 }
+
+/// The impersonation modes kube-apiserver 1.37 tries, in its order (constrained impersonation,
+/// KEP-5284, then the legacy `impersonate` verb).
+const MODES: [Option<&str>; 4] = [
+    Some("arbitrary-node"),
+    Some("serviceaccount"),
+    Some("user-info"),
+    None,
+];
 
 impl Impersonation {
     fn from_headers(headers: &hyper::HeaderMap) -> Impersonation {
@@ -311,97 +320,200 @@ impl Impersonation {
                 let key = percent_encoding::percent_decode_str(key)
                     .decode_utf8_lossy()
                     .into_owned();
-                out.extra.push((key, value.to_string()));
+                out.extra.entry(key).or_default().push(value.to_string());
             }
         }
         out
+    }
+
+    fn only_username(&self) -> bool {
+        self.groups.is_empty() && self.extra.is_empty() && self.uid.is_none()
     }
 
     /// The user the request acts as: `user` itself without the headers; else the impersonated
-    /// user, after checking that `user` may impersonate each part (verb `impersonate` on
-    /// `users`, `groups`, `serviceaccounts`, `uids` or `userextras/<key>`), as
-    /// `WithImpersonation` in k8s.io/apiserver's endpoints/filters/impersonation.go does. A
-    /// ServiceAccount user named without groups gets its fixed groups.
-    fn apply(&self, st: &mut State, user: UserInfo) -> Result<UserInfo, Reply> {
-        let Some(name) = &self.user else {
-            if self.groups.is_empty() && self.extra.is_empty() && self.uid.is_none() {
+    /// user, as k8s.io/apiserver's `WithConstrainedImpersonation` decides it
+    /// (endpoints/filters/impersonation): each mode that applies is tried in turn (a
+    /// constrained mode first needs `impersonate-on:<mode>:<verb>` on the request itself, then
+    /// `impersonate:<mode>` on the user, uid, groups and extras; the legacy mode only
+    /// `impersonate`), the first that allows it wins, and a refusal reports the first mode's
+    /// error. A ServiceAccount user named without groups gets its fixed groups.
+    fn apply(
+        &self,
+        st: &mut State,
+        user: UserInfo,
+        request: &Attributes,
+    ) -> Result<UserInfo, Reply> {
+        let Some(name) = self.user.clone().filter(|n| !n.is_empty()) else {
+            if self.only_username() {
                 return Ok(user);
             }
             return Err(Reply::error(ApiError::bad_request(format!(
-                "requested {} without impersonating a user",
-                self.requested().join(", ")
+                "requested {} without impersonating a user name",
+                self.go_default_info()
             ))));
         };
-        let mut checks: Vec<Attributes> = Vec::new();
-        let mut groups = Vec::new();
-        let attrs =
-            |group: &str, resource: &str, sub: &str, namespace: &str, name: &str| Attributes {
-                verb: "impersonate".into(),
-                resource_request: true,
-                namespace: namespace.into(),
-                api_group: group.into(),
-                api_version: "v1".into(),
-                resource: resource.into(),
-                subresource: sub.into(),
-                name: name.into(),
-                path: String::new(),
+        let snapshot = (!user.is_superuser()).then(|| st.rbac());
+        let allowed = |a: &Attributes| -> Result<(), Reply> {
+            let Some(snapshot) = &snapshot else {
+                return Ok(());
             };
+            let decision = rbac::authorize(snapshot, &user, a);
+            if decision.allowed {
+                return Ok(());
+            }
+            let message = rbac::forbidden_message_with_reason(&user, a, &decision.reason);
+            let e = if a.resource_request {
+                ApiError::forbidden(
+                    Target {
+                        group: &a.api_group,
+                        kind: &a.resource,
+                        name: &a.name,
+                    },
+                    message,
+                )
+            } else {
+                ApiError::new(403, "Forbidden", message, Some(json!({})))
+            };
+            Err(Reply::error(e))
+        };
         let service_account = name
             .strip_prefix("system:serviceaccount:")
             .and_then(|rest| rest.split_once(':'))
-            .filter(|(ns, sa)| !ns.is_empty() && !sa.is_empty() && !sa.contains(':'));
-        match service_account {
-            Some((ns, sa)) => {
-                checks.push(attrs("", "serviceaccounts", "", ns, sa));
-                if self.groups.is_empty() {
-                    groups.push("system:serviceaccounts".to_string());
-                    groups.push(format!("system:serviceaccounts:{ns}"));
+            .filter(|(ns, sa)| !ns.is_empty() && !sa.is_empty() && !sa.contains(':'))
+            .map(|(ns, sa)| (ns.to_string(), sa.to_string()));
+        let node = name
+            .strip_prefix("system:node:")
+            .filter(|n| {
+                !n.is_empty()
+                    && n.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                    })
+            })
+            .map(str::to_string);
+        let mut first_error = None;
+        for mode in MODES {
+            let applies = match mode {
+                Some("arbitrary-node") => self.only_username() && node.is_some(),
+                Some("serviceaccount") => self.only_username() && service_account.is_some(),
+                Some(_) => node.is_none() && service_account.is_none(),
+                None => true,
+            };
+            if !applies {
+                continue;
+            }
+            let tried = (|| {
+                let (verb, group) = match mode {
+                    Some(m) => {
+                        let mut on = request.clone();
+                        on.verb = format!("impersonate-on:{m}:{}", request.verb);
+                        allowed(&on)?;
+                        (format!("impersonate:{m}"), "authentication.k8s.io")
+                    }
+                    None => ("impersonate".to_string(), ""),
+                };
+                let attrs =
+                    |group: &str, resource: &str, sub: &str, namespace: &str, name: &str| {
+                        Attributes {
+                            verb: verb.clone(),
+                            resource_request: true,
+                            namespace: namespace.into(),
+                            api_group: group.into(),
+                            api_version: "v1".into(),
+                            resource: resource.into(),
+                            subresource: sub.into(),
+                            name: name.into(),
+                            path: String::new(),
+                        }
+                    };
+                let mut groups = self.groups.clone();
+                match (&service_account, &node) {
+                    (Some((ns, sa)), _) => {
+                        allowed(&attrs(group, "serviceaccounts", "", ns, sa))?;
+                        if groups.is_empty() {
+                            groups = vec![
+                                "system:serviceaccounts".to_string(),
+                                format!("system:serviceaccounts:{ns}"),
+                            ];
+                        }
+                    }
+                    (None, Some(n)) if mode.is_some() => {
+                        allowed(&attrs(group, "nodes", "", "", n))?;
+                        groups = vec!["system:nodes".to_string()];
+                    }
+                    _ => allowed(&attrs(group, "users", "", "", &name))?,
+                }
+                if let Some(uid) = &self.uid {
+                    allowed(&attrs("authentication.k8s.io", "uids", "", "", uid))?;
+                }
+                for g in &self.groups {
+                    allowed(&attrs(group, "groups", "", "", g))?;
+                }
+                for (key, values) in &self.extra {
+                    for value in values {
+                        allowed(&attrs(
+                            "authentication.k8s.io",
+                            "userextras",
+                            key,
+                            "",
+                            value,
+                        ))?;
+                    }
+                }
+                let missing = |g: &str| !groups.iter().any(|x| x == g);
+                if name == "system:anonymous" {
+                    if missing("system:unauthenticated") {
+                        groups.push("system:unauthenticated".into());
+                    }
+                } else if missing("system:unauthenticated") && missing("system:authenticated") {
+                    groups.push("system:authenticated".into());
+                }
+                Ok(UserInfo {
+                    name: name.clone(),
+                    uid: self.uid.clone().unwrap_or_default(),
+                    groups,
+                })
+            })();
+            match tried {
+                Ok(u) => return Ok(u),
+                Err(e) => {
+                    first_error.get_or_insert(e);
                 }
             }
-            None => checks.push(attrs("", "users", "", "", name)),
         }
-        for g in &self.groups {
-            checks.push(attrs("", "groups", "", "", g));
-            groups.push(g.clone());
-        }
-        for (key, value) in &self.extra {
-            checks.push(attrs("authentication.k8s.io", "userextras", key, "", value));
-        }
-        if let Some(uid) = &self.uid {
-            checks.push(attrs("authentication.k8s.io", "uids", "", "", uid));
-        }
-        if !user.is_superuser() {
-            let snapshot = st.rbac();
-            for a in &checks {
-                let decision = rbac::authorize(&snapshot, &user, a);
-                if !decision.allowed {
-                    let message = rbac::forbidden_message_with_reason(&user, a, &decision.reason);
-                    return Err(Reply::error(ApiError::forbidden(
-                        Target {
-                            group: &a.api_group,
-                            kind: &a.resource,
-                            name: &a.name,
-                        },
-                        message,
-                    )));
-                }
-            }
-        }
-        if name != "system:anonymous" && !groups.iter().any(|g| g == "system:authenticated") {
-            groups.push("system:authenticated".into());
-        }
-        Ok(UserInfo {
-            name: name.clone(),
-            uid: self.uid.clone().unwrap_or_default(),
-            groups,
-        })
+        Err(first_error.expect("the legacy mode always applies"))
     }
 
-    fn requested(&self) -> Vec<String> {
-        let mut out: Vec<String> = self.groups.iter().map(|g| format!("group {g}")).collect();
-        out.extend(self.extra.iter().map(|(k, v)| format!("extra {k}={v}")));
-        out.extend(self.uid.iter().map(|u| format!("uid {u}")));
-        out
+    /// The wanted user as Go's `%#v` prints a `*user.DefaultInfo`.
+    fn go_default_info(&self) -> String {
+        let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "[]string(nil)".to_string()
+            } else {
+                format!(
+                    "[]string{{{}}}",
+                    v.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", ")
+                )
+            }
+        };
+        let extra = if self.extra.is_empty() {
+            "map[string][]string(nil)".to_string()
+        } else {
+            format!(
+                "map[string][]string{{{}}}",
+                self.extra
+                    .iter()
+                    .map(|(k, v)| format!("{}:{}", quote(k), list(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        format!(
+            "&user.DefaultInfo{{Name:{}, UID:{}, Groups:{}, Extra:{extra}}}",
+            quote(self.user.as_deref().unwrap_or("")),
+            quote(self.uid.as_deref().unwrap_or("")),
+            list(&self.groups),
+        )
     }
 }
 
