@@ -480,6 +480,67 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_grant_is_a_role_and_a_binding_without_a_token() {
+        use crate::managed::{GRANTED_TO, IDENTITY_LABEL, MANAGED_BY, MANAGED_BY_LABEL};
+        use k8s_openapi::api::rbac::v1::{PolicyRule, Role};
+        use kube::core::PartialObjectMeta;
+        let meta = || ObjectMeta {
+            name: Some("argocd-argocd".into()),
+            namespace: Some("shop".into()),
+            labels: Some(BTreeMap::from([
+                (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
+                (IDENTITY_LABEL.to_string(), "argocd-argocd".to_string()),
+            ])),
+            annotations: Some(BTreeMap::from([(
+                GRANTED_TO.to_string(),
+                "argocd/argocd-application-controller".to_string(),
+            )])),
+            ..Default::default()
+        };
+        let found = Found {
+            roles: vec![Role {
+                metadata: meta(),
+                rules: Some(vec![PolicyRule {
+                    api_groups: Some(vec!["apps".into()]),
+                    resources: Some(vec!["deployments".into()]),
+                    verbs: vec!["get".into(), "create".into()],
+                    ..Default::default()
+                }]),
+            }],
+            role_bindings: vec![PartialObjectMeta {
+                metadata: meta(),
+                ..Default::default()
+            }],
+            ..Found::default()
+        };
+        let rows = rows(&found);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].granted_to, ["argocd/argocd-application-controller"]);
+        assert_eq!(
+            rows[0].problems,
+            Vec::<String>::new(),
+            "no ServiceAccount or token expected"
+        );
+        let now: jiff::Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+        let text = table(&rows, now);
+        assert!(
+            text.contains("grant to argocd/argocd-application-controller"),
+            "{text}"
+        );
+
+        let only_role = Found {
+            roles: found.roles.clone(),
+            ..Found::default()
+        };
+        let problems = &super::rows(&only_role)[0].problems;
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("kubectl cicd argocd grant again"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
     fn ages_read_like_kubectl() {
         assert_eq!(short_age(45), "45s");
         assert_eq!(short_age(600), "10m");

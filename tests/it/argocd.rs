@@ -1317,3 +1317,71 @@ on_both_servers! {
         assert!(missing.stderr.contains("pass --to NAMESPACE"), "{missing:?}");
     }
 }
+
+/// A refusal part-way (the server refuses the NetworkPolicies) says what exists now; running
+/// the same command again, once the cause is gone, finishes the job.
+#[test]
+fn a_refusal_part_way_says_what_exists_and_a_rerun_finishes() {
+    let env = crate::common::env();
+    grant_argo_kinds(&env, "alice");
+    env.sandbox().inject_fault(cicd_sandbox::Fault::new(
+        Some("PATCH"),
+        "/apis/networking.k8s.io/v1/namespaces/team-a/networkpolicies/*",
+        1,
+        cicd_sandbox::FaultAction::Status(403),
+    ));
+    let path = fixture(FIXTURES[0]);
+    let args = [
+        "argocd",
+        "install",
+        "-f",
+        path.to_str().unwrap(),
+        "-n",
+        "team-a",
+        "--apply",
+    ];
+    let stopped = env.plugin_as("alice", &args);
+    assert_eq!(stopped.code, Some(1), "{stopped:?}");
+    for says in [
+        "Stopped part-way. In namespace team-a, these exist now: ServiceAccount argocd-application-controller",
+        "StatefulSet argocd-application-controller",
+        "NetworkPolicy argocd-application-controller-network-policy may or may not have been changed",
+        "run the same command again to finish the job",
+    ] {
+        assert!(
+            stopped.stderr.contains(says),
+            "{says:?} not in:\n{}",
+            stopped.stderr
+        );
+    }
+    let exist = stopped
+        .stderr
+        .split("these exist now: ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_default();
+    assert!(
+        exist.contains("Deployment argocd-server") && !exist.contains("NetworkPolicy"),
+        "the refused object is not said to exist: {exist}"
+    );
+    assert_eq!(
+        versions(&env, "team-a").len(),
+        41,
+        "everything before the NetworkPolicies"
+    );
+    let finished = env.plugin_as("alice", &args);
+    assert!(finished.ok(), "{finished:?}");
+    assert!(
+        finished.stderr.contains("41 unchanged") && finished.stderr.contains("5 created"),
+        "{finished:?}"
+    );
+    assert_eq!(versions(&env, "team-a").len(), 46);
+}
+
+#[test]
+fn without_a_namespace_or_a_kubeconfig_it_says_to_pass_n() {
+    let path = fixture(FIXTURES[0]);
+    let run = offline(&["argocd", "install", "-f", path.to_str().unwrap()], None);
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert!(run.stderr.contains("no namespace given (-n)"), "{run:?}");
+}
