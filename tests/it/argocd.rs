@@ -1082,28 +1082,6 @@ on_both_servers! {
 
 }
 
-on_both_servers! {
-    /// Each output goes through `kubectl apply --dry-run=client` unchanged in number.
-    fn every_output_round_trips_through_kubectl(env) {
-        if !kubectl_wanted() {
-            return;
-        }
-        for name in FIXTURES.iter().chain(&[V2_0_INSTALL]) {
-            let run = offline(&["argocd", "install", "-f", fixture(name).to_str().unwrap(), "-n", env.ns()], None);
-            assert!(run.ok(), "{run:?}");
-            let count = parse(&run.stdout).len();
-            let applied = env.kubectl(
-                &env.kubeconfig("admin"),
-                &["apply", "--dry-run=client", "-f", "-"],
-                Some(&run.stdout),
-            );
-            assert!(applied.ok(), "{name}: {applied:?}");
-            let lines = applied.stdout.lines().filter(|l| l.ends_with("(dry run)")).count();
-            assert_eq!(lines, count, "{name}: {}", applied.stdout);
-        }
-    }
-}
-
 /// alice as `admin` of the second namespace too, so she may grant there what she holds.
 fn alice_admin_of_other_namespace(env: &Env) {
     env.seed(vec![json!({
