@@ -191,7 +191,14 @@ async fn run_with(
         return Err(Error::Cancelled);
     }
 
-    let rbac_kinds = RbacKinds::find(&served)?;
+    let writer = Writer {
+        ui,
+        cluster: &cluster,
+        plan: &plan,
+        me: &me,
+        dry_run: flags.dry_run,
+        kinds: RbacKinds::find(&served)?,
+    };
     let mut done: Vec<String> = Vec::new();
     for ns in &plan.targets {
         *progress = Progress::new(ns);
@@ -199,17 +206,7 @@ async fn run_with(
         if !done.is_empty() {
             progress.note(format!("The grants in {} are done.", done.join(", ")));
         }
-        grant_in(
-            ui,
-            &cluster,
-            &plan,
-            ns,
-            &me,
-            flags.dry_run,
-            &rbac_kinds,
-            progress,
-        )
-        .await?;
+        writer.grant_in(ns, progress).await?;
         done.push(ns.clone());
     }
     if flags.dry_run {
@@ -368,148 +365,151 @@ impl RbacKinds {
     }
 }
 
-/// The grant in one namespace: lock, read what is there (refusing what is not ours), apply the
-/// Role, then the RoleBinding.
-#[allow(clippy::too_many_arguments)]
-async fn grant_in(
-    ui: &Ui,
-    cluster: &Cluster,
-    plan: &Plan,
-    ns: &str,
-    me: &Caller,
+/// What writes the grant, namespace by namespace.
+struct Writer<'a> {
+    ui: &'a Ui,
+    cluster: &'a Cluster,
+    plan: &'a Plan,
+    me: &'a Caller,
     dry_run: bool,
-    kinds: &RbacKinds,
-    progress: &mut Progress,
-) -> Result<()> {
-    let lock = if dry_run {
-        None
-    } else {
-        crate::run_lock::take(ui, cluster, ns, &plan.name, &me.username).await?
-    };
-    progress.hold_lock(cluster, &lock);
-    let result = apply_grant(ui, cluster, plan, ns, me, dry_run, kinds, progress).await;
-    crate::run_lock::give_back(ui, cluster, lock).await;
-    progress.lock_released();
-    result
+    kinds: RbacKinds,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn apply_grant(
-    ui: &Ui,
-    cluster: &Cluster,
-    plan: &Plan,
-    ns: &str,
-    me: &Caller,
-    dry_run: bool,
-    kinds: &RbacKinds,
-    progress: &mut Progress,
-) -> Result<()> {
-    let name = plan.name.as_str();
-    let old_role = cluster.get_role(ns, name).await?;
-    let old_binding = cluster.get_role_binding(ns, name).await?;
-    for (kind, meta) in [
-        ("Role", old_role.as_ref().map(|o| &o.metadata)),
-        ("RoleBinding", old_binding.as_ref().map(|o| &o.metadata)),
-    ] {
-        let Some(meta) = meta else { continue };
-        if !managed::is_ours(meta, Some(name)) {
-            return Err(Error::Identity(format!(
-                "{kind} {ns}/{name} exists and was not made by kubectl-cicd (no labels {}={} and {}={name}), \
-                 so nothing was changed there: choose another name with --name",
-                managed::MANAGED_BY_LABEL,
-                managed::MANAGED_BY,
-                managed::IDENTITY_LABEL
-            )));
-        }
-        if managed::granted_to(meta).is_none() {
-            return Err(Error::Identity(format!(
-                "{kind} {ns}/{name} belongs to the CI/CD identity {name} that kubectl cicd init made, not to a grant, \
-                 so nothing was changed there: choose another name with --name"
-            )));
-        }
-        progress.existed(format!("{kind} {name}"));
-    }
-    let provenance = old_role
-        .as_ref()
-        .and_then(|r| {
-            let a = r.metadata.annotations.as_ref()?;
-            Some(Provenance {
-                created_by: a.get(CREATED_BY)?.clone(),
-                created_at: a.get(CREATED_AT)?.clone(),
-            })
-        })
-        .unwrap_or_else(|| Provenance {
-            created_by: me.username.clone(),
-            created_at: crate::timestamp::now(),
-        });
-    let (role, binding) = plan.objects(ns, &provenance);
-
-    if dry_run {
-        let role_json = serde_json::to_value(&role).expect("a Role serializes");
-        cluster
-            .apply_object(
-                &kinds.role,
-                &role_json,
-                old_role.as_ref().map(|r| &r.metadata),
-                true,
+impl Writer<'_> {
+    /// The grant in one namespace: lock, read what is there (refusing what is not ours),
+    /// apply the Role, then the RoleBinding.
+    async fn grant_in(&self, ns: &str, progress: &mut Progress) -> Result<()> {
+        let lock = if self.dry_run {
+            None
+        } else {
+            crate::run_lock::take(
+                self.ui,
+                self.cluster,
+                ns,
+                &self.plan.name,
+                &self.me.username,
             )
-            .await?;
-        let binding_said = if old_role.is_some() {
-            let binding_json = serde_json::to_value(&binding).expect("a RoleBinding serializes");
+            .await?
+        };
+        progress.hold_lock(self.cluster, &lock);
+        let result = self.apply_grant(ns, progress).await;
+        crate::run_lock::give_back(self.ui, self.cluster, lock).await;
+        progress.lock_released();
+        result
+    }
+
+    async fn apply_grant(&self, ns: &str, progress: &mut Progress) -> Result<()> {
+        let (ui, cluster, plan, me, kinds) =
+            (self.ui, self.cluster, self.plan, self.me, &self.kinds);
+        let dry_run = self.dry_run;
+        let name = plan.name.as_str();
+        let old_role = cluster.get_role(ns, name).await?;
+        let old_binding = cluster.get_role_binding(ns, name).await?;
+        for (kind, meta) in [
+            ("Role", old_role.as_ref().map(|o| &o.metadata)),
+            ("RoleBinding", old_binding.as_ref().map(|o| &o.metadata)),
+        ] {
+            let Some(meta) = meta else { continue };
+            if !managed::is_ours(meta, Some(name)) {
+                return Err(Error::Identity(format!(
+                    "{kind} {ns}/{name} exists and was not made by kubectl-cicd (no labels {}={} and {}={name}), \
+                     so nothing was changed there: choose another name with --name",
+                    managed::MANAGED_BY_LABEL,
+                    managed::MANAGED_BY,
+                    managed::IDENTITY_LABEL
+                )));
+            }
+            if managed::granted_to(meta).is_none() {
+                return Err(Error::Identity(format!(
+                    "{kind} {ns}/{name} belongs to the CI/CD identity {name} that kubectl cicd init made, not to a grant, \
+                     so nothing was changed there: choose another name with --name"
+                )));
+            }
+            progress.existed(format!("{kind} {name}"));
+        }
+        let provenance = old_role
+            .as_ref()
+            .and_then(|r| {
+                let a = r.metadata.annotations.as_ref()?;
+                Some(Provenance {
+                    created_by: a.get(CREATED_BY)?.clone(),
+                    created_at: a.get(CREATED_AT)?.clone(),
+                })
+            })
+            .unwrap_or_else(|| Provenance {
+                created_by: me.username.clone(),
+                created_at: crate::timestamp::now(),
+            });
+        let (role, binding) = plan.objects(ns, &provenance);
+
+        if dry_run {
+            let role_json = serde_json::to_value(&role).expect("a Role serializes");
             cluster
                 .apply_object(
-                    &kinds.binding,
-                    &binding_json,
-                    old_binding.as_ref().map(|b| &b.metadata),
+                    &kinds.role,
+                    &role_json,
+                    old_role.as_ref().map(|r| &r.metadata),
                     true,
                 )
                 .await?;
-            "accepted"
-        } else {
-            "not sent (its Role does not exist yet, so the server cannot check it in a dry run; the pre-check did)"
+            let binding_said = if old_role.is_some() {
+                let binding_json =
+                    serde_json::to_value(&binding).expect("a RoleBinding serializes");
+                cluster
+                    .apply_object(
+                        &kinds.binding,
+                        &binding_json,
+                        old_binding.as_ref().map(|b| &b.metadata),
+                        true,
+                    )
+                    .await?;
+                "accepted"
+            } else {
+                "not sent (its Role does not exist yet, so the server cannot check it in a dry run; the pre-check did)"
+            };
+            ui.ok(format!(
+                "Namespace {ns}: Role {name} accepted, RoleBinding {name} {binding_said} (server-side dry run)"
+            ));
+            crate::ui::print_data(&format!(
+                "---\n{}---\n{}",
+                crate::argocd::manifest::to_yaml(&role_json),
+                crate::argocd::manifest::to_yaml(
+                    &serde_json::to_value(&binding).expect("a RoleBinding serializes")
+                )
+            ));
+            return Ok(());
+        }
+
+        progress.attempt(format!("Role {name}"));
+        let stored_role = cluster.apply(&role).await?;
+        progress.exists(format!("Role {name}"));
+        progress.attempt(format!("RoleBinding {name}"));
+        let stored_binding = cluster
+            .replace_role_binding_if_role_ref_changed(&binding)
+            .await?;
+        progress.exists(format!("RoleBinding {name}"));
+        let how = |before: Option<&ObjectMeta>, after: &ObjectMeta| match before {
+            None => "created",
+            Some(b) if b.resource_version == after.resource_version => "unchanged",
+            Some(_) => "configured",
         };
         ui.ok(format!(
-            "Namespace {ns}: Role {name} accepted, RoleBinding {name} {binding_said} (server-side dry run)"
-        ));
-        crate::ui::print_data(&format!(
-            "---\n{}---\n{}",
-            crate::argocd::manifest::to_yaml(&role_json),
-            crate::argocd::manifest::to_yaml(
-                &serde_json::to_value(&binding).expect("a RoleBinding serializes")
-            )
-        ));
-        return Ok(());
-    }
-
-    progress.attempt(format!("Role {name}"));
-    let stored_role = cluster.apply(&role).await?;
-    progress.exists(format!("Role {name}"));
-    progress.attempt(format!("RoleBinding {name}"));
-    let stored_binding = cluster
-        .replace_role_binding_if_role_ref_changed(&binding)
-        .await?;
-    progress.exists(format!("RoleBinding {name}"));
-    let how = |before: Option<&ObjectMeta>, after: &ObjectMeta| match before {
-        None => "created",
-        Some(b) if b.resource_version == after.resource_version => "unchanged",
-        Some(_) => "configured",
-    };
-    ui.ok(format!(
-        "Namespace {ns}: Role {name} {}, RoleBinding {name} {}",
-        how(
-            old_role.as_ref().map(|r| &r.metadata),
-            &stored_role.metadata
-        ),
-        if stored_binding.replaced {
-            "replaced (its roleRef changed)"
-        } else {
+            "Namespace {ns}: Role {name} {}, RoleBinding {name} {}",
             how(
-                old_binding.as_ref().map(|b| &b.metadata),
-                &stored_binding.binding.metadata,
-            )
-        }
-    ));
-    Ok(())
+                old_role.as_ref().map(|r| &r.metadata),
+                &stored_role.metadata
+            ),
+            if stored_binding.replaced {
+                "replaced (its roleRef changed)"
+            } else {
+                how(
+                    old_binding.as_ref().map(|b| &b.metadata),
+                    &stored_binding.binding.metadata,
+                )
+            }
+        ));
+        Ok(())
+    }
 }
 
 fn next_steps(ui: &Ui, plan: &Plan) {

@@ -87,12 +87,20 @@ async fn run_with(
     options.overrides = overrides;
     options.overwrite_resources = flags.overwrite_resources;
 
+    // Bad input is refused before anything else, the cluster included.
+    let manifest_error = |e: transform::TransformError| Error::Manifest {
+        what: input.label.clone(),
+        detail: e.to_string(),
+    };
+    let mut outcome = transform::transform(objects.clone(), &options).map_err(manifest_error)?;
+
     // With a cluster: who we are, what we may do there, what it serves, and which of the
     // Roles the manifest's bindings name but lacks exist there already.
     let session = match (&target, to_cluster(flags)) {
         (Some(t), true) => {
             *progress = Progress::new(&namespace);
             let session = apply::Session::open(t, &namespace, progress).await?;
+            options.cluster_checked = true;
             for role in missing_roles(&objects) {
                 if session.role_exists(&role).await? {
                     options.roles_in_cluster.insert(role);
@@ -103,10 +111,9 @@ async fn run_with(
         _ => None,
     };
 
-    let outcome = transform::transform(objects, &options).map_err(|e| Error::Manifest {
-        what: input.label.clone(),
-        detail: e.to_string(),
-    })?;
+    if session.is_some() {
+        outcome = transform::transform(objects, &options).map_err(manifest_error)?;
+    }
     let findings = guardrails::check(&outcome.objects);
     report::say(ui, &input.label, &namespace, &outcome, &findings);
 

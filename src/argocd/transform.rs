@@ -27,6 +27,9 @@ pub struct Options {
     /// Roles that already exist in the namespace (read from the cluster with `--apply`): a
     /// binding to one of them is not dangling.
     pub roles_in_cluster: BTreeSet<String>,
+    /// Whether `roles_in_cluster` was read from the cluster (else the report says only the
+    /// manifest was looked at).
+    pub cluster_checked: bool,
 }
 
 impl Options {
@@ -38,6 +41,7 @@ impl Options {
             overrides: Overrides::default(),
             overwrite_resources: false,
             roles_in_cluster: BTreeSet::new(),
+            cluster_checked: false,
         }
     }
 }
@@ -320,7 +324,12 @@ fn repair_dangling(
             .unwrap_or_default()
             .to_string();
         let why = format!(
-            "it binds Role {role}, which neither the manifest nor the namespace has (a user without the bind verb cannot create it)"
+            "it binds Role {role}, which {} (a user without the bind verb cannot create it)",
+            if options.cluster_checked {
+                "neither the manifest nor the namespace has"
+            } else {
+                "the manifest does not have"
+            }
         );
         match options.redis_role {
             RedisRole::Drop => {

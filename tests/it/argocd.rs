@@ -1082,6 +1082,29 @@ on_both_servers! {
 
 }
 
+on_both_servers! {
+    /// A binding whose Role the manifest lacks but the namespace has is not dangling: with
+    /// --apply, install looks, and keeps it.
+    fn a_role_the_namespace_has_keeps_its_binding(env) {
+        grant_argo_kinds(&env, "alice");
+        env.seed(vec![json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "argocd-redis", "namespace": env.ns()}, "rules": []})]);
+        let path = fixture(FIXTURES[0]);
+        let run = env.plugin_as(
+            "alice",
+            &["argocd", "install", "-f", path.to_str().unwrap(), "-n", env.ns(), "--apply"],
+        );
+        assert!(run.ok(), "{run:?}");
+        assert!(!run.stderr.contains("--redis-role drop"), "{run:?}");
+        assert!(run.stderr.contains("47 created"), "{run:?}");
+        let binding = env
+            .object("rbac.authorization.k8s.io", "rolebindings", env.ns(), "argocd-redis")
+            .expect("the binding is applied");
+        assert_eq!(binding["roleRef"]["name"], "argocd-redis");
+    }
+}
+
 /// alice as `admin` of the second namespace too, so she may grant there what she holds.
 fn alice_admin_of_other_namespace(env: &Env) {
     env.seed(vec![json!({
