@@ -64,6 +64,9 @@ pub enum Command {
     /// Shrink an identity's Role to what its pipeline used, from the API server's audit log: a diff, then --apply.
     #[command(after_help = TIGHTEN_EXAMPLES)]
     Tighten(TightenFlags),
+    /// Argo CD, namespace-scoped: install a compliant one from upstream's manifest, grant it deploy rights elsewhere.
+    #[command(subcommand)]
+    Argocd(ArgocdCommand),
     /// Print a shell completion script, or the hook that lets kubectl's own completion complete kubectl cicd.
     #[command(after_help = COMPLETION_EXAMPLES)]
     Completion(CompletionFlags),
@@ -286,11 +289,10 @@ pub enum TokenKind {
     Request,
 }
 
-#[derive(Debug, Clone, Args)]
-pub struct InitFlags {
-    /// Name of the ServiceAccount, Role and RoleBinding.
-    #[arg(long, value_name = "NAME", value_parser = parse_name)]
-    pub name: Option<String>,
+/// The kinds a Role grants, and whether risky ones may be among them: `init` and
+/// `argocd grant` take the same flags.
+#[derive(Debug, Clone, Args, Default)]
+pub struct RoleFlags {
     /// Pre-select the kinds of a preset.
     #[arg(long, value_enum)]
     pub preset: Option<PresetName>,
@@ -303,6 +305,18 @@ pub struct InitFlags {
     /// Kinds granted get, list and watch only.
     #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub read_only_kinds: Vec<String>,
+    /// Allow risky permissions (secrets, pods/exec, tokens, RBAC writes, wildcards).
+    #[arg(long)]
+    pub allow_risky: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitFlags {
+    /// Name of the ServiceAccount, Role and RoleBinding.
+    #[arg(long, value_name = "NAME", value_parser = parse_name)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub role: RoleFlags,
     /// How the pipeline's token is made.
     #[arg(long, value_enum)]
     pub token: Option<TokenKind>,
@@ -315,9 +329,6 @@ pub struct InitFlags {
     /// API server URL to put into the kubeconfig, when the pipeline reaches the cluster by another address.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
-    /// Allow risky permissions (secrets, pods/exec, tokens, RBAC writes, wildcards).
-    #[arg(long)]
-    pub allow_risky: bool,
     /// Print the ServiceAccount, Role and RoleBinding as YAML and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -469,6 +480,132 @@ pub struct DeleteFlags {
     pub yes: bool,
 }
 
+/// `kubectl cicd argocd ...`.
+#[derive(Debug, Subcommand)]
+pub enum ArgocdCommand {
+    /// Make upstream's namespace-install manifest compliant for one namespace: print it, or apply it.
+    #[command(after_help = ARGOCD_INSTALL_EXAMPLES)]
+    Install(ArgocdInstallFlags),
+    /// Give Argo CD's application controller least-privilege deploy rights in other namespaces.
+    #[command(after_help = ARGOCD_GRANT_EXAMPLES)]
+    Grant(ArgocdGrantFlags),
+}
+
+const ARGOCD_INSTALL_EXAMPLES: &str = "Examples:
+  # The compliant manifest for namespace argocd, on stdout; what changed, on stderr
+  kubectl cicd argocd install -f namespace-install.yaml -n argocd > argocd.yaml
+
+  # Straight from a release, applied (server-side, field manager kubectl-cicd)
+  kubectl cicd argocd install -n argocd --apply \\
+    -f https://raw.githubusercontent.com/argoproj/argo-cd/v3.5.1/manifests/namespace-install.yaml
+
+  # Check it against the API server without changing anything
+  kubectl cicd argocd install -f namespace-install.yaml -n argocd --dry-run
+
+  # More memory for the repo server, the rest as the guide says
+  kubectl cicd argocd install -f ha/namespace-install.yaml -n argocd \\
+    --resources repo-server:requests.memory=256Mi,limits.memory=1Gi -o argocd.yaml
+
+Cluster-scoped objects are left out; CRDs go to --crds-output for the administrator.
+Exit codes: 0 done, 1 a guardrail at or above --fail-on (the manifest is still written) or a
+refusal, 2 bad input. See docs/argocd.md.";
+
+const ARGOCD_GRANT_EXAMPLES: &str = "Examples:
+  # Let the Argo CD of namespace argocd deploy a web app into namespace shop
+  kubectl cicd argocd grant -n argocd --to shop --preset web-app --yes
+
+  # Two namespaces, chosen kinds, and the server's ServiceAccount too (for the UI)
+  kubectl cicd argocd grant -n argocd --to shop,blog --kinds deploy,svc,cm --server --yes
+
+  # Interactively, on a terminal
+  kubectl cicd argocd grant -n argocd
+
+kubectl cicd list -n shop shows the grant; kubectl cicd delete NAME -n shop removes it.";
+
+/// `kubectl cicd argocd install` flags.
+#[derive(Debug, Clone, Args)]
+pub struct ArgocdInstallFlags {
+    /// The manifest: a file, - for stdin, or an https:// URL (upstream's namespace-install.yaml, ha/namespace-install.yaml or install.yaml).
+    #[arg(short = 'f', long = "filename", value_name = "FILE|URL")]
+    pub filename: String,
+    /// Write the manifest to this file instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Where the manifest's CustomResourceDefinitions go, for the administrator (only written when it has some).
+    #[arg(long, value_name = "FILE", default_value = "argocd-crds.yaml")]
+    pub crds_output: PathBuf,
+    /// What to do with a RoleBinding whose Role neither the manifest nor the namespace has (v2.1-v2.7's argocd-redis).
+    #[arg(long, value_enum, default_value_t = RedisRole::Drop, value_name = "HOW")]
+    pub redis_role: RedisRole,
+    /// Override requests or limits of a component (its workload's name without argocd-), or of one container: COMPONENT[/CONTAINER]:FIELD=QUANTITY,... with FIELD requests.cpu, requests.memory, limits.cpu or limits.memory; repeatable.
+    #[arg(long, value_name = "SPEC")]
+    pub resources: Vec<String>,
+    /// Overrides from a YAML file: COMPONENT or COMPONENT/CONTAINER mapped to {requests: {cpu, memory}, limits: {cpu, memory}} (--resources wins).
+    #[arg(long, value_name = "FILE")]
+    pub resources_file: Option<PathBuf>,
+    /// Replace requests and limits the manifest already sets (default: keep them, fill in the rest).
+    #[arg(long)]
+    pub overwrite_resources: bool,
+    /// Accept a manifest that names another namespace, and move it to -n.
+    #[arg(long)]
+    pub force: bool,
+    /// Exit 1 when a guardrail finding has this severity or a higher one (with --apply: apply nothing).
+    #[arg(long, value_enum, default_value_t = FailOn::High, value_name = "SEVERITY")]
+    pub fail_on: FailOn,
+    /// Apply the manifest to the namespace (server-side apply, field manager kubectl-cicd), after checking you may.
+    #[arg(long)]
+    pub apply: bool,
+    /// Everything --apply does, as a server-side dry run: nothing is changed.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
+/// What `argocd install` does with a RoleBinding whose Role is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RedisRole {
+    /// Leave the binding out, as Argo CD itself did from v2.8.0 on.
+    Drop,
+    /// Add the Role it names, with no rules: the binding stays and grants nothing.
+    Empty,
+    /// Add the Role Argo CD v2.0 shipped: use of OpenShift's nonroot SecurityContextConstraints.
+    OpenshiftScc,
+}
+
+impl RedisRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RedisRole::Drop => "drop",
+            RedisRole::Empty => "empty",
+            RedisRole::OpenshiftScc => "openshift-scc",
+        }
+    }
+}
+
+/// `kubectl cicd argocd grant` flags. `-n` is Argo CD's own namespace.
+#[derive(Debug, Clone, Args)]
+pub struct ArgocdGrantFlags {
+    /// The namespaces Argo CD may deploy into, comma-separated (asked for on a terminal).
+    #[arg(long, value_delimiter = ',', value_name = "NS,...")]
+    pub to: Vec<String>,
+    /// Name of the Role and RoleBinding in each of them (default: argocd-<Argo CD's namespace>).
+    #[arg(long, value_name = "NAME", value_parser = parse_name)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub role: RoleFlags,
+    /// Bind argocd-server too (the UI's live view, logs and deletes), not only argocd-application-controller.
+    #[arg(long)]
+    pub server: bool,
+    /// Check everything, send the writes as a server-side dry run and print the objects: nothing is changed.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Answer yes to every question; fail instead of asking for anything a flag did not give.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+}
+
 /// Go's `time.ParseDuration` subset kubectl users know: `720h`, `1h30m`, `90m`, `3600s`.
 pub fn parse_go_duration(text: &str) -> Result<Duration, String> {
     let bad = || {
@@ -573,7 +710,7 @@ mod tests {
         let Command::Init(flags) = cli.command else {
             panic!("init parses as init");
         };
-        assert_eq!(flags.kinds, vec!["deploy", "svc"]);
+        assert_eq!(flags.role.kinds, vec!["deploy", "svc"]);
     }
 
     #[test]

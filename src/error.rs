@@ -135,6 +135,20 @@ pub enum Error {
     )]
     NoAccessInNamespace { namespace: String },
 
+    /// A manifest (`argocd install -f`) could not be read: no such file, stdin failed, or its
+    /// URL could not be fetched.
+    #[error("cannot read {what}: {detail}")]
+    Input { what: String, detail: String },
+
+    /// A manifest that `argocd install` does not take: not YAML, not Kubernetes objects, not
+    /// Argo CD's, for another namespace, or an override naming nothing in it.
+    #[error("{what}: {detail}")]
+    Manifest { what: String, detail: String },
+
+    /// Guardrail findings at or above `--fail-on`: what they are, and what was (not) done.
+    #[error("{0}")]
+    Guardrails(String),
+
     /// A command stopped part-way: the cause, then what exists now and how to finish.
     #[error("{cause}\n{state}")]
     Partial {
@@ -150,8 +164,8 @@ pub mod exit {
     pub const SUCCESS: u8 = 0;
     /// A command failed; `audit`: open findings at or above `--fail-on`.
     pub const FAILURE: u8 = 1;
-    /// Bad input (flags, kubeconfig, namespace, audit logs), found before anything changed;
-    /// `audit`: the audit could not run at all, for any reason.
+    /// Bad input (flags, kubeconfig, namespace, audit logs, a manifest), found before anything
+    /// changed; `audit`: the audit could not run at all, for any reason.
     pub const USAGE: u8 = 2;
     /// `audit` only: no failing finding in what could be read, but some RBAC objects could
     /// not be read and `--allow-gaps` was not given.
@@ -174,7 +188,9 @@ impl Error {
             | Error::Kubeconfig(_)
             | Error::AuditLog(_)
             | Error::NoNamespace { .. }
-            | Error::NoAccessInNamespace { .. } => exit::USAGE,
+            | Error::NoAccessInNamespace { .. }
+            | Error::Input { .. }
+            | Error::Manifest { .. } => exit::USAGE,
             Error::Cancelled => exit::CANCELLED,
             Error::Interrupted(signal) => signal.exit_code(),
             Error::Partial { cause, .. } => cause.exit_code(),

@@ -1,10 +1,11 @@
 //! kubectl-cicd: least-privilege CI/CD access to Kubernetes namespaces.
 //!
 //! Layers, top to bottom (data flows down): the command line (`cli`, `target`), the commands
-//! (`init`, `audit`, `lifecycle`, `tighten`) and what they share (`managed`, `names`, `issue`,
-//! `progress`, `run_lock`, `preview`, `auditlog`), the pure RBAC core (`rbac`), cluster access
+//! (`init`, `audit`, `lifecycle`, `tighten`, `argocd`) and what they share (`managed`, `names`,
+//! `issue`, `progress`, `run_lock`, `preview`, `auditlog`, `role_choice`), the pure RBAC core (`rbac`), cluster access
 //! (`cluster`, `kubeconfig`), and the terminal (`ui`, `text`). See docs/architecture.md.
 
+pub mod argocd;
 pub mod audit;
 pub mod auditlog;
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod names;
 pub mod preview;
 pub mod progress;
 pub mod rbac;
+pub mod role_choice;
 pub mod run_lock;
 pub mod target;
 pub mod text;

@@ -58,6 +58,7 @@ fn main() -> ExitCode {
                 finish(kubectl_cicd::lifecycle::delete::run(global, flags).await)
             }
             Command::Tighten(flags) => finish(kubectl_cicd::tighten::run(global, flags).await),
+            Command::Argocd(command) => finish(kubectl_cicd::argocd::run(global, command).await),
             Command::Completion(flags) => print_completion(flags),
             Command::Version => print_version(),
         }

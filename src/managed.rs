@@ -3,9 +3,14 @@
 //! (provenance, intended rules, the token in use), how token Secrets are named, and the test
 //! of whether an object is ours.
 //!
-//! `init` and `rotate` write these; `audit`, `list`, `rotate` and `delete` read them. Every
-//! object carries `app.kubernetes.io/managed-by: kubectl-cicd` and
+//! `init`, `rotate` and `argocd grant` write these; `audit`, `list`, `rotate` and `delete`
+//! read them. Every object carries `app.kubernetes.io/managed-by: kubectl-cicd` and
 //! `kubectl-cicd.io/identity: <name>`, and no command changes an object without both.
+//!
+//! Two sorts of identity share the labels: a CI/CD identity of `init` (ServiceAccount, Role,
+//! RoleBinding, token Secret), and a grant of `argocd grant` (a Role and a RoleBinding to
+//! ServiceAccounts of another namespace, recorded in [`GRANTED_TO`]; no ServiceAccount or
+//! token of its own).
 
 use std::collections::BTreeMap;
 
@@ -42,6 +47,23 @@ pub const TOKEN_SECRET: &str = "kubectl-cicd.io/token-secret";
 /// (`--token request`), as RFC 3339; the server keeps no record of issued tokens.
 pub const TOKEN_ISSUED_AT: &str = "kubectl-cicd.io/token-issued-at";
 pub const TOKEN_EXPIRES_AT: &str = "kubectl-cicd.io/token-expires-at";
+
+/// On a grant's Role and RoleBinding (`argocd grant`): the ServiceAccounts it is for, as
+/// `namespace/name`, comma-separated (`argocd/argocd-application-controller`).
+pub const GRANTED_TO: &str = "kubectl-cicd.io/granted-to";
+
+/// The ServiceAccounts a grant is for, when `meta` is a grant's object.
+pub fn granted_to(meta: &ObjectMeta) -> Option<Vec<String>> {
+    let value = meta.annotations.as_ref()?.get(GRANTED_TO)?;
+    Some(
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+    )
+}
 
 /// Who and when, as recorded on the objects. On a re-run the first creation is kept,
 /// so the same answers produce the same objects.

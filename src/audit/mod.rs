@@ -39,6 +39,42 @@ use baseline::Baseline;
 use files::FileObjects;
 use model::{Report, Scope, Severity, Snapshot};
 
+/// What [`pull_controller_check`] found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PullControllerCheck {
+    /// The `pull-controller-cluster-wide` findings about ServiceAccounts of the namespace.
+    pub findings: Vec<model::Finding>,
+    /// What could not be read (for a namespace admin, the ClusterRoleBindings that would hold
+    /// such a grant): the check is incomplete while this is not empty.
+    pub gaps: Vec<String>,
+}
+
+/// The audit's pull-controller check, for other commands (`argocd install` runs it on what it
+/// applied): the namespace's RBAC read as `audit -n NAMESPACE` reads it, analysed, and only
+/// the `pull-controller-cluster-wide` findings kept (a pull-style controller's ServiceAccount
+/// holding cluster-wide rights). Read-only.
+pub async fn pull_controller_check(
+    cluster: &crate::cluster::Cluster,
+    namespace: &str,
+) -> Result<PullControllerCheck> {
+    let gathered = gather::gather(cluster, crate::cluster::Namespaces::One(namespace)).await?;
+    let mut snapshot = gathered.snapshot;
+    snapshot.gaps.extend(gathered.gaps.iter().cloned());
+    let scope = Scope {
+        namespaces: vec![namespace.to_string()],
+        all_namespaces: false,
+        service_account: None,
+    };
+    let findings = analyze::analyze(&snapshot, &scope, &analyze::Options::default())
+        .into_iter()
+        .filter(|f| f.rule == rules::PULL_CONTROLLER_CLUSTER_WIDE.id)
+        .collect();
+    Ok(PullControllerCheck {
+        findings,
+        gaps: snapshot.gaps,
+    })
+}
+
 pub fn fail_on_severity(f: FailOn) -> Option<Severity> {
     match f {
         FailOn::Critical => Some(Severity::Critical),

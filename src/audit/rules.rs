@@ -777,8 +777,8 @@ pub const DRIFT: &RuleInfo = &RuleInfo {
     id: "drift",
     severity: Severity::Medium,
     title: "Role managed by kubectl-cicd drifted from its recorded intent",
-    why: "`kubectl cicd init` records the rules it granted in the Role's kubectl-cicd.io/intended-rules annotation; rules that differ were changed by hand or by another tool after the review that approved them.",
-    fix: "Re-run `kubectl cicd init` with the intended kinds (it shows the diff and restores the Role), or, if the change is wanted, re-run it with the new kinds so the intent is recorded.",
+    why: "`kubectl cicd init` (and `kubectl cicd argocd grant`) records the rules it granted in the Role's kubectl-cicd.io/intended-rules annotation; rules that differ were changed by hand or by another tool after the review that approved them.",
+    fix: "Re-run `kubectl cicd init` (for a grant, `kubectl cicd argocd grant`) with the intended kinds (it restores the Role), or, if the change is wanted, re-run it with the new kinds so the intent is recorded.",
     covers: &[],
 };
 

@@ -6,6 +6,7 @@
 //! apply, tokens. kube errors become [`crate::error::Error`] variants people can act on.
 
 pub mod discovery;
+pub mod dynamic;
 mod errors;
 pub mod limits;
 pub mod lists;

@@ -59,24 +59,8 @@ impl Plan {
                 "no kinds to grant: choose some with --kinds or --preset (see kubectl cicd init --help)".into(),
             ));
         }
-        let role = rbac::build_role(&choices.selections);
-        if role.rules.is_empty() {
-            let why: Vec<String> = role.dropped.iter().map(|d| d.to_string()).collect();
-            return Err(Error::Usage(format!(
-                "nothing left to grant: {}",
-                why.join("; ")
-            )));
-        }
-        let risks = rbac::risky_findings(&role.rules);
-        rbac::risk::gate(&risks, choices.allow_risky).map_err(|cause| Error::Risky {
-            cause,
-            risks: risks
-                .iter()
-                .filter(|r| r.blocks_init())
-                .map(|r| format!("  - {r}"))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        })?;
+        let (role, risks) =
+            crate::role_choice::build_gated_role(&choices.selections, choices.allow_risky)?;
         Ok(Plan {
             namespace: namespace.to_string(),
             choices,

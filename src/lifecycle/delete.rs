@@ -1,6 +1,7 @@
 //! `kubectl cicd delete NAME`: removes what `init` made for an identity: its RoleBinding
 //! (first, so the identity loses its rights at once), Role, token Secrets and ServiceAccount
-//! (last: that revokes every TokenRequest token too). Only objects carrying the labels
+//! (last: that revokes every TokenRequest token too); or a grant of `argocd grant`, which is
+//! its RoleBinding and Role. Only objects carrying the labels
 //! `app.kubernetes.io/managed-by=kubectl-cicd` and `kubectl-cicd.io/identity=NAME` are
 //! touched, each deleted with its uid as a precondition, so an object someone recreated
 //! meanwhile stays. It shows what will go and asks, unless `--yes`.
@@ -152,9 +153,21 @@ async fn delete_locked(
             ui.ok(format!("{} was already gone", d.describe()));
         }
     }
-    ui.say(format!(
-        "Identity {name} is gone from namespace {ns}. Remove its kubeconfig from your pipeline's secrets too."
-    ));
+    let grant = found
+        .roles
+        .iter()
+        .map(|r| &r.metadata)
+        .chain(found.role_bindings.iter().map(|b| &b.metadata))
+        .find_map(crate::managed::granted_to);
+    match grant {
+        Some(to) if found.service_accounts.is_empty() => ui.say(format!(
+            "The grant {name} is gone from namespace {ns}: {} may no longer change anything there through it.",
+            to.join(", ")
+        )),
+        _ => ui.say(format!(
+            "Identity {name} is gone from namespace {ns}. Remove its kubeconfig from your pipeline's secrets too."
+        )),
+    }
     if doomed
         .iter()
         .any(|d| matches!(d.kind, Kind::Secret | Kind::ServiceAccount))

@@ -37,7 +37,10 @@ pub struct IdentityRow {
     pub created_at: Option<String>,
     pub tool_version: Option<String>,
     pub objects: Present,
-    /// What is not as `init` leaves it (missing objects, several token Secrets).
+    /// For a grant of `argocd grant`: the ServiceAccounts (`namespace/name`) it is for; a
+    /// grant has no ServiceAccount or token of its own. Empty for a CI/CD identity.
+    pub granted_to: Vec<String>,
+    /// What is not as `init` (or `argocd grant`) leaves it (missing objects, several token Secrets).
     pub problems: Vec<String>,
 }
 
@@ -203,6 +206,7 @@ pub fn rows(found: &Found) -> Vec<IdentityRow> {
                     created_at: None,
                     tool_version: None,
                     objects: Present::default(),
+                    granted_to: Vec::new(),
                     problems: Vec::new(),
                 });
         }
@@ -243,6 +247,9 @@ pub fn rows(found: &Found) -> Vec<IdentityRow> {
             continue;
         };
         r.objects.role = true;
+        if let Some(to) = crate::managed::granted_to(&role.metadata) {
+            r.granted_to = to;
+        }
         let rules: Vec<Rule> = role
             .rules
             .iter()
@@ -271,6 +278,11 @@ pub fn rows(found: &Found) -> Vec<IdentityRow> {
             && let Some(r) = by_identity.get_mut(&key)
         {
             r.objects.role_binding = true;
+            if let Some(to) = crate::managed::granted_to(&rb.metadata)
+                && r.granted_to.is_empty()
+            {
+                r.granted_to = to;
+            }
         }
     }
 
@@ -300,6 +312,21 @@ pub fn rows(found: &Found) -> Vec<IdentityRow> {
                     .and_then(|l| l.get(LAST_USED_LABEL))
                     .cloned();
             }
+        }
+        if !r.granted_to.is_empty() {
+            // A grant: a Role and a RoleBinding, no ServiceAccount or token of its own.
+            for (there, kind) in [
+                (r.objects.role, "Role"),
+                (r.objects.role_binding, "RoleBinding"),
+            ] {
+                if !there {
+                    r.problems.push(format!(
+                        "{kind} {} of the grant is missing: run kubectl cicd argocd grant again to restore it, or kubectl cicd delete {} to remove the rest",
+                        r.name, r.name
+                    ));
+                }
+            }
+            continue;
         }
         for (there, kind) in [
             (r.objects.service_account, "ServiceAccount"),
@@ -393,7 +420,9 @@ pub fn table(rows: &[IdentityRow], now: jiff::Timestamp) -> String {
             (Some("request"), None) => "unknown".into(),
             _ => "-".into(),
         };
+        let grant = !r.granted_to.is_empty();
         let last_used = match r.token.kind.as_deref() {
+            _ if grant => "-".into(),
             Some("secret") => r.token.last_used.clone().unwrap_or_else(|| "never".into()),
             _ => "unknown".into(),
         };
@@ -406,7 +435,11 @@ pub fn table(rows: &[IdentityRow], now: jiff::Timestamp) -> String {
             r.namespace.clone(),
             r.name.clone(),
             kinds,
-            r.token.kind.clone().unwrap_or_else(|| "-".into()),
+            if grant {
+                format!("grant to {}", r.granted_to.join(","))
+            } else {
+                r.token.kind.clone().unwrap_or_else(|| "-".into())
+            },
             age,
             expires,
             last_used,
@@ -445,6 +478,67 @@ pub fn table(rows: &[IdentityRow], now: jiff::Timestamp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_grant_is_a_role_and_a_binding_without_a_token() {
+        use crate::managed::{GRANTED_TO, IDENTITY_LABEL, MANAGED_BY, MANAGED_BY_LABEL};
+        use k8s_openapi::api::rbac::v1::{PolicyRule, Role};
+        use kube::core::PartialObjectMeta;
+        let meta = || ObjectMeta {
+            name: Some("argocd-argocd".into()),
+            namespace: Some("shop".into()),
+            labels: Some(BTreeMap::from([
+                (MANAGED_BY_LABEL.to_string(), MANAGED_BY.to_string()),
+                (IDENTITY_LABEL.to_string(), "argocd-argocd".to_string()),
+            ])),
+            annotations: Some(BTreeMap::from([(
+                GRANTED_TO.to_string(),
+                "argocd/argocd-application-controller".to_string(),
+            )])),
+            ..Default::default()
+        };
+        let found = Found {
+            roles: vec![Role {
+                metadata: meta(),
+                rules: Some(vec![PolicyRule {
+                    api_groups: Some(vec!["apps".into()]),
+                    resources: Some(vec!["deployments".into()]),
+                    verbs: vec!["get".into(), "create".into()],
+                    ..Default::default()
+                }]),
+            }],
+            role_bindings: vec![PartialObjectMeta {
+                metadata: meta(),
+                ..Default::default()
+            }],
+            ..Found::default()
+        };
+        let rows = rows(&found);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].granted_to, ["argocd/argocd-application-controller"]);
+        assert_eq!(
+            rows[0].problems,
+            Vec::<String>::new(),
+            "no ServiceAccount or token expected"
+        );
+        let now: jiff::Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
+        let text = table(&rows, now);
+        assert!(
+            text.contains("grant to argocd/argocd-application-controller"),
+            "{text}"
+        );
+
+        let only_role = Found {
+            roles: found.roles.clone(),
+            ..Found::default()
+        };
+        let problems = &super::rows(&only_role)[0].problems;
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].contains("kubectl cicd argocd grant again"),
+            "{problems:?}"
+        );
+    }
 
     #[test]
     fn ages_read_like_kubectl() {
@@ -492,6 +586,7 @@ mod tests {
             created_at: Some("2026-11-20T09:00:00Z".into()),
             tool_version: None,
             objects: Present::default(),
+            granted_to: vec![],
             problems: vec![],
         };
         let text = table(
@@ -552,6 +647,7 @@ mod tests {
                 created_at: Some(created_at),
                 tool_version: None,
                 objects: Present::default(),
+                granted_to: vec![],
                 problems: vec![],
             };
             let text = table(&[row], now);

@@ -503,6 +503,43 @@ impl Env {
         }
     }
 
+    /// On the real control plane, waits (up to 30 s) until its RBAC authorizer, which reads
+    /// bindings from a cache, lets `user` (in `groups`) do `verb` on `group`/`resource` in
+    /// `namespace`: a binding seeded a moment ago takes effect a moment later. The sandbox
+    /// authorizes from its store at once.
+    pub fn wait_until_allowed(
+        &self,
+        user: &str,
+        groups: &[&str],
+        verb: &str,
+        group: &str,
+        resource: &str,
+        namespace: &str,
+    ) {
+        let Server::Real(cluster) = &self.server else {
+            return;
+        };
+        let review = json!({
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": {"user": user, "groups": groups, "resourceAttributes": {
+                "namespace": namespace, "verb": verb, "group": group, "resource": resource}},
+        });
+        self.wait_for(|| {
+            let answer = cluster.block_on(async {
+                let req = http::Request::post("/apis/authorization.k8s.io/v1/subjectaccessreviews")
+                    .header("content-type", "application/json")
+                    .body(serde_json::to_vec(&review).unwrap())
+                    .unwrap();
+                cluster.admin_client().request_text(req).await
+            });
+            answer
+                .ok()
+                .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+                .is_some_and(|v| v["status"]["allowed"] == true)
+        });
+    }
+
     /// Polls `done` for up to 30 s.
     pub fn wait_for(&self, mut done: impl FnMut() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(30);

@@ -994,3 +994,48 @@ fn get_with_chunk_size_pages_through_everything_case(env: &Env) {
     assert!(rows[0].starts_with("NAME DATA AGE"), "{table}");
     assert_eq!(rows.len(), 9, "one header, eight rows, once: {table}");
 }
+
+// `kubectl cicd argocd install`'s output, for each release manifest of the fixtures, goes
+// through `kubectl apply --dry-run=client` object for object.
+with_every_kubectl!(
+    argocd_install_output_round_trips_through_kubectl,
+    argocd_install_output_round_trips_through_kubectl_case
+);
+
+fn argocd_install_output_round_trips_through_kubectl_case(env: &Env) {
+    let admin = env.kubeconfig("admin");
+    let cache = env.dir().join("cache-admin");
+    for name in [
+        "v2.4.11/namespace-install.yaml",
+        "v2.4.11/ha/namespace-install.yaml",
+        "v3.5.1/namespace-install.yaml",
+        "v3.5.1/ha/namespace-install.yaml",
+        "v2.0.5/install.yaml",
+    ] {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/argocd")
+            .join(name);
+        let out = Command::new(env!("CARGO_BIN_EXE_kubectl-cicd"))
+            .args(["argocd", "install", "-n", "team-a", "-f"])
+            .arg(&fixture)
+            .current_dir(env.dir())
+            .env("KUBECONFIG", env.dir().join("no-kubeconfig-needed"))
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("kubectl-cicd runs");
+        assert!(out.status.success(), "{name}: {out:?}");
+        let manifest = String::from_utf8(out.stdout).unwrap();
+        let objects = manifest.matches("\n---\n").count() + 1;
+        let applied = ok(env.kubectl_with(
+            &admin,
+            &cache,
+            &["apply", "--dry-run=client", "-f", "-"],
+            Some(&manifest),
+        ));
+        let lines = applied
+            .lines()
+            .filter(|l| l.ends_with(" (dry run)"))
+            .count();
+        assert_eq!(lines, objects, "{name}:\n{applied}");
+    }
+}

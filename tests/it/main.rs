@@ -9,6 +9,7 @@
 #[macro_use]
 mod common;
 
+mod argocd;
 mod audit;
 mod audit_sources;
 mod bad_input;

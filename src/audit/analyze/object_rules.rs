@@ -204,9 +204,11 @@ impl<'a> Ctx<'a> {
                 name: role.meta.name.clone(),
                 namespace: role.meta.namespace.clone().filter(|_| !cluster),
             };
-            self.push(Draft::new(rules::DRIFT, subject).own(Some(key)).says(
-                evidence,
-                format!(
+            let remediation = match grant_command(role, &identity) {
+                Some(command) => format!(
+                    "Re-run `{command}` with the intended kinds (it restores {label}); if the change is wanted, re-run it with the new kinds so the intent is recorded."
+                ),
+                None => format!(
                     "Re-run `kubectl cicd init --name {identity}{}` with the intended kinds (it shows the diff and restores {label}); if the change is wanted, re-run it with the new kinds so the intent is recorded.",
                     role.meta
                         .namespace
@@ -215,7 +217,12 @@ impl<'a> Ctx<'a> {
                         .map(|n| format!(" -n {n}"))
                         .unwrap_or_default()
                 ),
-            ));
+            };
+            self.push(
+                Draft::new(rules::DRIFT, subject)
+                    .own(Some(key))
+                    .says(evidence, remediation),
+            );
         }
     }
 
@@ -416,4 +423,20 @@ fn describe_group(name: &str) -> String {
             None => format!("Group {other}"),
         },
     }
+}
+
+/// For a Role of an `argocd grant` grant (it records the ServiceAccounts it is for), the
+/// command that makes it again: `kubectl cicd argocd grant -n ARGOCD_NS --to NS --name NAME`.
+fn grant_command(role: &RoleData, identity: &str) -> Option<String> {
+    let to = role.meta.annotations.get(crate::managed::GRANTED_TO)?;
+    let argocd_ns = to.split(',').next()?.split_once('/')?.0.trim();
+    let ns = role.meta.namespace.as_deref()?;
+    Some(format!(
+        "kubectl cicd argocd grant -n {argocd_ns} --to {ns} --name {identity}{}",
+        if to.contains("/argocd-server") {
+            " --server"
+        } else {
+            ""
+        }
+    ))
 }

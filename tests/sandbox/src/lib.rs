@@ -211,6 +211,23 @@ impl Sandbox {
         self.shared.lock().log.clear();
     }
 
+    /// Serves `body` at `path` (e.g. `/files/namespace-install.yaml`) to anyone, with no
+    /// authentication: a test hook standing for a web server that hosts a manifest.
+    pub fn serve_file(&self, path: &str, body: &[u8]) {
+        self.shared
+            .lock()
+            .files
+            .insert(path.to_string(), state::ServedFile::Body(body.to_vec()));
+    }
+
+    /// Answers GET `path` with a 302 to `location` (a test hook, as [`Sandbox::serve_file`]).
+    pub fn serve_redirect(&self, path: &str, location: &str) {
+        self.shared.lock().files.insert(
+            path.to_string(),
+            state::ServedFile::Redirect(location.to_string()),
+        );
+    }
+
     pub fn inject_fault(&self, fault: Fault) {
         self.shared.lock().faults.push(fault);
     }

@@ -39,6 +39,8 @@ pub struct Reply {
     pub warnings: Vec<String>,
     /// Refused by RBAC (the audit log's `authorization.k8s.io/decision: forbid`).
     pub forbidden: bool,
+    /// Sent as `Location` (a test-hook redirect).
+    pub location: Option<String>,
 }
 
 impl Reply {
@@ -51,6 +53,7 @@ impl Reply {
             retry_after: None,
             warnings: Vec::new(),
             forbidden: false,
+            location: None,
         }
     }
 
@@ -63,6 +66,7 @@ impl Reply {
             secret_data: false,
             warnings: Vec::new(),
             forbidden: false,
+            location: None,
         }
     }
 
@@ -107,6 +111,7 @@ pub async fn serve(
     let content_type = header(CONTENT_TYPE);
     let authorization = header(AUTHORIZATION);
     let user_agent = header(USER_AGENT);
+    let impersonation = Impersonation::from_headers(req.headers());
 
     let fault = shared.lock().take_fault(&method, &path);
     // Logged when this request's future ends, also when the client gives up mid-way
@@ -162,9 +167,13 @@ pub async fn serve(
         Err(_) => Bytes::new(),
     };
 
-    let reply = match faulted {
-        Some(r) => r,
-        None => {
+    let served_file = (method == "GET")
+        .then(|| shared.lock().files.get(&path).cloned())
+        .flatten();
+    let reply = match (faulted, served_file) {
+        (Some(r), _) => r,
+        (None, Some(file)) => file_reply(file),
+        (None, None) => {
             let mut st = shared.lock();
             let info = request::parse(&method, &path, &query);
             log.verb = info.verb.clone();
@@ -176,9 +185,12 @@ pub async fn serve(
                 log.namespace = info.namespace.clone();
                 log.name = info.name.clone();
             }
-            match authenticate(&shared, &mut st, &authorization) {
+            let user = authenticate(&shared, &mut st, &authorization)
+                .map(|user| impersonation.apply(&mut st, user, &attributes(&info)));
+            match user {
                 None => Reply::error(ApiError::unauthorized()),
-                Some(user) => {
+                Some(Err(refused)) => refused,
+                Some(Ok(user)) => {
                     log.user = user.name.clone();
                     log.groups = user.groups.clone();
                     // Token checks may stamp a legacy token's last-used label: not this request's change.
@@ -213,6 +225,13 @@ pub async fn serve(
         StatusCode::from_u16(reply.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     resp.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(reply.content_type));
+    if let Some(location) = reply
+        .location
+        .as_deref()
+        .and_then(|l| HeaderValue::from_str(l).ok())
+    {
+        resp.headers_mut().insert(hyper::header::LOCATION, location);
+    }
     if let Some(secs) = reply.retry_after {
         resp.headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from(secs));
@@ -267,6 +286,259 @@ fn injected_status(code: u16) -> ApiError {
         _ => ("InternalError", "sandbox fault injection"),
     };
     ApiError::new(code, reason, message, None)
+}
+
+/// A test-hook file's answer.
+fn file_reply(file: crate::state::ServedFile) -> Reply {
+    match file {
+        crate::state::ServedFile::Body(body) => Reply {
+            code: 200,
+            body: Bytes::from(body),
+            content_type: "text/plain; charset=utf-8",
+            retry_after: None,
+            secret_data: false,
+            warnings: Vec::new(),
+            forbidden: false,
+            location: None,
+        },
+        crate::state::ServedFile::Redirect(to) => {
+            let mut r = Reply::text(302, "Found\n");
+            r.location = Some(to);
+            r
+        }
+    }
+}
+
+/// The `Impersonate-*` headers of a request (`kubectl --as`, `--as-group`, `--as-uid`).
+#[derive(Debug, Default)]
+struct Impersonation {
+    user: Option<String>,
+    groups: Vec<String>,
+    uid: Option<String>,
+    /// `Impersonate-Extra-<key>` values, by key.
+    extra: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+/// The impersonation modes kube-apiserver 1.37 tries, in its order (constrained impersonation,
+/// KEP-5284, then the legacy `impersonate` verb).
+const MODES: [Option<&str>; 4] = [
+    Some("arbitrary-node"),
+    Some("serviceaccount"),
+    Some("user-info"),
+    None,
+];
+
+impl Impersonation {
+    fn from_headers(headers: &hyper::HeaderMap) -> Impersonation {
+        let mut out = Impersonation::default();
+        for (name, value) in headers {
+            let Ok(value) = value.to_str() else { continue };
+            let name = name.as_str();
+            if name == "impersonate-user" {
+                out.user = Some(value.to_string());
+            } else if name == "impersonate-group" {
+                out.groups.push(value.to_string());
+            } else if name == "impersonate-uid" {
+                out.uid = Some(value.to_string());
+            } else if let Some(key) = name.strip_prefix("impersonate-extra-") {
+                let key = percent_encoding::percent_decode_str(key)
+                    .decode_utf8_lossy()
+                    .into_owned();
+                out.extra.entry(key).or_default().push(value.to_string());
+            }
+        }
+        out
+    }
+
+    fn only_username(&self) -> bool {
+        self.groups.is_empty() && self.extra.is_empty() && self.uid.is_none()
+    }
+
+    /// The user the request acts as: `user` itself without the headers; else the impersonated
+    /// user, as k8s.io/apiserver's `WithConstrainedImpersonation` decides it
+    /// (endpoints/filters/impersonation): each mode that applies is tried in turn (a
+    /// constrained mode first needs `impersonate-on:<mode>:<verb>` on the request itself, then
+    /// `impersonate:<mode>` on the user, uid, groups and extras; the legacy mode only
+    /// `impersonate`), the first that allows it wins, and a refusal reports the first mode's
+    /// error. A ServiceAccount user named without groups gets its fixed groups.
+    fn apply(
+        &self,
+        st: &mut State,
+        user: UserInfo,
+        request: &Attributes,
+    ) -> Result<UserInfo, Reply> {
+        let Some(name) = self.user.clone().filter(|n| !n.is_empty()) else {
+            if self.only_username() {
+                return Ok(user);
+            }
+            return Err(Reply::error(ApiError::bad_request(format!(
+                "requested {} without impersonating a user name",
+                self.go_default_info()
+            ))));
+        };
+        let snapshot = (!user.is_superuser()).then(|| st.rbac());
+        let allowed = |a: &Attributes| -> Result<(), Reply> {
+            let Some(snapshot) = &snapshot else {
+                return Ok(());
+            };
+            let decision = rbac::authorize(snapshot, &user, a);
+            if decision.allowed {
+                return Ok(());
+            }
+            let message = rbac::forbidden_message_with_reason(&user, a, &decision.reason);
+            let e = if a.resource_request {
+                ApiError::forbidden(
+                    Target {
+                        group: &a.api_group,
+                        kind: &a.resource,
+                        name: &a.name,
+                    },
+                    message,
+                )
+            } else {
+                ApiError::new(403, "Forbidden", message, Some(json!({})))
+            };
+            Err(Reply::error(e))
+        };
+        let service_account = name
+            .strip_prefix("system:serviceaccount:")
+            .and_then(|rest| rest.split_once(':'))
+            .filter(|(ns, sa)| !ns.is_empty() && !sa.is_empty() && !sa.contains(':'))
+            .map(|(ns, sa)| (ns.to_string(), sa.to_string()));
+        let node = name
+            .strip_prefix("system:node:")
+            .filter(|n| {
+                !n.is_empty()
+                    && n.chars().all(|c| {
+                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.'
+                    })
+            })
+            .map(str::to_string);
+        let mut first_error = None;
+        for mode in MODES {
+            let applies = match mode {
+                Some("arbitrary-node") => self.only_username() && node.is_some(),
+                Some("serviceaccount") => self.only_username() && service_account.is_some(),
+                Some(_) => node.is_none() && service_account.is_none(),
+                None => true,
+            };
+            if !applies {
+                continue;
+            }
+            let tried = (|| {
+                let (verb, group) = match mode {
+                    Some(m) => {
+                        let mut on = request.clone();
+                        on.verb = format!("impersonate-on:{m}:{}", request.verb);
+                        allowed(&on)?;
+                        (format!("impersonate:{m}"), "authentication.k8s.io")
+                    }
+                    None => ("impersonate".to_string(), ""),
+                };
+                let attrs =
+                    |group: &str, resource: &str, sub: &str, namespace: &str, name: &str| {
+                        Attributes {
+                            verb: verb.clone(),
+                            resource_request: true,
+                            namespace: namespace.into(),
+                            api_group: group.into(),
+                            api_version: "v1".into(),
+                            resource: resource.into(),
+                            subresource: sub.into(),
+                            name: name.into(),
+                            path: String::new(),
+                        }
+                    };
+                let mut groups = self.groups.clone();
+                match (&service_account, &node) {
+                    (Some((ns, sa)), _) => {
+                        allowed(&attrs(group, "serviceaccounts", "", ns, sa))?;
+                        if groups.is_empty() {
+                            groups = vec![
+                                "system:serviceaccounts".to_string(),
+                                format!("system:serviceaccounts:{ns}"),
+                            ];
+                        }
+                    }
+                    (None, Some(n)) if mode.is_some() => {
+                        allowed(&attrs(group, "nodes", "", "", n))?;
+                        groups = vec!["system:nodes".to_string()];
+                    }
+                    _ => allowed(&attrs(group, "users", "", "", &name))?,
+                }
+                if let Some(uid) = &self.uid {
+                    allowed(&attrs("authentication.k8s.io", "uids", "", "", uid))?;
+                }
+                for g in &self.groups {
+                    allowed(&attrs(group, "groups", "", "", g))?;
+                }
+                for (key, values) in &self.extra {
+                    for value in values {
+                        allowed(&attrs(
+                            "authentication.k8s.io",
+                            "userextras",
+                            key,
+                            "",
+                            value,
+                        ))?;
+                    }
+                }
+                let missing = |g: &str| !groups.iter().any(|x| x == g);
+                if name == "system:anonymous" {
+                    if missing("system:unauthenticated") {
+                        groups.push("system:unauthenticated".into());
+                    }
+                } else if missing("system:unauthenticated") && missing("system:authenticated") {
+                    groups.push("system:authenticated".into());
+                }
+                Ok(UserInfo {
+                    name: name.clone(),
+                    uid: self.uid.clone().unwrap_or_default(),
+                    groups,
+                })
+            })();
+            match tried {
+                Ok(u) => return Ok(u),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.expect("the legacy mode always applies"))
+    }
+
+    /// The wanted user as Go's `%#v` prints a `*user.DefaultInfo`.
+    fn go_default_info(&self) -> String {
+        let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "[]string(nil)".to_string()
+            } else {
+                format!(
+                    "[]string{{{}}}",
+                    v.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", ")
+                )
+            }
+        };
+        let extra = if self.extra.is_empty() {
+            "map[string][]string(nil)".to_string()
+        } else {
+            format!(
+                "map[string][]string{{{}}}",
+                self.extra
+                    .iter()
+                    .map(|(k, v)| format!("{}:{}", quote(k), list(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        format!(
+            "&user.DefaultInfo{{Name:{}, UID:{}, Groups:{}, Extra:{extra}}}",
+            quote(self.user.as_deref().unwrap_or("")),
+            quote(self.uid.as_deref().unwrap_or("")),
+            list(&self.groups),
+        )
+    }
 }
 
 /// The user behind an `Authorization` header; `None` means 401.
@@ -548,6 +820,7 @@ fn resource_request(shared: &Shared, st: &mut State, ctx: &Ctx) -> Result<Reply,
                     retry_after: None,
                     warnings: Vec::new(),
                     forbidden: false,
+                    location: None,
                 });
             }
             (200, objects::render_list(&t, &items, &meta, ctx.repr))

@@ -129,6 +129,18 @@ pub struct State {
     pub terminating_since: std::collections::HashMap<String, std::time::Instant>,
     /// How long the namespace controller takes to empty and remove a Terminating namespace.
     pub namespace_deletion_delay: Duration,
+    /// Test hook: plain files (and redirects) served at their paths to anyone, outside the
+    /// API, as a web server next to the cluster would serve a manifest.
+    pub files: std::collections::HashMap<String, ServedFile>,
+}
+
+/// What a test-hook path answers.
+#[derive(Clone, Debug)]
+pub enum ServedFile {
+    /// 200 with this body.
+    Body(Vec<u8>),
+    /// 302 to this location.
+    Redirect(String),
 }
 
 impl State {
@@ -148,6 +160,7 @@ impl State {
             list_snapshots: Default::default(),
             terminating_since: Default::default(),
             namespace_deletion_delay: Duration::from_millis(500),
+            files: Default::default(),
         }
     }
 

@@ -117,6 +117,8 @@ struct Case {
     /// `{continue}` is replaced by the continue token of this server's last list.
     path: String,
     accept: Option<&'static str>,
+    /// Extra request headers (impersonation).
+    headers: Vec<(&'static str, &'static str)>,
     body: Body,
     view: View,
 }
@@ -133,6 +135,7 @@ fn case(
         method,
         path: path.into(),
         accept: None,
+        headers: Vec::new(),
         body: Body::None,
         view: View::Status,
     }
@@ -149,6 +152,10 @@ impl Case {
     }
     fn accept(mut self, accept: &'static str) -> Case {
         self.accept = Some(accept);
+        self
+    }
+    fn header(mut self, name: &'static str, value: &'static str) -> Case {
+        self.headers.push((name, value));
         self
     }
     fn details(self) -> Case {
@@ -209,6 +216,9 @@ impl Server {
         let mut builder = http::Request::builder().method(case.method).uri(&path);
         if let Some(accept) = case.accept {
             builder = builder.header(http::header::ACCEPT, accept);
+        }
+        for (name, value) in &case.headers {
+            builder = builder.header(*name, *value);
         }
         let bytes = match &case.body {
             Body::None => Vec::new(),
@@ -1450,6 +1460,44 @@ fn discovery() -> Vec<Case> {
     cases
 }
 
+/// `kubectl --as`: who may impersonate whom, and whose rights the request then has (the
+/// impersonated ServiceAccount gets its groups).
+fn impersonation() -> Vec<Case> {
+    let configmaps = "/api/v1/namespaces/team-a/configmaps";
+    let sa = "system:serviceaccount:team-a:default";
+    vec![
+        case("impersonate a ServiceAccount", "admin", "GET", configmaps)
+            .header("Impersonate-User", sa)
+            .details(),
+        case("impersonate a user", "admin", "GET", configmaps)
+            .header("Impersonate-User", "alice")
+            .view(View::Page),
+        case("impersonate a user and group", "admin", "GET", configmaps)
+            .header("Impersonate-User", "carol")
+            .header("Impersonate-Group", "devs")
+            .details(),
+        case("impersonate without the right", "bob", "GET", configmaps)
+            .header("Impersonate-User", sa)
+            .details(),
+        case("impersonate a user without the right", "alice", "GET", configmaps)
+            .header("Impersonate-User", "bob")
+            .details(),
+        case("impersonate a group without a user", "admin", "GET", configmaps)
+            .header("Impersonate-Group", "devs")
+            .view(View::Status),
+        case(
+            "impersonated review",
+            "admin",
+            "POST",
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        )
+        .header("Impersonate-User", sa)
+        .json(json!({"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                     "spec": {"resourceAttributes": {"namespace": "team-a", "verb": "get", "resource": "secrets"}}}))
+        .view(View::Status),
+    ]
+}
+
 fn lists_and_paging() -> Vec<Case> {
     let roles = "/apis/rbac.authorization.k8s.io/v1/namespaces/diff-paging/roles";
     let mut cases = vec![
@@ -1541,6 +1589,7 @@ fn table() -> Vec<Case> {
     cases.extend(server_side_apply());
     cases.extend(names_and_statuses());
     cases.extend(lists_and_paging());
+    cases.extend(impersonation());
     cases.extend(discovery());
     cases
 }
