@@ -119,9 +119,19 @@ fn list_shows_each_identity_its_kinds_token_and_maker_reading_secrets_as_metadat
 
     let lines: Vec<&str> = table.stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{table:?}");
-    assert!(
-        lines[0].starts_with("NAMESPACE   NAME       KINDS"),
+    // Columns are as wide as their widest cell (the test's namespace name varies in length).
+    assert_eq!(
+        lines[0].split_whitespace().take(4).collect::<Vec<_>>(),
+        ["NAMESPACE", "NAME", "KINDS", "TOKEN"],
         "{table:?}"
+    );
+    let header = lines[0];
+    let column = |name: &str| header.find(name).expect("a column");
+    assert!(
+        lines[1..]
+            .iter()
+            .all(|l| l.get(column("NAME")..).is_some_and(|rest| !rest.starts_with(' '))),
+        "rows line up under the header: {table:?}"
     );
     let today = jiff::Timestamp::now().strftime("%Y-%m-%d").to_string();
     let ci = lines.iter().find(|l| l.contains(" ci-cd ")).unwrap();
