@@ -34,6 +34,19 @@ impl Signal {
     }
 }
 
+/// Runs `work` until it ends or the first Ctrl-C or SIGTERM stops it (`Error::Interrupted`;
+/// `work` is dropped there, so whatever it holds must be given back by its caller, as
+/// [`crate::progress::Progress::finish`] does for the run's lock).
+pub async fn stoppable(
+    work: impl Future<Output = crate::error::Result<()>>,
+) -> crate::error::Result<()> {
+    let stop = listen();
+    tokio::select! {
+        result = work => result,
+        signal = stop => Err(crate::error::Error::Interrupted(signal)),
+    }
+}
+
 /// Installs the handlers now and returns a future that ends with the first signal. When the
 /// handlers cannot be installed the future never ends (the signals then act as before).
 #[cfg(unix)]

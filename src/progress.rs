@@ -3,7 +3,7 @@
 
 use crate::cluster::{Cluster, IdentityLock};
 use crate::error::Error;
-use crate::ui::Ui;
+use crate::ui::{Prompts, Ui};
 
 /// What a command has done so far, so that an error part-way can say what exists now and
 /// that running the same command again finishes the job.
@@ -37,6 +37,17 @@ impl Progress {
     /// The run gave its lock back.
     pub fn lock_released(&mut self) {
         self.held_lock = None;
+    }
+
+    /// How a run that reported here ends: a lock it still holds (it was stopped early) is given
+    /// back, and an error says what exists now and how to finish.
+    pub async fn finish(
+        mut self,
+        result: Result<(), Error>,
+        prompts: Prompts,
+    ) -> Result<(), Error> {
+        self.release_lock(&Ui::detect(prompts)).await;
+        result.map_err(|e| self.explain(e))
     }
 
     /// Gives back a lock the run still held when it ended early.

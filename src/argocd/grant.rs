@@ -31,16 +31,9 @@ pub const CONTROLLER: &str = "argocd-application-controller";
 pub const SERVER: &str = "argocd-server";
 
 pub async fn run(global: &GlobalFlags, flags: &ArgocdGrantFlags) -> Result<()> {
-    let stop = crate::interrupt::listen();
     let mut progress = Progress::default();
-    let result = tokio::select! {
-        result = run_with(global, flags, &mut progress) => result,
-        signal = stop => Err(Error::Interrupted(signal)),
-    };
-    progress
-        .release_lock(&Ui::detect(Prompts::unless(flags.yes)))
-        .await;
-    result.map_err(|e| progress.explain(e))
+    let result = crate::interrupt::stoppable(run_with(global, flags, &mut progress)).await;
+    progress.finish(result, Prompts::unless(flags.yes)).await
 }
 
 /// What is granted where.

@@ -21,16 +21,9 @@ use crate::target::Target;
 use crate::ui::{Prompts, Ui};
 
 pub async fn run(global: &GlobalFlags, flags: &ArgocdInstallFlags) -> Result<()> {
-    let stop = crate::interrupt::listen();
     let mut progress = Progress::default();
-    let result = tokio::select! {
-        result = run_with(global, flags, &mut progress) => result,
-        signal = stop => Err(Error::Interrupted(signal)),
-    };
-    progress
-        .release_lock(&Ui::detect(Prompts::unless(flags.yes)))
-        .await;
-    result.map_err(|e| progress.explain(e))
+    let result = crate::interrupt::stoppable(run_with(global, flags, &mut progress)).await;
+    progress.finish(result, Prompts::unless(flags.yes)).await
 }
 
 /// Whether the run talks to a cluster.

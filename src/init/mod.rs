@@ -43,17 +43,10 @@ use plan::{Plan, TokenPlan};
 pub const REQUEST_BUDGET: usize = 17;
 
 pub async fn run(global: &GlobalFlags, flags: &InitFlags) -> Result<()> {
-    let stop = crate::interrupt::listen();
     let mut progress = Progress::default();
     progress.note("No kubeconfig was written.");
-    let result = tokio::select! {
-        result = run_with(global, flags, &mut progress) => result,
-        signal = stop => Err(Error::Interrupted(signal)),
-    };
-    progress
-        .release_lock(&Ui::detect(Prompts::unless(flags.yes)))
-        .await;
-    result.map_err(|e| progress.explain(e))
+    let result = crate::interrupt::stoppable(run_with(global, flags, &mut progress)).await;
+    progress.finish(result, Prompts::unless(flags.yes)).await
 }
 
 async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progress) -> Result<()> {

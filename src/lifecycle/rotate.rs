@@ -37,14 +37,9 @@ use crate::timestamp::rfc3339;
 use crate::ui::{Prompts, Ui};
 
 pub async fn run(global: &GlobalFlags, flags: &RotateFlags) -> Result<()> {
-    let stop = crate::interrupt::listen();
     let mut progress = Progress::default();
-    let result = tokio::select! {
-        result = run_with(global, flags, &mut progress) => result,
-        signal = stop => Err(Error::Interrupted(signal)),
-    };
-    progress.release_lock(&Ui::detect(Prompts::Ask)).await;
-    result.map_err(|e| progress.explain(e))
+    let result = crate::interrupt::stoppable(run_with(global, flags, &mut progress)).await;
+    progress.finish(result, Prompts::Ask).await
 }
 
 fn check_flags(flags: &RotateFlags) -> Result<()> {

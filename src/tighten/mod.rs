@@ -42,16 +42,9 @@ use evidence::Evidence;
 pub const DEFAULT_CI_KUBECONFIG: &str = crate::issue::write::DEFAULT_OUTPUT;
 
 pub async fn run(global: &GlobalFlags, flags: &TightenFlags) -> Result<()> {
-    let stop = crate::interrupt::listen();
     let mut progress = Progress::default();
-    let result = tokio::select! {
-        result = run_with(global, flags, &mut progress) => result,
-        signal = stop => Err(Error::Interrupted(signal)),
-    };
-    progress
-        .release_lock(&Ui::detect(Prompts::unless(flags.yes)))
-        .await;
-    result.map_err(|e| progress.explain(e))
+    let result = crate::interrupt::stoppable(run_with(global, flags, &mut progress)).await;
+    progress.finish(result, Prompts::unless(flags.yes)).await
 }
 
 /// Refuses, before any request, flag values the run would refuse later.
