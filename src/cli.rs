@@ -17,7 +17,8 @@ use crate::names::parse_name;
     version,
     about = "Least-privilege CI/CD access to a Kubernetes namespace",
     long_about = "Create a least-privilege identity for a CI/CD pipeline (ServiceAccount, Role, RoleBinding, token) \
-                  and write the kubeconfig the pipeline deploys with; audit who can change what in a cluster."
+                  and write the kubeconfig the pipeline deploys with; audit who can change what in a cluster.",
+    after_help = crate::error::exit::HELP
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -39,8 +40,8 @@ pub struct GlobalFlags {
     /// The namespace (default: the context's namespace, else "default").
     #[arg(short = 'n', long, global = true, value_name = "NS")]
     pub namespace: Option<String>,
-    /// How long to wait for an answer of the API server before trying again, e.g. 30s; a request gives up after that plus 20s of retries (default: 60s in all).
-    #[arg(long, global = true, value_parser = parse_go_duration, value_name = "DURATION")]
+    /// How long to wait for an answer of the API server before trying again, as kubectl takes it: 30s, 1m, 30 (seconds), or 0 for no timeout; a request gives up after that plus 20s of retries (default: 60s in all).
+    #[arg(long, global = true, value_parser = parse_request_timeout, value_name = "DURATION")]
     pub request_timeout: Option<Duration>,
 }
 
@@ -121,7 +122,8 @@ const INIT_EXAMPLES: &str = "Examples:
   # Print the objects instead of creating them
   kubectl cicd init --preset helm --allow-risky --dry-run | kubectl apply -f -";
 
-const AUDIT_EXAMPLES: &str = "Examples:
+const AUDIT_EXAMPLES: &str = concat!(
+    "Examples:
   # Audit the current namespace (and the cluster-wide bindings that reach into it)
   kubectl cicd audit
 
@@ -151,10 +153,9 @@ const AUDIT_EXAMPLES: &str = "Examples:
   # What CI identities' Roles grant that the API server's audit log shows no use of
   kubectl cicd audit -n shop --audit-log audit.log --audit-log audit-2026-01-05.log.gz
 
-Exit codes: 0 no open finding at or above --fail-on, 1 findings, 2 could not audit,
-3 incomplete: no such finding in what could be read, but some RBAC objects could not be read
-(pass --allow-gaps to accept that), 4 (--all-contexts, --contexts) some clusters could not be
-audited at all (pass --allow-gaps to accept that).";
+",
+    crate::error::exit_codes_help!()
+);
 
 /// `-A`: every namespace instead of one (audit, list). It excludes `-n`; clap sees that only
 /// when both follow the subcommand, and [`crate::target::Target::resolve`] checks it again.
@@ -341,6 +342,8 @@ pub struct InitFlags {
     /// Write a kubeconfig that skips TLS verification when the context does and has no CA (refused otherwise).
     #[arg(long)]
     pub insecure_skip_tls_verify: bool,
+    #[command(flatten)]
+    pub verbosity: VerbosityFlags,
 }
 
 const LIST_EXAMPLES: &str = "Examples:
@@ -349,6 +352,9 @@ const LIST_EXAMPLES: &str = "Examples:
 
   # In every namespace, as JSON
   kubectl cicd list -A -o json
+
+  # More columns (token Secrets, objects, tool version, problems), no header, for grep and awk
+  kubectl cicd list -A -o wide --no-headers
 
 Identities are found by the label app.kubernetes.io/managed-by=kubectl-cicd; token Secrets are
 read as metadata only.";
@@ -382,14 +388,43 @@ pub struct ListFlags {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = ListFormat::Table)]
     pub output: ListFormat,
+    /// Leave out the table's header line (table and wide).
+    #[arg(long)]
+    pub no_headers: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ListFormat {
     /// One line per identity.
     Table,
+    /// The table with more columns: the token Secrets, which objects exist, the tool version, problems.
+    Wide,
     /// Every field, for scripts.
     Json,
+    /// Every field, as YAML.
+    Yaml,
+}
+
+/// `-q` and `-v` of the commands that issue a kubeconfig.
+#[derive(Debug, Clone, Copy, Args, Default)]
+pub struct VerbosityFlags {
+    /// Print only warnings, errors and, on stdout, the path of the kubeconfig written.
+    #[arg(short = 'q', long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print the details too: everything you may grant, the whole objects, every verified check.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+}
+
+impl VerbosityFlags {
+    pub fn level(&self) -> crate::ui::Verbosity {
+        use crate::ui::Verbosity;
+        match (self.quiet, self.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (false, true) => Verbosity::Verbose,
+            (false, false) => Verbosity::Normal,
+        }
+    }
 }
 
 /// `kubectl cicd rotate` flags.
@@ -416,6 +451,8 @@ pub struct RotateFlags {
     /// Write a kubeconfig that skips TLS verification when the context does and has no CA (refused otherwise).
     #[arg(long)]
     pub insecure_skip_tls_verify: bool,
+    #[command(flatten)]
+    pub verbosity: VerbosityFlags,
 }
 
 const TIGHTEN_EXAMPLES: &str = "Examples:
@@ -606,14 +643,64 @@ pub struct ArgocdGrantFlags {
     pub yes: bool,
 }
 
+/// What `--request-timeout 0` stands for: kubectl's "no timeout", as a bound no request reaches
+/// (a year), so that every deadline computed from it stays a plain duration.
+pub const NO_REQUEST_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// `--request-timeout` as kubectl (client-go's `clientcmd.ParseTimeout`) reads it: a whole
+/// number of seconds (`30`), `0` for no timeout, or a Go duration (`30s`, `1m30s`).
+pub fn parse_request_timeout(text: &str) -> Result<Duration, String> {
+    let trimmed = text.trim();
+    let duration = if !trimmed.is_empty() && trimmed.bytes().all(|b| b.is_ascii_digit()) {
+        match trimmed.parse::<u64>() {
+            Ok(seconds) if (seconds as f64) <= MAX_GO_DURATION_SECS => Duration::from_secs(seconds),
+            _ => {
+                return Err(format!(
+                    "'{text}' is too long a timeout: at most 9223372036 seconds, as kubectl takes it"
+                ));
+            }
+        }
+    } else {
+        match go_duration(trimmed) {
+            Ok(duration) => duration,
+            Err(DurationError::TooLong) => return Err(too_long(text)),
+            Err(DurationError::Malformed) => {
+                return Err(format!(
+                    "'{text}' is not a timeout: use whole seconds (30), a number with a unit (30s, 2m, 1h), or 0 for no timeout"
+                ));
+            }
+        }
+    };
+    Ok(if duration.is_zero() {
+        NO_REQUEST_TIMEOUT
+    } else {
+        duration
+    })
+}
+
 /// Go's `time.ParseDuration` subset kubectl users know: `720h`, `1h30m`, `90m`, `3600s`.
 pub fn parse_go_duration(text: &str) -> Result<Duration, String> {
-    let bad = || {
-        format!(
+    go_duration(text.trim()).map_err(|e| match e {
+        DurationError::TooLong => too_long(text),
+        DurationError::Malformed => format!(
             "'{text}' is not a duration: use a number with a unit, e.g. 720h, 1h30m, 90m or 3600s"
-        )
-    };
-    let mut rest = text.trim();
+        ),
+    })
+}
+
+enum DurationError {
+    Malformed,
+    TooLong,
+}
+
+fn too_long(text: &str) -> String {
+    format!(
+        "'{text}' is too long a duration: at most 2562047h (about 292 years), as kubectl takes it"
+    )
+}
+
+fn go_duration(mut rest: &str) -> Result<Duration, DurationError> {
+    let bad = || DurationError::Malformed;
     if rest.is_empty() {
         return Err(bad());
     }
@@ -635,6 +722,8 @@ pub fn parse_go_duration(text: &str) -> Result<Duration, String> {
             "m" => 60.0,
             "s" => 1.0,
             "ms" => 0.001,
+            "us" | "µs" | "μs" => 0.000_001,
+            "ns" => 0.000_000_001,
             _ => return Err(bad()),
         };
         total += value * seconds;
@@ -642,14 +731,11 @@ pub fn parse_go_duration(text: &str) -> Result<Duration, String> {
     }
     // Go's durations are int64 nanoseconds: about 292 years at most, as kubectl takes them.
     if total > MAX_GO_DURATION_SECS {
-        return Err(format!(
-            "'{text}' is too long a duration: at most 2562047h (about 292 years), as kubectl takes it"
-        ));
+        return Err(DurationError::TooLong);
     }
     Duration::try_from_secs_f64(total).map_err(|_| bad())
 }
 
-/// The longest duration Go's `time.ParseDuration` accepts, in seconds.
 const MAX_GO_DURATION_SECS: f64 = 9_223_372_036.854_775;
 
 #[cfg(test)]
@@ -681,6 +767,36 @@ mod tests {
             );
         }
         assert!(parse_go_duration("2562047h").is_ok());
+    }
+
+    #[test]
+    fn request_timeouts_parse_as_kubectl_parses_them() {
+        assert_eq!(parse_request_timeout("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_request_timeout("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_request_timeout("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(
+            parse_request_timeout("500ms"),
+            Ok(Duration::from_millis(500))
+        );
+        for none in ["0", "0s", "00"] {
+            assert_eq!(
+                parse_request_timeout(none),
+                Ok(NO_REQUEST_TIMEOUT),
+                "{none}"
+            );
+        }
+        for bad in ["", "-1", "1d", "thirty", "30 s"] {
+            let e = parse_request_timeout(bad).expect_err(bad);
+            assert!(e.contains("not a timeout"), "{bad}: {e}");
+        }
+        for huge in [
+            "18446744073709551616",
+            "18446744073709551616s",
+            "9223372037",
+        ] {
+            let e = parse_request_timeout(huge).expect_err(huge);
+            assert!(e.contains("too long"), "{huge}: {e}");
+        }
     }
 
     #[test]

@@ -159,6 +159,22 @@ pub enum Error {
 }
 
 /// Every exit code of kubectl-cicd. clap exits 2 on a usage error before any of this runs.
+/// [`exit::HELP`] as a literal, for `concat!` into a command's help.
+macro_rules! exit_codes_help {
+    () => {
+        "Exit codes (every command):
+  0    done; audit: no open finding at or above --fail-on
+  1    failed or refused; audit: open findings at or above --fail-on
+  2    bad input (flags, kubeconfig, namespace, files), found before anything changed;
+       audit: the audit could not run
+  3    audit: no failing finding, but some RBAC objects could not be read (--allow-gaps accepts it)
+  4    audit --all-contexts or --contexts: some clusters could not be audited (--allow-gaps accepts it)
+  130  cancelled at a prompt, or stopped by Ctrl-C (128 + SIGINT)
+  143  stopped by SIGTERM (128 + its number; other signals likewise)"
+    };
+}
+pub(crate) use exit_codes_help;
+
 pub mod exit {
     /// Done; `audit`: no open finding at or above `--fail-on`.
     pub const SUCCESS: u8 = 0;
@@ -177,6 +193,10 @@ pub mod exit {
     pub const CANCELLED: u8 = 130;
     /// Stopped by a signal: 128 + its number (130 for SIGINT, 143 for SIGTERM).
     pub const SIGNAL_BASE: u8 = 128;
+
+    /// The table above for people: the end of `kubectl cicd --help` and `audit --help`, and
+    /// docs/exit-codes.md (a test keeps them the same).
+    pub const HELP: &str = exit_codes_help!();
 }
 
 impl Error {

@@ -80,6 +80,36 @@ pub fn shell_quote(text: &str) -> String {
     }
 }
 
+/// Word-wraps `line` to `width` columns (as a terminal shows them: colour sequences take
+/// none), continuation lines indented by `indent` spaces. A word longer than a line stays
+/// whole: the terminal wraps it, nothing is lost.
+pub fn wrap_words(line: &str, width: usize, indent: usize) -> String {
+    if console::measure_text_width(line) <= width {
+        return line.to_string();
+    }
+    let lead = line.len() - line.trim_start_matches(' ').len();
+    let indent = indent.min(width / 2);
+    let mut out = String::with_capacity(line.len() + 16);
+    let mut used = lead;
+    out.push_str(&line[..lead]);
+    let mut first = true;
+    for word in line[lead..].split(' ') {
+        let w = console::measure_text_width(word);
+        if !first && used + 1 + w > width {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            used = indent;
+        } else if !first {
+            out.push(' ');
+            used += 1;
+        }
+        out.push_str(word);
+        used += w;
+        first = false;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,9 +44,22 @@ pub fn stdout_color() -> bool {
         || std::io::stdout().is_terminal()
 }
 
+/// How much a command tells the person running it (`-q`, the default, `-v`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    /// Warnings and errors only; the command prints its one result (a path) on stdout.
+    Quiet,
+    /// A screen or two: what happens, and what to do next.
+    #[default]
+    Normal,
+    /// Also the details: every permission held, whole objects, every check.
+    Verbose,
+}
+
 pub struct Ui {
     interactive: bool,
     progress: bool,
+    verbosity: Verbosity,
 }
 
 impl Ui {
@@ -60,7 +73,30 @@ impl Ui {
         Ui {
             interactive: prompts == Prompts::Ask && std::io::stdin().is_terminal() && stderr_tty,
             progress: stderr_tty,
+            verbosity: Verbosity::Normal,
         }
+    }
+
+    /// The same, telling as much as `verbosity` says.
+    pub fn with_verbosity(mut self, verbosity: Verbosity) -> Ui {
+        self.verbosity = verbosity;
+        if verbosity == Verbosity::Quiet {
+            self.progress = false;
+        }
+        self
+    }
+
+    pub fn verbosity(&self) -> Verbosity {
+        self.verbosity
+    }
+
+    fn quiet(&self) -> bool {
+        self.verbosity == Verbosity::Quiet
+    }
+
+    /// How wide the lines said on stderr may be: the terminal's width, else 100.
+    pub fn width(&self) -> usize {
+        stderr_width().unwrap_or(100)
     }
 
     /// Never asks and shows progress as plain lines, never spinners: for work that runs
@@ -79,15 +115,21 @@ impl Ui {
     // Everything said here may quote the cluster (names, subjects, messages): it is shown
     // with control characters escaped (crate::text::printable).
     pub fn say(&self, text: impl AsRef<str>) {
-        eprintln!("{}", printable(text.as_ref()));
+        if !self.quiet() {
+            eprintln!("{}", printable(text.as_ref()));
+        }
     }
 
     pub fn heading(&self, text: impl AsRef<str>) {
-        eprintln!("\n{}", style(printable(text.as_ref())).bold());
+        if !self.quiet() {
+            eprintln!("\n{}", style(printable(text.as_ref())).bold());
+        }
     }
 
     pub fn ok(&self, text: impl AsRef<str>) {
-        eprintln!("{} {}", style("✓").green(), printable(text.as_ref()));
+        if !self.quiet() {
+            eprintln!("{} {}", style("✓").green(), printable(text.as_ref()));
+        }
     }
 
     pub fn warn(&self, text: impl AsRef<str>) {
@@ -99,7 +141,9 @@ impl Ui {
     }
 
     pub fn dim(&self, text: impl AsRef<str>) {
-        eprintln!("{}", Style::new().dim().apply_to(printable(text.as_ref())));
+        if !self.quiet() {
+            eprintln!("{}", Style::new().dim().apply_to(printable(text.as_ref())));
+        }
     }
 
     fn theme() -> ColorfulTheme {
@@ -180,12 +224,39 @@ impl Ui {
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
             bar.set_message(printable(text).into_owned());
             bar.enable_steady_tick(Duration::from_millis(100));
-            Spinner { bar: Some(bar) }
+            Spinner {
+                bar: Some(bar),
+                quiet: false,
+            }
         } else {
-            eprintln!("{}", printable(text));
-            Spinner { bar: None }
+            if !self.quiet() {
+                eprintln!("{}", printable(text));
+            }
+            Spinner {
+                bar: None,
+                quiet: self.quiet(),
+            }
         }
     }
+}
+
+/// The width of the terminal stderr is, if it is one.
+fn stderr_width() -> Option<usize> {
+    let term = console::Term::stderr();
+    term.is_term()
+        .then(|| term.size_checked().map(|(_, cols)| cols as usize))
+        .flatten()
+        .filter(|&cols| cols >= 20)
+}
+
+/// The width of the terminal stdout is, if it is one: data written to a pipe or a file is
+/// never wrapped.
+pub fn stdout_width() -> Option<usize> {
+    let term = console::Term::stdout();
+    term.is_term()
+        .then(|| term.size_checked().map(|(_, cols)| cols as usize))
+        .flatten()
+        .filter(|&cols| cols >= 20)
 }
 
 /// `head` then `items` comma-separated and wrapped at `width`; continuation lines indented.
@@ -218,12 +289,14 @@ pub fn print_data(text: &str) {
 
 pub struct Spinner {
     bar: Option<indicatif::ProgressBar>,
+    quiet: bool,
 }
 
 impl Spinner {
     pub fn finish(self, text: &str) {
         match self.bar {
             Some(bar) => bar.finish_with_message(printable(text).into_owned()),
+            None if self.quiet => {}
             None => eprintln!("{} {}", style("✓").green(), printable(text)),
         }
     }

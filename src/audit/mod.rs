@@ -187,6 +187,9 @@ async fn audit_files(global: &GlobalFlags, flags: &AuditFlags, ui: &Ui) -> Resul
     });
     report.summary = analyze::summarize(&report.findings);
     locate(&mut report, Some(&sources));
+    if !binding_names_sa(&snapshot, &namespace, flags) {
+        check_sa_exists(&snapshot, &namespace, flags, " in the files")?;
+    }
     let matrix = sa_matrix(&snapshot, &namespace, flags);
     Ok(Audited {
         report,
@@ -247,6 +250,49 @@ fn sa_matrix(snapshot: &Snapshot, namespace: &str, flags: &AuditFlags) -> Option
         .sa
         .as_ref()
         .map(|sa| matrix::access_matrix(snapshot, namespace, sa))
+}
+
+/// `--sa NAME`: refuses a ServiceAccount the snapshot does not hold (`place`: where it was
+/// looked for, for the message), as kubectl refuses `get` of a missing object.
+fn check_sa_exists(
+    snapshot: &Snapshot,
+    namespace: &str,
+    flags: &AuditFlags,
+    place: &str,
+) -> Result<()> {
+    let Some(sa) = &flags.sa else {
+        return Ok(());
+    };
+    let exists = snapshot
+        .service_accounts
+        .iter()
+        .any(|m| &m.name == sa && m.namespace.as_deref() == Some(namespace));
+    if exists {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "no ServiceAccount {sa} in namespace {namespace}{place}: check the name and namespace \
+         (kubectl get serviceaccounts -n {namespace}); bindings that name a missing \
+         ServiceAccount are reported by an audit without --sa"
+    )))
+}
+
+/// Whether a binding of the snapshot names `--sa`'s ServiceAccount: a pull request may grant
+/// rights to a ServiceAccount that lives in the cluster, not in its files.
+fn binding_names_sa(snapshot: &Snapshot, namespace: &str, flags: &AuditFlags) -> bool {
+    let Some(sa) = &flags.sa else {
+        return false;
+    };
+    snapshot
+        .role_bindings
+        .iter()
+        .chain(&snapshot.cluster_role_bindings)
+        .flat_map(|b| &b.subjects)
+        .any(|s| {
+            s.kind == "ServiceAccount"
+                && &s.name == sa
+                && s.namespace.as_deref().unwrap_or(namespace) == namespace
+        })
 }
 
 /// Who runs an audit of files: the local user, as the report's `generatedBy`.
@@ -359,22 +405,15 @@ pub async fn audit_cluster(
         generated_by,
     );
     locate(&mut report, sources.as_ref());
-    let matrix = sa_matrix(&snapshot, &namespace, flags);
-    if let Some(sa) = &flags.sa
-        && !snapshot
-            .service_accounts
-            .iter()
-            .any(|m| &m.name == sa && m.namespace.as_deref() == Some(namespace.as_str()))
-    {
+    if gathered.counts.service_accounts.is_some() {
+        check_sa_exists(&snapshot, &namespace, flags, "")?;
+    } else if let Some(sa) = &flags.sa {
         ui.warn(format!(
-            "ServiceAccount {namespace}/{sa} was not found{}: the matrix shows what bindings to that name grant",
-            if gathered.counts.service_accounts.is_none() {
-                " (ServiceAccounts could not be listed)"
-            } else {
-                ""
-            }
+            "ServiceAccounts could not be listed, so whether {namespace}/{sa} exists is unknown: \
+             the matrix shows what bindings to that name grant"
         ));
     }
+    let matrix = sa_matrix(&snapshot, &namespace, flags);
     Ok(Audited {
         report,
         server: cluster.server().to_string(),
@@ -397,7 +436,7 @@ fn print(audited: &Audited, flags: &AuditFlags, ui: &Ui) -> Result<u8> {
         allow_gaps: flags.allow_gaps,
     };
     let text = match flags.output {
-        AuditFormat::Table => output::table::render(report, &ctx, crate::ui::stdout_color()),
+        AuditFormat::Table => output::table::for_stdout(report, &ctx),
         AuditFormat::Json => {
             // Streamed: the largest output, and pipelines read it.
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());

@@ -30,7 +30,7 @@ use crate::rbac::{self, Rule};
 use crate::run_lock;
 use crate::target::Target;
 use crate::timestamp::rfc3339;
-use crate::ui::{Prompts, Ui};
+use crate::ui::{Prompts, Ui, Verbosity};
 
 use objects::{Desired, Existing};
 use plan::{Plan, TokenPlan};
@@ -53,7 +53,7 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
     check_flags(flags)?;
     let target = tls::pipeline_target(
         global,
-        Ui::detect(Prompts::unless(flags.yes)),
+        Ui::detect(Prompts::unless(flags.yes)).with_verbosity(flags.verbosity.level()),
         flags.insecure_skip_tls_verify,
     )?;
     let namespace = target.namespace().to_string();
@@ -163,7 +163,12 @@ async fn apply_and_write(
         ui.say("Dry run: nothing was changed.");
         return Ok(());
     }
-    report::preview(ui, &desired, &existing);
+    report::preview(
+        ui,
+        &desired,
+        &existing,
+        ui.interactive() || ui.verbosity() == Verbosity::Verbose,
+    );
     if ui.interactive() && !ui.confirm("Apply these objects?", true)? {
         return Err(Error::Cancelled);
     }

@@ -5,8 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::cluster::RulesReview;
 use crate::kubeconfig::{Credentials, SourceContext};
 use crate::rbac::{self, Rule};
-use crate::ui::Ui;
-use crate::ui::wrap;
+use crate::ui::{Ui, Verbosity, wrap};
 
 use super::objects::{Desired, Existing};
 
@@ -29,12 +28,16 @@ pub fn context(ui: &Ui, s: &SourceContext) {
     }
 }
 
-/// The caller's own rules in the namespace, compactly: one line per set of verbs.
+/// The caller's own rules in the namespace: with `-v` one line per set of verbs, else how
+/// many kinds that is.
 pub fn held_permissions(ui: &Ui, review: &RulesReview) {
-    ui.heading(format!(
-        "What you may do (and so grant) in namespace {}",
-        review.namespace
-    ));
+    let verbose = ui.verbosity() == Verbosity::Verbose;
+    if verbose {
+        ui.heading(format!(
+            "What you may do (and so grant) in namespace {}",
+            review.namespace
+        ));
+    }
     if review.incomplete {
         ui.warn(format!(
             "the list may be incomplete: {}",
@@ -50,11 +53,23 @@ pub fn held_permissions(ui: &Ui, review: &RulesReview) {
         .filter(|r| r.non_resource_urls.is_empty() && !baseline.contains(r))
         .collect();
     if own.is_empty() {
-        ui.say("  nothing beyond the self-reviews every user has");
+        ui.say(format!(
+            "You may do nothing in namespace {} beyond the self-reviews every user has",
+            review.namespace
+        ));
         return;
     }
-    for (verbs, resources) in group_by_verbs(&own) {
-        ui.say(wrap(&format!("  [{verbs}]"), &resources, 100));
+    let grouped = group_by_verbs(&own);
+    if !verbose {
+        let kinds: usize = grouped.iter().map(|(_, resources)| resources.len()).sum();
+        ui.ok(format!(
+            "You may grant {kinds} kinds and subresources in namespace {} (-v lists them with their verbs)",
+            review.namespace
+        ));
+        return;
+    }
+    for (verbs, resources) in grouped {
+        ui.say(wrap(&format!("  [{verbs}]"), &resources, ui.width()));
     }
 }
 
@@ -92,9 +107,14 @@ fn group_by_verbs(rules: &[Rule]) -> Vec<(String, Vec<String>)> {
     out
 }
 
-/// The objects about to be applied, or what changes in them on a re-run.
-pub fn preview(ui: &Ui, desired: &Desired, existing: &Existing) {
+/// The objects about to be applied, or what changes in them on a re-run: whole with
+/// `whole` (the wizard's preview, `-v`), else a line per object.
+pub fn preview(ui: &Ui, desired: &Desired, existing: &Existing, whole: bool) {
     ui.heading("Objects");
+    if !whole {
+        summary(ui, desired, existing);
+        return;
+    }
     let pairs: [(String, Option<serde_json::Value>); 3] = [
         (
             crate::preview::yaml(&desired.service_account),
@@ -139,4 +159,63 @@ pub fn preview(ui: &Ui, desired: &Desired, existing: &Existing) {
             }
         }
     }
+}
+
+/// One line per object, and the Role's rules one line per set of verbs; what changes on a
+/// re-run as a diff, which is short.
+fn summary(ui: &Ui, desired: &Desired, existing: &Existing) {
+    let name = desired.role.metadata.name.as_deref().unwrap_or_default();
+    let state = |want: String, have: Option<serde_json::Value>| match have {
+        None => ("new".to_string(), None),
+        Some(have) => {
+            let have = serde_saphyr::to_string(&have).unwrap_or_default();
+            match crate::preview::diff(&have, &want) {
+                None => ("exists, unchanged".to_string(), None),
+                Some(d) => ("exists, changes:".to_string(), Some(d)),
+            }
+        }
+    };
+    let (sa, sa_diff) = state(
+        crate::preview::yaml(&desired.service_account),
+        existing
+            .service_account
+            .as_ref()
+            .map(crate::preview::comparable),
+    );
+    let (role, role_diff) = state(
+        crate::preview::yaml(&desired.role),
+        existing.role.as_ref().map(crate::preview::comparable),
+    );
+    let (binding, binding_diff) = state(
+        crate::preview::yaml(&desired.role_binding),
+        existing
+            .role_binding
+            .as_ref()
+            .map(crate::preview::comparable),
+    );
+    let diff = |d: Option<String>| {
+        if let Some(d) = d {
+            ui.say(d.trim_end());
+        }
+    };
+    ui.say(format!("  ServiceAccount {name} ({sa})"));
+    diff(sa_diff);
+    ui.say(format!("  Role {name} ({role})"));
+    let rules: Vec<Rule> = desired
+        .role
+        .rules
+        .iter()
+        .flatten()
+        .cloned()
+        .map(Rule::from)
+        .collect();
+    for (verbs, resources) in group_by_verbs(&rules) {
+        ui.say(wrap(&format!("      [{verbs}]"), &resources, ui.width()));
+    }
+    diff(role_diff);
+    ui.say(format!(
+        "  RoleBinding {name} ({binding}): Role {name} to ServiceAccount {name}"
+    ));
+    diff(binding_diff);
+    ui.dim("  (-v or --dry-run shows the whole objects)");
 }

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::k8s::SA_NAME_ANNOTATION;
 use crate::kubeconfig::{self, SecretToken, SourceContext};
 use crate::rbac::{self, Rule};
-use crate::ui::{Ui, wrap};
+use crate::ui::{Ui, Verbosity, wrap};
 
 /// Proves, as the new identity, that it is `system:serviceaccount:<namespace>:<name>` (a
 /// SelfSubjectReview with the new token) and that it holds what `intended` grants and none of
@@ -184,8 +184,16 @@ pub fn verification_report(ui: &Ui, subject: &str, v: &rbac::Verification) {
     for (target, verbs) in can {
         ui.say(format!("  can     {target}: {}", verbs.join(" ")));
     }
-    if !cannot.is_empty() {
-        ui.say(wrap("  cannot ", &cannot, 100));
+    if cannot.is_empty() {
+        return;
+    }
+    if ui.verbosity() == Verbosity::Verbose {
+        ui.say(wrap("  cannot ", &cannot, ui.width()));
+    } else {
+        ui.say(format!(
+            "  cannot  any of the {} risky actions checked (secrets, exec, tokens, RBAC writes, ...; -v lists them)",
+            cannot.len()
+        ));
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::kubeconfig::{self, CiKubeconfig, SourceContext};
-use crate::ui::Ui;
+use crate::ui::{Ui, Verbosity};
 
 use super::token::Issued;
 
@@ -80,6 +80,11 @@ pub fn next_steps(ui: &Ui, path: &Path, note: &TokenNote) {
     } else {
         crate::text::shell_quote(&text)
     };
+    if ui.verbosity() == Verbosity::Quiet {
+        // The one result, for scripts: KUBECONFIG=$(kubectl cicd init -q --yes ...).
+        crate::ui::print_data(&format!("{}\n", crate::text::one_line(&text)));
+        return;
+    }
     ui.heading("Next steps");
     ui.ok(format!(
         "Wrote {file} (mode 0600). It holds a token: treat it as a password, never commit it."

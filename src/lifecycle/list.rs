@@ -110,19 +110,23 @@ pub async fn run(global: &GlobalFlags, flags: &ListFlags) -> Result<()> {
         other => other?,
     };
     let rows = rows(&found);
+    let out = ListOut {
+        api_version: "kubectl-cicd.io/v1",
+        kind: "IdentityList",
+        items: &rows,
+    };
     match flags.output {
-        ListFormat::Json => {
-            let out = ListOut {
-                api_version: "kubectl-cicd.io/v1",
-                kind: "IdentityList",
-                items: &rows,
-            };
-            crate::ui::print_data(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&out).expect("rows serialize")
-            ));
+        ListFormat::Json => crate::ui::print_data(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&out).expect("rows serialize")
+        )),
+        ListFormat::Yaml => {
+            crate::ui::print_data(&serde_saphyr::to_string(&out).map_err(|e| Error::Internal {
+                context: "writing the identities as YAML".into(),
+                message: e.to_string(),
+            })?)
         }
-        ListFormat::Table => {
+        ListFormat::Table | ListFormat::Wide => {
             if rows.is_empty() {
                 let place = match scope {
                     Namespaces::One(ns) => format!("namespace {ns}"),
@@ -132,7 +136,11 @@ pub async fn run(global: &GlobalFlags, flags: &ListFlags) -> Result<()> {
                     "No identities made by kubectl-cicd in {place}. Create one with kubectl cicd init."
                 ));
             } else {
-                crate::ui::print_data(&table(&rows, jiff::Timestamp::now()));
+                let layout = Layout {
+                    wide: flags.output == ListFormat::Wide,
+                    headers: !flags.no_headers,
+                };
+                crate::ui::print_data(&table(&rows, jiff::Timestamp::now(), layout));
             }
         }
     }
@@ -358,6 +366,24 @@ pub fn rows(found: &Found) -> Vec<IdentityRow> {
     by_identity.into_values().collect()
 }
 
+fn or_dash(text: String) -> String {
+    if text.is_empty() { "-".into() } else { text }
+}
+
+/// `sa,role,binding`: which of the identity's objects exist (a grant has no ServiceAccount).
+fn objects_present(r: &IdentityRow) -> String {
+    let present: Vec<&str> = [
+        (r.objects.service_account, "sa"),
+        (r.objects.role, "role"),
+        (r.objects.role_binding, "binding"),
+    ]
+    .iter()
+    .filter(|(there, _)| *there)
+    .map(|(_, name)| *name)
+    .collect();
+    or_dash(present.join(","))
+}
+
 fn parse(t: &str) -> Option<jiff::Timestamp> {
     t.parse().ok()
 }
@@ -374,19 +400,41 @@ pub fn short_age(seconds: i64) -> String {
     }
 }
 
+/// Which table: `-o wide`'s extra columns, and the header line unless `--no-headers`.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    pub wide: bool,
+    pub headers: bool,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Layout {
+            wide: false,
+            headers: true,
+        }
+    }
+}
+
 /// The table people read: one identity a line.
-pub fn table(rows: &[IdentityRow], now: jiff::Timestamp) -> String {
-    let mut lines: Vec<[String; 9]> = vec![[
-        "NAMESPACE".into(),
-        "NAME".into(),
-        "KINDS".into(),
-        "TOKEN".into(),
-        "TOKEN AGE".into(),
-        "EXPIRES".into(),
-        "LAST USED".into(),
-        "CREATED BY".into(),
-        "CREATED".into(),
-    ]];
+pub fn table(rows: &[IdentityRow], now: jiff::Timestamp, layout: Layout) -> String {
+    let mut header: Vec<String> = [
+        "NAMESPACE",
+        "NAME",
+        "KINDS",
+        "TOKEN",
+        "TOKEN AGE",
+        "EXPIRES",
+        "LAST USED",
+        "CREATED BY",
+        "CREATED",
+    ]
+    .map(String::from)
+    .to_vec();
+    if layout.wide {
+        header.extend(["TOKEN SECRETS", "OBJECTS", "VERSION", "PROBLEMS"].map(String::from));
+    }
+    let mut lines: Vec<Vec<String>> = vec![header];
     for r in rows {
         let kinds = if r.kinds.is_empty() {
             "-".to_string()
@@ -431,7 +479,7 @@ pub fn table(rows: &[IdentityRow], now: jiff::Timestamp) -> String {
             .as_deref()
             .map(|c| c.split('T').next().unwrap_or(c).to_string())
             .unwrap_or_else(|| "-".into());
-        lines.push([
+        let mut line = vec![
             r.namespace.clone(),
             r.name.clone(),
             kinds,
@@ -445,7 +493,19 @@ pub fn table(rows: &[IdentityRow], now: jiff::Timestamp) -> String {
             last_used,
             r.created_by.clone().unwrap_or_else(|| "-".into()),
             created,
-        ]);
+        ];
+        if layout.wide {
+            line.extend([
+                or_dash(r.token.secrets.join(",")),
+                objects_present(r),
+                or_dash(r.tool_version.clone().unwrap_or_default()),
+                r.problems.len().to_string(),
+            ]);
+        }
+        lines.push(line);
+    }
+    if !layout.headers {
+        lines.remove(0);
     }
     // Every cell comes from the cluster: shown with control characters escaped, on one line.
     for line in &mut lines {
@@ -453,7 +513,7 @@ pub fn table(rows: &[IdentityRow], now: jiff::Timestamp) -> String {
             *cell = crate::text::one_line(cell);
         }
     }
-    let mut widths = [0usize; 9];
+    let mut widths = vec![0usize; lines.first().map_or(0, Vec::len)];
     for line in &lines {
         for (w, cell) in widths.iter_mut().zip(line) {
             *w = (*w).max(cell.chars().count());
@@ -522,7 +582,7 @@ mod tests {
             "no ServiceAccount or token expected"
         );
         let now: jiff::Timestamp = "2026-11-27T12:00:00Z".parse().unwrap();
-        let text = table(&rows, now);
+        let text = table(&rows, now, Layout::default());
         assert!(
             text.contains("grant to argocd/argocd-application-controller"),
             "{text}"
@@ -589,13 +649,25 @@ mod tests {
             granted_to: vec![],
             problems: vec![],
         };
-        let text = table(
-            &[
-                row("ci-cd", "secret", None),
-                row("deployer", "request", Some("2026-12-27T12:00:00Z")),
-                row("old", "request", None),
-            ],
+        let rows = [
+            row("ci-cd", "secret", None),
+            row("deployer", "request", Some("2026-12-27T12:00:00Z")),
+            row("old", "request", None),
+        ];
+        let text = table(&rows, now, Layout::default());
+        let wide = table(
+            &rows,
             now,
+            Layout {
+                wide: true,
+                headers: false,
+            },
+        );
+        assert_eq!(wide.lines().count(), 3, "no header: {wide}");
+        assert!(
+            wide.lines()
+                .all(|l| l.ends_with("   -   0") && !l.starts_with("NAMESPACE")),
+            "wide adds the objects and problems columns: {wide}"
         );
         let lines: Vec<&str> = text.lines().collect();
         assert!(
@@ -650,7 +722,7 @@ mod tests {
                 granted_to: vec![],
                 problems: vec![],
             };
-            let text = table(&[row], now);
+            let text = table(&[row], now, Layout::default());
             proptest::prop_assert!(
                 !text.chars().any(|c| c.is_control() && c != '\n'),
                 "{:?}", text

@@ -59,7 +59,7 @@ async fn run_with(
     let name = flags.name.as_str();
     let target = tls::pipeline_target(
         global,
-        Ui::detect(Prompts::Ask),
+        Ui::detect(Prompts::Ask).with_verbosity(flags.verbosity.level()),
         flags.insecure_skip_tls_verify,
     )?;
     let ns = target.namespace().to_string();

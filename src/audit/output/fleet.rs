@@ -125,9 +125,7 @@ pub fn render(fleet: &Fleet, format: AuditFormat) -> String {
             text.push('\n');
             text
         }
-        AuditFormat::Table => sections(fleet, |a, ctx| {
-            super::table::render(&a.report, ctx, crate::ui::stdout_color())
-        }),
+        AuditFormat::Table => sections(fleet, |a, ctx| super::table::for_stdout(&a.report, ctx)),
         AuditFormat::Markdown => {
             let mut out = String::from("# Fleet audit\n\n");
             out.push_str(&markdown_summary(fleet));

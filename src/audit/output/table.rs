@@ -187,6 +187,43 @@ pub fn render(report: &Report, ctx: &Context, color: bool) -> String {
     out
 }
 
+/// The table for stdout: coloured and wrapped to the terminal's width when stdout is a
+/// terminal; unwrapped in a pipe or a file, where a line is one record for grep.
+pub fn for_stdout(report: &Report, ctx: &Context) -> String {
+    let text = render(report, ctx, crate::ui::stdout_color());
+    match crate::ui::stdout_width() {
+        Some(width) => fit(&text, width),
+        None => text,
+    }
+}
+
+/// Wraps every line of `text` wider than `width`, each continuation aligned under what the
+/// line is about: a finding's text under its `why:` and `fix:` lines, a `why:` or `fix:`
+/// under its first word.
+pub fn fit(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for line in text.lines() {
+        out.push_str(&crate::text::wrap_words(line, width, hanging_indent(line)));
+        out.push('\n');
+    }
+    out
+}
+
+fn hanging_indent(line: &str) -> usize {
+    let plain = console::strip_ansi_codes(line);
+    let lead = plain.len() - plain.trim_start_matches(' ').len();
+    let first = plain[lead..].split(' ').next().unwrap_or("");
+    let label = first.len() > 1 && first.chars().all(|c| c.is_ascii_uppercase());
+    if lead == 2 && label {
+        // "  HIGH      secrets-read  ...": under the finding's why: and fix:.
+        INDENT.len()
+    } else if lead >= INDENT.len() && first.ends_with(':') {
+        lead + first.len() + 1
+    } else {
+        lead + 2
+    }
+}
+
 /// Findings grouped by identity, each with its evidence, path, location, why and fix.
 fn findings_block(out: &mut String, findings: &[Finding], p: &Paint) {
     for (subject, findings) in by_subject(findings) {
@@ -268,6 +305,38 @@ mod tests {
                 .ends_with("FAIL: 2 open findings at or above high (--fail-on high)"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn fitted_lines_stay_within_the_width_and_keep_every_word() {
+        let text = render(&sample(), &ctx(), false);
+        let fitted = fit(&text, 80);
+        for line in fitted.lines() {
+            let long_word = line.split(' ').any(|w| w.chars().count() > 60);
+            assert!(line.chars().count() <= 80 || long_word, "{line}");
+        }
+        let words = |t: &str| t.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(words(&fitted), words(&text));
+        let lines: Vec<&str> = fitted.lines().collect();
+        let why = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with("why: get, list or watch"))
+            .expect(&fitted);
+        let under_why = format!("{INDENT}     ");
+        assert!(
+            lines[why + 1].starts_with(&under_why)
+                && !lines[why + 1][under_why.len()..].starts_with(' '),
+            "a why: continues under its text: {fitted}"
+        );
+        let finding = lines
+            .iter()
+            .position(|l| l.starts_with("  HIGH      secrets-read"))
+            .expect(&fitted);
+        assert!(
+            lines[finding].len() <= 80 && lines[finding + 1].starts_with(INDENT),
+            "a finding continues under its why: and fix: {fitted}"
+        );
+        assert_eq!(fit("short line", 80), "short line\n");
     }
 
     #[test]
