@@ -5,10 +5,11 @@ use std::collections::BTreeSet;
 
 use super::draft::{Draft, ObjKey};
 use super::text::plural;
-use super::{CLOUD_IDENTITY_ANNOTATIONS, Ctx};
+use super::{CLOUD_IDENTITY_ANNOTATIONS, Ctx, severity};
 use crate::audit::model::{Meta, SubjectRef, TokenSecretData};
 use crate::audit::resolve::{self, subject_label};
 use crate::audit::rules;
+use crate::managed::{IDENTITY_LABEL, MANAGED_BY, MANAGED_BY_LABEL, TOKEN_SECRET};
 
 /// Seconds since the epoch of an RFC 3339 time or a plain date (midnight UTC).
 pub(super) fn parse_time(text: &str) -> Option<i64> {
@@ -149,6 +150,22 @@ impl<'a> Ctx<'a> {
         Some((self.now? - parse_time(text)?).div_euclid(86_400))
     }
 
+    /// Whether `t` is the token Secret kubectl-cicd made for its ServiceAccount and records
+    /// as the one in use: `kubectl cicd rotate` replaces it, so its age says when it was last
+    /// rotated.
+    fn rotated_token(&self, t: &TokenSecretData) -> bool {
+        let ns = t.meta.namespace.as_deref().unwrap_or("");
+        let label = |key: &str| t.meta.labels.get(key).map(String::as_str);
+        let ours = label(MANAGED_BY_LABEL) == Some(MANAGED_BY)
+            && label(IDENTITY_LABEL) == Some(t.service_account.as_str());
+        let recorded = self
+            .sa_meta
+            .get(&(ns, t.service_account.as_str()))
+            .and_then(|sa| sa.annotations.get(TOKEN_SECRET))
+            .is_some_and(|name| *name == t.meta.name);
+        ours && recorded
+    }
+
     /// Why a token Secret is stale, if it is.
     fn stale_token(&self, t: &TokenSecretData) -> Option<String> {
         if let Some(since) = &t.invalid_since {
@@ -202,8 +219,26 @@ impl<'a> Ctx<'a> {
                 "invalid since {since} (kubernetes.io/legacy-token-invalid-since: the API server rejects it)"
             ));
         }
+        let limit = self.options.token_rotation_days;
+        let age = t.meta.created.as_deref().and_then(|c| self.days_since(c));
+        let rotated = self.rotated_token(t) && age.is_some_and(|d| d < limit);
+        let fix = if self.rotated_token(t) {
+            facts.push(format!(
+                "made by kubectl-cicd as the token in use; rotated every {limit} days it is accepted below medium"
+            ));
+            format!(
+                "Rotate it at least every {limit} days: `kubectl cicd rotate {} -n {ns} --force` issues a new token Secret, rewrites the kubeconfig and deletes this one; or move to short-lived tokens with `--token request`.",
+                subject.name
+            )
+        } else {
+            format!(
+                "Move the pipeline to short-lived tokens (`kubectl cicd init --token request`, or `kubectl create token {} -n {ns} --duration 24h`), rotate with `kubectl cicd rotate`, then `kubectl delete secret -n {ns} {}`.",
+                subject.name, t.meta.name
+            )
+        };
         self.push(
             Draft::new(rules::LONG_LIVED_TOKEN, subject.clone())
+                .severity(severity::long_lived_token(rotated))
                 .own(own)
                 .paths(vec![vec![ObjKey::of_token(t)]])
                 .says(
@@ -212,10 +247,7 @@ impl<'a> Ctx<'a> {
                         t.meta.name,
                         facts.join("; ")
                     ),
-                    format!(
-                        "Move the pipeline to short-lived tokens (`kubectl cicd init --token request`, or `kubectl create token {} -n {ns} --duration 24h`), rotate with `kubectl cicd rotate`, then `kubectl delete secret -n {ns} {}`.",
-                        subject.name, t.meta.name
-                    ),
+                    fix,
                 ),
         );
     }

@@ -149,13 +149,21 @@ impl<'a> Ctx<'a> {
                 })
                 .collect();
             let mut evidence = format!("{} can {}.", audited.who, clauses.join("; "));
+            let mut rated = severity::permission(check, wide, named);
             if check.rule == rules::WORKLOAD_CREATE {
                 evidence.push_str(&self.pod_identities(&parts));
+                let alone = self.no_stronger_pod_identity(audited.subject, &parts);
+                if alone {
+                    evidence.push_str(
+                        " None of the others is bound to a role, so its pods gain no API rights beyond its own; the Secrets remain.",
+                    );
+                }
+                rated = severity::workload_create(rated, alone);
             }
             let grants: Vec<&Grant<'a>> = parts.iter().map(|(g, _)| *g).collect();
             self.push(
                 audited
-                    .draft(check.rule, severity::permission(check, wide, named))
+                    .draft(check.rule, rated)
                     .through(&grants)
                     .says(evidence, permission_remediation(check, &parts)),
             );
@@ -270,6 +278,49 @@ impl<'a> Ctx<'a> {
     }
 
     /// For workload-create: which ServiceAccounts the pods it creates can run as.
+    /// Whether the pods `subject` may create could run only as itself or as ServiceAccounts
+    /// no binding names (bootstrap bindings and groups aside, which every ServiceAccount
+    /// shares): its grants are all in namespaces, and every binding could be read.
+    fn no_stronger_pod_identity(
+        &self,
+        subject: &SubjectRef,
+        parts: &[(&Grant<'_>, Vec<&Hit>)],
+    ) -> bool {
+        if parts.iter().any(|(g, _)| g.cluster_binding) {
+            return false;
+        }
+        let bindings_unread = self.snapshot.gaps.iter().any(|gap| {
+            gap.starts_with("rolebindings") || gap.starts_with("clusterrolebindings")
+        });
+        if bindings_unread {
+            return false;
+        }
+        let namespaces: BTreeSet<&str> = parts.iter().filter_map(|(g, _)| g.namespace()).collect();
+        namespaces.iter().all(|ns| {
+            self.sas_by_namespace
+                .get(ns)
+                .into_iter()
+                .flatten()
+                .filter(|name| {
+                    !(subject.kind == "ServiceAccount"
+                        && subject.name == **name
+                        && subject.namespace.as_deref() == Some(*ns))
+                })
+                .all(|name| {
+                    let other = SubjectRef {
+                        kind: "ServiceAccount".into(),
+                        name: name.to_string(),
+                        namespace: Some(ns.to_string()),
+                    };
+                    self.resolution.subject(&other).is_none_or(|sg| {
+                        sg.grants
+                            .iter()
+                            .all(|g| g.group.is_some() || g.builtin)
+                    })
+                })
+        })
+    }
+
     fn pod_identities(&self, parts: &[(&Grant<'_>, Vec<&Hit>)]) -> String {
         if parts.iter().any(|(g, _)| g.cluster_binding) {
             return " Pods it creates can run as any ServiceAccount of any namespace.".into();

@@ -76,6 +76,8 @@ pub use identity_rules::pull_controller;
 
 /// Default for [`Options::unused_token_days`].
 pub const DEFAULT_UNUSED_TOKEN_DAYS: i64 = 90;
+/// See [`Options::token_rotation_days`].
+pub const DEFAULT_TOKEN_ROTATION_DAYS: i64 = 90;
 /// Default for [`Options::many_roles`] (krane's `subjects-with-many-roles` threshold).
 pub const DEFAULT_MANY_ROLES: usize = 4;
 /// Default for [`Options::many_subjects`] (krane's `namespaces-with-many-subjects`).
@@ -108,6 +110,9 @@ pub struct Options {
     /// A token Secret whose last recorded use (or, without one, its creation) is older than
     /// this many days is stale (`unused-identity`). Default 90.
     pub unused_token_days: i64,
+    /// A token Secret kubectl-cicd made and records as in use, younger than this many days,
+    /// is `long-lived-token` at low instead of medium: rotation keeps it young. Default 90.
+    pub token_rotation_days: i64,
     /// More distinct roles than this on one identity: `many-roles`. Default 4.
     pub many_roles: usize,
     /// More bound subjects than this in one namespace: `many-subjects`. Default 5.
@@ -126,6 +131,7 @@ impl Default for Options {
         Options {
             ignores: Vec::new(),
             unused_token_days: DEFAULT_UNUSED_TOKEN_DAYS,
+            token_rotation_days: DEFAULT_TOKEN_ROTATION_DAYS,
             many_roles: DEFAULT_MANY_ROLES,
             many_subjects: DEFAULT_MANY_SUBJECTS,
             people: PeoplePolicy::default(),

@@ -28,6 +28,23 @@ pub(super) fn permission(check: &PermissionCheck, wide: bool, named: bool) -> Se
     severity
 }
 
+/// `workload-create`, after [`permission`]: one level down when no other ServiceAccount of
+/// the namespaces it reaches is bound to a role (`alone`): its pods can then run only with
+/// rights it holds itself, and what remains is that they may mount the namespace's Secrets,
+/// which is what a deploy pipeline is there to do.
+pub(super) fn workload_create(severity: Severity, alone: bool) -> Severity {
+    if alone { lowered(severity) } else { severity }
+}
+
+/// `long-lived-token`: one level down for a token Secret kubectl-cicd made and rotation
+/// keeps younger than [`super::Options::token_rotation_days`] (`rotated`): it never expires,
+/// but a leaked copy stops working at the next rotation, and deleting the Secret revokes it at
+/// once, which a TokenRequest token cannot offer.
+pub(super) fn long_lived_token(rotated: bool) -> Severity {
+    let severity = base(rules::LONG_LIVED_TOKEN);
+    if rotated { lowered(severity) } else { severity }
+}
+
 /// `wildcard`: one level up when a grant behind it is wide, as for the permission rules: a
 /// `*` there covers every namespace's (or kube-system's) objects.
 pub(super) fn wildcard(wide: bool) -> Severity {

@@ -223,7 +223,7 @@ fn many_roles_and_subjects_thresholds() {
 
 #[test]
 fn workload_creation_names_the_identities_pods_can_use() {
-    let objects = vec![
+    let mut objects = vec![
         sa("x", "ci"),
         sa("x", "powerful"),
         role(
@@ -233,6 +233,24 @@ fn workload_creation_names_the_identities_pods_can_use() {
         ),
         rb("x", "deploy", "Role", "deploy", sa_subject("x", "ci")),
     ];
+    // Alone: no other ServiceAccount of x is bound to anything, so pods gain nothing.
+    let findings = run(&objects, &all());
+    let alone = of(&findings, "workload-create", "ci")[0];
+    assert_eq!(alone.severity, Severity::Low, "{}", alone.evidence);
+    assert!(
+        alone.evidence.contains("None of the others is bound to a role"),
+        "{}",
+        alone.evidence
+    );
+
+    objects.push(role("x", "read-secrets", &[r(&[""], &["secrets"], &["get"])]));
+    objects.push(rb(
+        "x",
+        "powerful",
+        "Role",
+        "read-secrets",
+        sa_subject("x", "powerful"),
+    ));
     let findings = run(&objects, &all());
     let f = of(&findings, "workload-create", "ci")[0];
     assert_eq!(f.severity, Severity::Medium);
@@ -248,6 +266,16 @@ fn workload_creation_names_the_identities_pods_can_use() {
         "{}",
         f.evidence
     );
+    assert!(!f.evidence.contains("None of the others"), "{}", f.evidence);
+
+    // Bindings that could not be read might bind the others: not lowered.
+    let mut snapshot = from_objects(&objects[..4], NOW);
+    snapshot
+        .gaps
+        .push("clusterrolebindings: forbidden (no)".into());
+    let findings = analyze(&snapshot, &all(), &Options::default());
+    let unread = of(&findings, "workload-create", "ci")[0];
+    assert_eq!(unread.severity, Severity::Medium, "{}", unread.evidence);
 }
 
 #[test]
