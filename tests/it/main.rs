@@ -15,6 +15,7 @@ mod audit_sources;
 mod bad_input;
 mod cluster;
 mod faults;
+mod habits;
 mod init;
 mod krew;
 mod kubeconfig_source;

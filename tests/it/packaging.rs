@@ -8,7 +8,7 @@
 //! The kubectl test fails when kubectl is missing, unless CICD_SKIP_KUBECTL=1 is set.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::common;
@@ -548,6 +548,59 @@ fn bash_completion_completes_commands_flags_and_values() {
 /// kubectl 1.26+ completes `kubectl cicd ...` itself once `kubectl_complete-cicd` is on PATH:
 /// every shell's kubectl completion asks `kubectl __complete cicd WORDS`, which runs the hook.
 #[cfg(unix)]
+/// README's install puts the plugin in a folder of its own (~/.cargo/bin, krew's bin):
+/// `kubectl plugin list` finds it there and exits 0. A build folder such as target/debug on
+/// PATH holds `kubectl-cicd.d` too, which kubectl warns about and exits 1 for: README says not
+/// to use it, and this shows why.
+#[test]
+fn kubectl_plugin_list_finds_the_plugin_in_a_folder_of_its_own() {
+    if !common::kubectl_wanted() {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let own = tempfile::tempdir().unwrap();
+    let plugin_path = own.path().join("kubectl-cicd");
+    std::fs::copy(binary(), &plugin_path).unwrap();
+    std::fs::set_permissions(&plugin_path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let list = |dir: &Path| {
+        let path = std::env::join_paths([dir.to_path_buf(), kubectl_dir()]).unwrap();
+        Command::new("kubectl")
+            .args(["plugin", "list"])
+            .env("PATH", &path)
+            .env("HOME", dir)
+            .env_remove("KUBECONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("kubectl runs")
+    };
+    let out = list(own.path());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&plugin_path.display().to_string()),
+        "{stdout}"
+    );
+
+    let build = tempfile::tempdir().unwrap();
+    std::fs::copy(&plugin_path, build.path().join("kubectl-cicd")).unwrap();
+    std::fs::write(build.path().join("kubectl-cicd.d"), "dependency list\n").unwrap();
+    let out = list(build.path());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a build folder makes kubectl warn"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("kubectl-cicd.d"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn kubectl_completes_kubectl_cicd_through_the_hook() {
     if !common::kubectl_wanted() {

@@ -289,9 +289,10 @@ impl<'a> Ctx<'a> {
         if parts.iter().any(|(g, _)| g.cluster_binding) {
             return false;
         }
-        let bindings_unread = self.snapshot.gaps.iter().any(|gap| {
-            gap.starts_with("rolebindings") || gap.starts_with("clusterrolebindings")
-        });
+        let bindings_unread =
+            self.snapshot.gaps.iter().any(|gap| {
+                gap.starts_with("rolebindings") || gap.starts_with("clusterrolebindings")
+            });
         if bindings_unread {
             return false;
         }
@@ -312,11 +313,9 @@ impl<'a> Ctx<'a> {
                         name: name.to_string(),
                         namespace: Some(ns.to_string()),
                     };
-                    self.resolution.subject(&other).is_none_or(|sg| {
-                        sg.grants
-                            .iter()
-                            .all(|g| g.group.is_some() || g.builtin)
-                    })
+                    self.resolution
+                        .subject(&other)
+                        .is_none_or(|sg| sg.grants.iter().all(|g| g.group.is_some() || g.builtin))
                 })
         })
     }

@@ -150,6 +150,9 @@ fn serve(args: &ServerArgs, port: u16) -> Result<ExitCode, String> {
 fn run(args: &ServerArgs, user: &str, command: &[String]) -> Result<ExitCode, String> {
     let (sandbox, dir) = start(args, 0)?;
     let kubeconfig = dir.join(format!("{user}.kubeconfig"));
+    let here = std::env::current_dir().ok();
+    let before = here.as_deref().map(file_names).unwrap_or_default();
+    let url = sandbox.url().to_string();
     let status = std::process::Command::new(&command[0])
         .args(&command[1..])
         .env("KUBECONFIG", &kubeconfig)
@@ -160,9 +163,45 @@ fn run(args: &ServerArgs, user: &str, command: &[String]) -> Result<ExitCode, St
     drop(sandbox);
     if args.dir.is_none() {
         let _ = std::fs::remove_dir_all(&dir);
+        if let Some(here) = &here {
+            remove_dead_kubeconfigs(here, &before, &url);
+        }
     }
     Ok(match status.code() {
         Some(c) => ExitCode::from(c.clamp(0, 255) as u8),
         None => ExitCode::from(1),
     })
+}
+
+fn file_names(dir: &std::path::Path) -> std::collections::BTreeSet<std::ffi::OsString> {
+    std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default()
+}
+
+/// Removes the kubeconfigs the command wrote into the working directory for this sandbox
+/// (`kubeconfig_ci_cd.yaml` of the README's demo): they point at a server that is gone, and
+/// would make the next `init` refuse to overwrite them. Only files that did not exist before
+/// the command and that name the sandbox's address, each said on stderr.
+fn remove_dead_kubeconfigs(
+    dir: &std::path::Path,
+    before: &std::collections::BTreeSet<std::ffi::OsString>,
+    url: &str,
+) {
+    for name in file_names(dir).difference(before) {
+        let path = dir.join(name);
+        let small =
+            std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() < 1024 * 1024);
+        if !small {
+            continue;
+        }
+        let points_here = std::fs::read_to_string(&path)
+            .is_ok_and(|text| text.contains("apiVersion: v1") && text.contains(url));
+        if points_here && std::fs::remove_file(&path).is_ok() {
+            eprintln!(
+                "cicd-sandbox: removed {}: a kubeconfig for this sandbox, which has stopped",
+                path.display()
+            );
+        }
+    }
 }

@@ -238,12 +238,18 @@ fn workload_creation_names_the_identities_pods_can_use() {
     let alone = of(&findings, "workload-create", "ci")[0];
     assert_eq!(alone.severity, Severity::Low, "{}", alone.evidence);
     assert!(
-        alone.evidence.contains("None of the others is bound to a role"),
+        alone
+            .evidence
+            .contains("None of the others is bound to a role"),
         "{}",
         alone.evidence
     );
 
-    objects.push(role("x", "read-secrets", &[r(&[""], &["secrets"], &["get"])]));
+    objects.push(role(
+        "x",
+        "read-secrets",
+        &[r(&[""], &["secrets"], &["get"])],
+    ));
     objects.push(rb(
         "x",
         "powerful",

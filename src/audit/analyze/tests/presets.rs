@@ -91,7 +91,11 @@ fn a_web_app_identity_has_no_finding_at_medium_or_above() {
     let findings = run(&stale, &only_sa("team-a", "ci-cd"));
     let token = of(&findings, "long-lived-token", "ci-cd")[0];
     assert_eq!(token.severity, Severity::Medium, "{}", token.evidence);
-    assert!(token.remediation.contains("kubectl cicd rotate ci-cd"), "{}", token.remediation);
+    assert!(
+        token.remediation.contains("kubectl cicd rotate ci-cd"),
+        "{}",
+        token.remediation
+    );
     // and the whole namespace gates nothing at high: alice and bob are people (info)
     let findings = run(&objects, &in_ns("team-a"));
     assert!(

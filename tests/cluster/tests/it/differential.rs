@@ -2,7 +2,7 @@
 //! of requests, and their answers are compared (status code, Status reason and message, and
 //! for discovery, lists and paging a summary of what matters to the plugin). The real
 //! kube-apiserver is the judge: a disagreement fails the test unless it is listed in
-//! `INTENDED` with its reason (and in `tests/sandbox/README.md`).
+//! `INTENDED` with its reason (and in `docs/sandbox.md`).
 //!
 //! `CICD_SKIP_REAL=1` skips the suite; otherwise a control plane that cannot start fails it.
 
@@ -16,7 +16,7 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 
 /// Disagreements that are known and accepted, by case name, with the reason: all on purpose
-/// (parsers' error wording). The same list is in `tests/sandbox/README.md`.
+/// (parsers' error wording). The same list is in `docs/sandbox.md`.
 const INTENDED: &[(&str, &str)] = &[
     (
         "apply bad YAML",

@@ -102,6 +102,41 @@ fn run_passes_the_commands_exit_code_through() {
 }
 
 #[test]
+fn run_removes_the_kubeconfigs_it_made_for_the_stopped_sandbox_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("mine.yaml"),
+        "apiVersion: v1\nkind: Config\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["run", "--", "sh", "-c"])
+        .arg(
+            "printf 'apiVersion: v1\\nclusters:\\n- cluster:\\n    server: %s\\n' \"$CICD_SANDBOX_URL\" > kubeconfig_ci_cd.yaml \
+             && printf 'apiVersion: v1\\nserver: https://elsewhere:6443\\n' > other.yaml \
+             && test -f kubeconfig_ci_cd.yaml",
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        !dir.path().join("kubeconfig_ci_cd.yaml").exists(),
+        "the demo's kubeconfig goes with the sandbox: {stderr}"
+    );
+    assert!(
+        stderr.contains("removed") && stderr.contains("kubeconfig_ci_cd.yaml"),
+        "and says so: {stderr}"
+    );
+    assert!(
+        dir.path().join("other.yaml").exists(),
+        "another server's: kept"
+    );
+    assert!(dir.path().join("mine.yaml").exists(), "there before: kept");
+}
+
+#[test]
 fn run_fails_cleanly_on_a_bad_seed() {
     let dir = tempfile::tempdir().unwrap();
     let seed = dir.path().join("seed.yaml");
