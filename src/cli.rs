@@ -71,8 +71,8 @@ pub enum Command {
     /// Print a shell completion script, or the hook that lets kubectl's own completion complete kubectl cicd.
     #[command(after_help = COMPLETION_EXAMPLES)]
     Completion(CompletionFlags),
-    /// Print the version (the same as --version).
-    Version,
+    /// Print the plugin's version (the line of --version) and the API server's, when the current context answers.
+    Version(VersionFlags),
 }
 
 const COMPLETION_EXAMPLES: &str = "Examples:
@@ -86,6 +86,14 @@ const COMPLETION_EXAMPLES: &str = "Examples:
   source <(kubectl cicd completion bash)
 
 See docs/completion.md for each shell.";
+
+/// `kubectl cicd version` flags.
+#[derive(Debug, Clone, Args)]
+pub struct VersionFlags {
+    /// Only the plugin's version; do not ask the API server.
+    #[arg(long)]
+    pub client: bool,
+}
 
 /// `kubectl cicd completion` flags.
 #[derive(Debug, Clone, Args)]

@@ -31,3 +31,4 @@ pub mod text;
 pub mod tighten;
 pub mod timestamp;
 pub mod ui;
+pub mod version;

@@ -60,16 +60,14 @@ fn main() -> ExitCode {
             Command::Tighten(flags) => finish(kubectl_cicd::tighten::run(global, flags).await),
             Command::Argocd(command) => finish(kubectl_cicd::argocd::run(global, command).await),
             Command::Completion(flags) => print_completion(flags),
-            Command::Version => print_version(),
+            Command::Version(flags) => {
+                use clap::CommandFactory;
+                let line = Cli::command().render_version();
+                kubectl_cicd::version::run(global, flags, &line).await;
+                ExitCode::SUCCESS
+            }
         }
     })
-}
-
-/// `kubectl cicd version`: the line `--version` prints.
-fn print_version() -> ExitCode {
-    use clap::CommandFactory;
-    print!("{}", Cli::command().render_version());
-    ExitCode::SUCCESS
 }
 
 fn print_completion(flags: &kubectl_cicd::cli::CompletionFlags) -> ExitCode {

@@ -78,7 +78,7 @@ impl Target {
 }
 
 /// The source context as kubectl would pick it, with `--request-timeout` applied.
-fn load_context(global: &GlobalFlags) -> Result<SourceContext> {
+pub(crate) fn load_context(global: &GlobalFlags) -> Result<SourceContext> {
     let mut source = kubeconfig::load_source(&SourceSelection {
         kubeconfig: global.kubeconfig.clone(),
         context: global.context.clone(),

@@ -83,3 +83,15 @@ impl Cluster {
         })
     }
 }
+
+impl Cluster {
+    /// `kubectl version`'s server half: one GET of `/version`, e.g. `v1.37.2`.
+    pub async fn server_version(&self) -> Result<String> {
+        let info = self
+            .client
+            .apiserver_version()
+            .await
+            .map_err(|e| self.err(e, || "asking the API server for its version".into()))?;
+        Ok(info.git_version)
+    }
+}

@@ -218,3 +218,24 @@ fn the_audit_table_fits_an_80_column_terminal_and_pipes_stay_unwrapped() {
         "the terminal got wrapped lines"
     );
 }
+
+on_both_servers! {
+/// `version` as kubectl's: the plugin's line, then the server's when the context answers.
+fn version_prints_the_plugins_and_the_servers_version(env) {
+    let client_line = format!("kubectl cicd {}", env!("CARGO_PKG_VERSION"));
+    let run = env.plugin_as("alice", &["version"]);
+    assert!(run.ok(), "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines[0], client_line, "{run:?}");
+    assert!(
+        lines.len() == 2 && lines[1].starts_with("Server Version: v1."),
+        "{run:?}"
+    );
+    let client = env.plugin_as("alice", &["version", "--client"]);
+    assert_eq!(client.stdout, format!("{client_line}\n"), "{client:?}");
+    let nowhere = env.plugin(&env.path("no-such.kubeconfig"), &["version"]);
+    assert!(nowhere.ok(), "no cluster is not an error for version: {nowhere:?}");
+    assert_eq!(nowhere.stdout, format!("{client_line}\n"));
+    assert!(nowhere.stderr.contains("Server Version: unknown"), "{nowhere:?}");
+}
+}
