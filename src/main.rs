@@ -45,7 +45,13 @@ fn main() -> ExitCode {
             Command::Audit(flags) => match kubectl_cicd::audit::run(global, flags).await {
                 Ok(code) => ExitCode::from(code),
                 Err(e) => {
-                    eprintln!("error: {}", printable(&e.to_string()));
+                    eprintln!(
+                        "{}",
+                        kubectl_cicd::ui::fit_to_stderr(&format!(
+                            "error: {}",
+                            printable(&e.to_string())
+                        ))
+                    );
                     ExitCode::from(exit::USAGE)
                 }
             },
@@ -97,7 +103,10 @@ fn finish(result: Result<(), Error>) -> ExitCode {
         }
         Err(e) => {
             // Messages may quote the cluster (names, the server's own text).
-            eprintln!("error: {}", printable(&e.to_string()));
+            eprintln!(
+                "{}",
+                kubectl_cicd::ui::fit_to_stderr(&format!("error: {}", printable(&e.to_string())))
+            );
             ExitCode::from(e.exit_code())
         }
     }

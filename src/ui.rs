@@ -116,8 +116,12 @@ impl Ui {
     // with control characters escaped (crate::text::printable).
     pub fn say(&self, text: impl AsRef<str>) {
         if !self.quiet() {
-            eprintln!("{}", printable(text.as_ref()));
+            eprintln!("{}", self.fit(&printable(text.as_ref())));
         }
+    }
+
+    fn fit(&self, text: &str) -> String {
+        fit_to_stderr(text)
     }
 
     pub fn heading(&self, text: impl AsRef<str>) {
@@ -128,15 +132,25 @@ impl Ui {
 
     pub fn ok(&self, text: impl AsRef<str>) {
         if !self.quiet() {
-            eprintln!("{} {}", style("✓").green(), printable(text.as_ref()));
+            eprintln!(
+                "{}",
+                self.fit(&format!(
+                    "{} {}",
+                    style("✓").green(),
+                    printable(text.as_ref())
+                ))
+            );
         }
     }
 
     pub fn warn(&self, text: impl AsRef<str>) {
         eprintln!(
-            "{} {}",
-            style("warning:").yellow().bold(),
-            printable(text.as_ref())
+            "{}",
+            self.fit(&format!(
+                "{} {}",
+                style("warning:").yellow().bold(),
+                printable(text.as_ref())
+            ))
         );
     }
 
@@ -238,6 +252,21 @@ impl Ui {
             }
         }
     }
+}
+
+/// `text` wrapped at word boundaries to the terminal's width when stderr is one (a line's
+/// continuation under its text); unchanged in a pipe or a log.
+pub fn fit_to_stderr(text: &str) -> String {
+    let Some(width) = stderr_width() else {
+        return text.to_string();
+    };
+    text.lines()
+        .map(|line| {
+            let lead = line.len() - line.trim_start_matches(' ').len();
+            crate::text::wrap_words(line, width, lead + 2)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The width of the terminal stderr is, if it is one.

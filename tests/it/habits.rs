@@ -178,26 +178,7 @@ fn the_audit_table_fits_an_80_column_terminal_and_pipes_stay_unwrapped() {
         piped.stdout
     );
 
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(format!(
-            "stty cols 80 rows 40 && exec '{}' {args} 2>/dev/null",
-            env!("CARGO_BIN_EXE_kubectl-cicd")
-        ))
-        .current_dir(env.dir.path())
-        .env("KUBECONFIG", env.kubeconfig("admin"))
-        .env("HOME", env.dir.path())
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm");
-    let mut p = spawn_with_options(
-        cmd,
-        Options::new()
-            .timeout_ms(Some(30_000))
-            .strip_ansi_escape_codes(true),
-    )
-    .expect("audit starts in a pseudo-terminal");
-    let screen = p.exp_eof().expect("audit ends");
-    let screen = screen.replace('\r', "");
+    let screen = at_80_columns(&env, &format!("{args} 2>/dev/null"));
     assert!(screen.contains("Summary:"), "{screen}");
     for line in screen.lines() {
         let width = line.chars().count();
@@ -238,4 +219,53 @@ fn version_prints_the_plugins_and_the_servers_version(env) {
     assert_eq!(nowhere.stdout, format!("{client_line}\n"));
     assert!(nowhere.stderr.contains("Server Version: unknown"), "{nowhere:?}");
 }
+}
+
+/// What `kubectl-cicd ARGS` (a shell word list, as admin) shows on an 80-column terminal.
+fn at_80_columns(env: &crate::common::Env, args: &str) -> String {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!(
+            "stty cols 80 rows 40 && exec '{}' {args}",
+            env!("CARGO_BIN_EXE_kubectl-cicd")
+        ))
+        .current_dir(env.dir.path())
+        .env("KUBECONFIG", env.kubeconfig("admin"))
+        .env("HOME", env.dir.path())
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm");
+    let mut p = spawn_with_options(
+        cmd,
+        Options::new()
+            .timeout_ms(Some(30_000))
+            .strip_ansi_escape_codes(true),
+    )
+    .expect("kubectl-cicd starts in a pseudo-terminal");
+    p.exp_eof().expect("kubectl-cicd ends").replace('\r', "")
+}
+
+/// Messages on stderr (here an error) are wrapped to the terminal too, at word boundaries.
+#[test]
+fn errors_fit_an_80_column_terminal() {
+    let env = env();
+    let screen = at_80_columns(&env, &format!("audit -n {} --sa no-such-sa", env.ns()));
+    let error = screen
+        .find("error: no ServiceAccount no-such-sa")
+        .expect(&screen);
+    let message = &screen[error..];
+    assert!(
+        message.lines().count() >= 3,
+        "a long message, wrapped: {message}"
+    );
+    for line in message.lines() {
+        assert!(line.chars().count() <= 80, "{line:?}\n{message}");
+    }
+    let piped = env.plugin_as("admin", &["audit", "-n", env.ns(), "--sa", "no-such-sa"]);
+    let piped = &piped.stderr[piped.stderr.find("error:").expect(&piped.stderr)..];
+    assert_eq!(piped.lines().count(), 1, "one line in a pipe: {piped}");
+    assert_eq!(
+        message.split_whitespace().collect::<Vec<_>>(),
+        piped.split_whitespace().collect::<Vec<_>>(),
+        "the same words"
+    );
 }
