@@ -24,7 +24,7 @@ pub fn ask(ui: &Ui, flags: &InitFlags, served: &[ServedKind], held: &[Rule]) -> 
         |s: &String| validate_name(s).map_err(|e| e.to_string()),
     )?;
     let picked = role_choice::wizard::ask_kinds(ui, &flags.role, served, held, "the pipeline")?;
-    let token = ask_token(ui, flags)?;
+    let token = ask_token(ui, flags, held)?;
     let (output, overwrite) = ask_output(ui, flags)?;
     Ok(Choices {
         name,
@@ -38,14 +38,34 @@ pub fn ask(ui: &Ui, flags: &InitFlags, served: &[ServedKind], held: &[Rule]) -> 
     })
 }
 
-fn ask_token(ui: &Ui, flags: &InitFlags) -> Result<TokenPlan> {
+/// A Secret token or a TokenRequest one; only the way the caller may use is offered (init
+/// checked before the first question that one of them is possible).
+fn ask_token(ui: &Ui, flags: &InitFlags, held: &[Rule]) -> Result<TokenPlan> {
     let from_flags = choices::token_from_flags(flags)?;
+    let (secret, request) = super::plan::token_ways(held);
     let items = vec![
         "secret   a long-lived token in a Secret; revoke it by deleting the Secret".to_string(),
         "request  a TokenRequest token that expires after a time you choose".to_string(),
     ];
     let default = matches!(from_flags, TokenPlan::Request { .. }) as usize;
-    if ui.select("How should the pipeline's token be made?", &items, default)? == 0 {
+    let secret_token = match (secret, request) {
+        (true, false) => {
+            ui.say_wrapped(
+                "The pipeline's token: a long-lived token in a Secret (you may not create \
+                 serviceaccounts/token, which a TokenRequest token needs).",
+            );
+            true
+        }
+        (false, true) => {
+            ui.say_wrapped(
+                "The pipeline's token: a TokenRequest token (you may not create Secrets, which a \
+                 token Secret needs).",
+            );
+            false
+        }
+        _ => ui.select("How should the pipeline's token be made?", &items, default)? == 0,
+    };
+    if secret_token {
         return Ok(TokenPlan::Secret);
     }
     let default = match from_flags {

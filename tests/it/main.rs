@@ -22,6 +22,7 @@ mod kubectl;
 mod lifecycle;
 mod packaging;
 mod robust;
+mod screen;
 mod tighten;
 mod trust;
 mod wizard;
