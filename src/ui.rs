@@ -150,8 +150,9 @@ impl Ui {
     }
 
     /// Fits a prompt's text to the terminal: a question wider than the terminal is said first,
-    /// wrapped at word boundaries, and its last line is the prompt (a prompt the terminal
-    /// wraps is redrawn over the wrong lines).
+    /// wrapped at word boundaries (its lines aligned with the prompt's text after `? `), and
+    /// its last line is the prompt (a prompt the terminal wraps is redrawn over the wrong
+    /// lines).
     fn fit_prompt(&self, prompt: &str, reserve: usize) -> String {
         let prompt = printable(prompt).into_owned();
         let room = self.width().saturating_sub(reserve + 1).max(10);
@@ -161,7 +162,7 @@ impl Ui {
         let mut lines = wrap_words(&prompt, room, "");
         let last = lines.pop().unwrap_or_default();
         for line in lines {
-            eprintln!("{line}");
+            eprintln!("  {line}");
         }
         last
     }

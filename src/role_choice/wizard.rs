@@ -46,14 +46,21 @@ pub fn ask_kinds(
     who: &str,
 ) -> Result<Picked> {
     let (mut selections, skipped) = start_from_preset(ui, flags, served)?;
-    selections = pick_kinds(ui, served, held, selections, who)?;
-    selections = pick_read_only(ui, selections, who)?;
-    let allow_risky = confirm_risks(ui, &mut selections, flags.allow_risky)?;
-    Ok(Picked {
-        selections,
-        skipped,
-        allow_risky,
-    })
+    loop {
+        selections = pick_kinds(ui, served, held, selections, who)?;
+        selections = pick_read_only(ui, selections, who)?;
+        let allow_risky = confirm_risks(ui, &mut selections, flags.allow_risky)?;
+        if !selections.is_empty() {
+            return Ok(Picked {
+                selections,
+                skipped,
+                allow_risky,
+            });
+        }
+        ui.say_wrapped(format!(
+            "Without the risky kinds nothing is left for {who}: choose the kinds again."
+        ));
+    }
 }
 
 fn start_from_preset(

@@ -583,3 +583,72 @@ fn wizard_tells_bob_what_he_lacks_before_asking_anything() {
         "{status:?}"
     );
 }
+
+/// Item 1, the questions: at 80 columns a risk explained before "Grant these risky
+/// permissions anyway?" and a question longer than a line ("Bind argocd-server too ...") are
+/// broken at spaces, never inside a word, and no line reaches the last column.
+#[test]
+fn wizard_questions_and_warnings_wrap_at_words_at_80_columns() {
+    let env = env();
+    env.seed(vec![serde_json::json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "alice-admin", "namespace": "demo"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}],
+    })]);
+    let mut t = Term::spawn(&env, "alice", 80, "argocd grant -n team-a", false);
+    t.expect("Namespaces Argo CD may deploy into");
+    t.p.send_line("demo").unwrap();
+    t.expect("Start from a preset");
+    t.press("\r");
+    t.expect("Filter the kinds by a word");
+    t.p.send_line("secret").unwrap();
+    t.expect("secrets (Secret)");
+    t.settle();
+    t.press(" ");
+    t.press("\r");
+    t.expect("Look for more kinds?");
+    t.press("n");
+    t.expect("Which of these may Argo CD only read");
+    t.press("\r");
+    t.expect("Grant these risky permissions anyway?");
+    t.press("n");
+    t.expect("(y/n)");
+    t.settle();
+    let screen = t.screen(80);
+    eprintln!("at 80 columns:\n{}", screen.text());
+    let all = screen.all();
+    for line in &all {
+        assert!(
+            console::measure_text_width(line) < 80,
+            "{line:?} in\n{}",
+            all.join("\n")
+        );
+    }
+    // Joined again at the breaks, the texts are whole: each break was at a space.
+    let joined = all.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+    let risk = kubectl_cicd::rbac::risky_findings(&[kubectl_cicd::rbac::Rule::resource(
+        &[""],
+        &["secrets"],
+        &[
+            "create", "delete", "get", "list", "patch", "update", "watch",
+        ],
+    )])
+    .into_iter()
+    .find(|r| r.blocks_init())
+    .expect("secrets are risky")
+    .to_string();
+    assert!(
+        joined.contains(&format!("warning: {risk}")),
+        "{risk:?} in\n{joined}"
+    );
+    // The question's last line is the prompt, after dialoguer's `? `.
+    assert!(
+        joined
+            .replace(" ? ", " ")
+            .contains("Bind argocd-server too (the UI's live view, logs and deletes need it)?"),
+        "{joined}"
+    );
+    t.press("\x1b");
+    t.eof();
+}
