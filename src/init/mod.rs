@@ -89,7 +89,7 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
     let discovered = cluster.discover().await?;
 
     let choices = if ui.interactive() {
-        wizard::ask(ui, flags, &discovered.kinds, &held)?
+        wizard::ask(ui, flags, &discovered.kinds, &held, &source.files)?
     } else {
         choices::from_flags(flags, &discovered.kinds)?
     };

@@ -17,7 +17,14 @@ use crate::issue::token::DEFAULT_REQUEST_DURATION;
 use crate::issue::write::DEFAULT_OUTPUT;
 use crate::names::validate_name;
 
-pub fn ask(ui: &Ui, flags: &InitFlags, served: &[ServedKind], held: &[Rule]) -> Result<Choices> {
+/// `sources`: the kubeconfig files the run reads, which the output must not be.
+pub fn ask(
+    ui: &Ui,
+    flags: &InitFlags,
+    served: &[ServedKind],
+    held: &[Rule],
+    sources: &[PathBuf],
+) -> Result<Choices> {
     let name = ui.input(
         "Name for the ServiceAccount, Role and RoleBinding",
         flags.name.as_deref().unwrap_or(DEFAULT_NAME),
@@ -25,7 +32,7 @@ pub fn ask(ui: &Ui, flags: &InitFlags, served: &[ServedKind], held: &[Rule]) -> 
     )?;
     let picked = role_choice::wizard::ask_kinds(ui, &flags.role, served, held, "the pipeline")?;
     let token = ask_token(ui, flags, held)?;
-    let (output, overwrite) = ask_output(ui, flags)?;
+    let (output, overwrite) = ask_output(ui, flags, sources)?;
     Ok(Choices {
         name,
         selections: picked.selections,
@@ -81,7 +88,9 @@ fn ask_token(ui: &Ui, flags: &InitFlags, held: &[Rule]) -> Result<TokenPlan> {
     Ok(TokenPlan::Request { duration })
 }
 
-fn ask_output(ui: &Ui, flags: &InitFlags) -> Result<(PathBuf, bool)> {
+/// Where to write the kubeconfig; a path init could not write at the end (a source
+/// kubeconfig, a device, a missing folder) is explained and asked again.
+fn ask_output(ui: &Ui, flags: &InitFlags, sources: &[PathBuf]) -> Result<(PathBuf, bool)> {
     let mut default = flags
         .output
         .clone()
@@ -98,12 +107,17 @@ fn ask_output(ui: &Ui, flags: &InitFlags) -> Result<(PathBuf, bool)> {
                 }
             },
         )?);
-        if !path.exists() || flags.force {
-            return Ok((path, flags.force));
+        let overwrite = if !path.exists() || flags.force {
+            flags.force
+        } else if ui.confirm(&format!("{} exists. Overwrite it?", path.display()), false)? {
+            true
+        } else {
+            default = path;
+            continue;
+        };
+        match crate::issue::write::check_output(&path, overwrite, sources) {
+            Ok(()) => return Ok((path, overwrite)),
+            Err(e) => ui.warn_wrapped(format!("{e}: choose another path")),
         }
-        if ui.confirm(&format!("{} exists. Overwrite it?", path.display()), false)? {
-            return Ok((path, true));
-        }
-        default = path;
     }
 }

@@ -532,11 +532,16 @@ fn wizard_empty_choice_goes_back_to_the_list_and_offers_scale() {
     t.expect("How should the pipeline's token be made?");
     t.press("\r");
     t.expect("Write the pipeline's kubeconfig to");
+    // A path init could not write is refused at once and asked again, not after applying.
+    t.p.send_line("no-such-folder/ci.yaml").unwrap();
+    t.expect("choose another path");
+    t.expect("Write the pipeline's kubeconfig to");
     t.press("\r");
     t.expect("Apply these objects?");
     t.press("y");
     t.expect("Verified with the new token");
     t.eof();
+    assert!(env.path("kubeconfig_ci_cd.yaml").exists());
     let role = env
         .sandbox()
         .object("rbac.authorization.k8s.io", "roles", "team-a", "deployer")
