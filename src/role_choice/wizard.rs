@@ -112,13 +112,7 @@ fn kind_label(kind: &ServedKind, held: &[Rule]) -> String {
         ),
         _ => format!("{} ({})", kind.group_resource(), kind.kind),
     };
-    let lacking: Vec<String> = rbac::builder::default_verbs(kind)
-        .into_iter()
-        .filter(|v| !rbac::rules_allow(held, &Request::parse(v, &kind.group, &kind.resource)))
-        .collect();
-    if !lacking.is_empty() {
-        label.push_str(&format!("  [you cannot grant: {}]", lacking.join(", ")));
-    }
+    // The risk first: a row too wide for the terminal is cut at its end.
     let risks = rbac::risky_findings(&[Rule::resource(
         &[&kind.group],
         &[&kind.resource],
@@ -126,6 +120,13 @@ fn kind_label(kind: &ServedKind, held: &[Rule]) -> String {
     )]);
     if let Some(r) = risks.iter().find(|r| r.blocks_init()) {
         label.push_str(&format!("  [risky: {}]", r.category.id()));
+    }
+    let lacking: Vec<String> = rbac::builder::default_verbs(kind)
+        .into_iter()
+        .filter(|v| !rbac::rules_allow(held, &Request::parse(v, &kind.group, &kind.resource)))
+        .collect();
+    if !lacking.is_empty() {
+        label.push_str(&format!("  [you cannot grant: {}]", lacking.join(", ")));
     }
     label
 }
