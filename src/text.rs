@@ -80,10 +80,18 @@ pub fn shell_quote(text: &str) -> String {
     }
 }
 
+/// What [`wrap_words`] does with a word longer than a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LongWord {
+    /// Leave it whole (a path, a URL, a command stays copyable); the terminal wraps it.
+    Keep,
+    /// Cut it at the width: for prompts, which a line the terminal wraps would misdraw.
+    Cut,
+}
+
 /// Word-wraps `line` to `width` columns (as a terminal shows them: colour sequences take
-/// none), continuation lines indented by `indent` spaces. A word longer than a line stays
-/// whole: the terminal wraps it, nothing is lost.
-pub fn wrap_words(line: &str, width: usize, indent: usize) -> String {
+/// none), keeping its leading spaces, continuation lines indented by `indent` spaces.
+pub fn wrap_words(line: &str, width: usize, indent: usize, long: LongWord) -> String {
     if console::measure_text_width(line) <= width {
         return line.to_string();
     }
@@ -94,8 +102,8 @@ pub fn wrap_words(line: &str, width: usize, indent: usize) -> String {
     out.push_str(&line[..lead]);
     let mut first = true;
     for word in line[lead..].split(' ') {
-        let w = console::measure_text_width(word);
-        if !first && used + 1 + w > width {
+        let mut word = word.to_string();
+        if !first && used + 1 + console::measure_text_width(&word) > width {
             out.push('\n');
             out.push_str(&" ".repeat(indent));
             used = indent;
@@ -103,8 +111,17 @@ pub fn wrap_words(line: &str, width: usize, indent: usize) -> String {
             out.push(' ');
             used += 1;
         }
-        out.push_str(word);
-        used += w;
+        while long == LongWord::Cut && used + console::measure_text_width(&word) > width {
+            let room = width.saturating_sub(used).max(1);
+            let head: String = word.chars().take(room).collect();
+            word = word.chars().skip(room).collect();
+            out.push_str(&head);
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            used = indent;
+        }
+        used += console::measure_text_width(&word);
+        out.push_str(&word);
         first = false;
     }
     out
@@ -112,6 +129,33 @@ pub fn wrap_words(line: &str, width: usize, indent: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn words_wrap_at_spaces_long_ones_kept_or_cut() {
+        use super::{LongWord, wrap_words};
+        let text = "Nothing is chosen yet: tick a kind with Space";
+        assert_eq!(
+            wrap_words(text, 20, 2, LongWord::Keep),
+            "Nothing is chosen\n  yet: tick a kind\n  with Space"
+        );
+        assert_eq!(
+            wrap_words("  ! a gap that is long", 12, 4, LongWord::Keep),
+            "  ! a gap\n    that is\n    long"
+        );
+        let long = "a averyveryverylongwordindeed b";
+        let kept = wrap_words(long, 12, 0, LongWord::Keep);
+        assert!(
+            kept.lines().any(|l| l == "averyveryverylongwordindeed"),
+            "{kept}"
+        );
+        let cut = wrap_words(long, 12, 0, LongWord::Cut);
+        assert!(
+            cut.lines().all(|l| console::measure_text_width(l) <= 12),
+            "{cut}"
+        );
+        assert_eq!(cut.replace(['\n', ' '], ""), long.replace(' ', ""));
+        assert_eq!(wrap_words("short", 80, 2, LongWord::Keep), "short");
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -7,11 +7,11 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use console::{Style, style};
-use dialoguer::theme::ColorfulTheme;
+use console::{Style, measure_text_width, style, truncate_str};
+use dialoguer::theme::{ColorfulTheme, Theme};
 
 use crate::error::{Error, Result};
-use crate::text::printable;
+use crate::text::{LongWord, printable};
 
 /// Whether a command may ask questions at all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,7 +96,7 @@ impl Ui {
 
     /// How wide the lines said on stderr may be: the terminal's width, else 100.
     pub fn width(&self) -> usize {
-        stderr_width().unwrap_or(100)
+        terminal_columns().unwrap_or(100)
     }
 
     /// Never asks and shows progress as plain lines, never spinners: for work that runs
@@ -160,11 +160,18 @@ impl Ui {
         }
     }
 
-    fn theme() -> ColorfulTheme {
-        ColorfulTheme::default()
+    fn theme() -> Look {
+        Look {
+            inner: ColorfulTheme::default(),
+            color: console::colors_enabled_stderr(),
+        }
     }
 
+    /// A prompt stopped by Esc, Ctrl-C or a failing terminal: the cursor is shown again (a
+    /// select hides it) and the line the prompt stood on is ended, so what is said next starts
+    /// a line of its own.
     fn prompt_error(e: dialoguer::Error) -> Error {
+        restore_after_prompt();
         match e {
             dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
                 Error::Cancelled
@@ -173,14 +180,38 @@ impl Ui {
         }
     }
 
+    /// Fits a prompt's text to the terminal: a question wider than the terminal is said first,
+    /// wrapped at word boundaries (its lines aligned with the prompt's text after `? `), and
+    /// its last line is the prompt (a prompt the terminal wraps is redrawn over the wrong
+    /// lines).
+    fn fit_prompt(&self, prompt: &str, reserve: usize) -> String {
+        let prompt = printable(prompt).into_owned();
+        let room = self.width().saturating_sub(reserve + 1).max(10);
+        if measure_text_width(&prompt) <= room {
+            return prompt;
+        }
+        let wrapped = crate::text::wrap_words(&prompt, room, 0, LongWord::Cut);
+        let mut lines: Vec<&str> = wrapped.lines().collect();
+        let last = lines.pop().unwrap_or_default().to_string();
+        for line in lines {
+            eprintln!("  {line}");
+        }
+        last
+    }
+
     /// Yes/no. Esc or Ctrl-C cancels the whole command.
     pub fn confirm(&self, prompt: &str, default: bool) -> Result<bool> {
+        // "? " before, " (y/n) › " and the answer after.
+        let prompt = self.fit_prompt(prompt, 2 + 9 + 4);
         dialoguer::Confirm::with_theme(&Self::theme())
-            .with_prompt(printable(prompt))
+            .with_prompt(prompt)
             .default(default)
             .interact_opt()
             .map_err(Self::prompt_error)?
-            .ok_or(Error::Cancelled)
+            .ok_or_else(|| {
+                restore_after_prompt();
+                Error::Cancelled
+            })
     }
 
     pub fn input(
@@ -197,33 +228,81 @@ impl Ui {
             .map_err(Self::prompt_error)
     }
 
-    /// A multi-select over `items`; returns the chosen indexes.
+    /// Rows and the title of a list, each cut to fit one line of the terminal: dialoguer clears
+    /// as many lines as it wrote rows, so a row the terminal wraps leaves a stale copy of the
+    /// list behind at every key.
+    fn fit_list(&self, prompt: &str, items: &[String]) -> (String, Vec<String>) {
+        let width = self.width();
+        // "? " and " › [Page 10/10] " around the title; a cursor and a box before a row.
+        let title = fit(&printable(prompt), width.saturating_sub(2 + 17 + 1));
+        let rows = items
+            .iter()
+            .map(|i| fit(&printable(i), width.saturating_sub(ROW_PREFIX + 1)))
+            .collect();
+        (title, rows)
+    }
+
+    /// A multi-select over `items`; returns the chosen indexes. The cursor's row is marked
+    /// (`❯`, or `>` without colour) and ticked rows are `✔` (`[x]` without colour).
     pub fn multi_select(
         &self,
         prompt: &str,
         items: &[String],
         checked: &[bool],
     ) -> Result<Vec<usize>> {
-        let items: Vec<String> = items.iter().map(|i| printable(i).into_owned()).collect();
-        dialoguer::MultiSelect::with_theme(&Self::theme())
-            .with_prompt(prompt)
-            .items(&items)
+        let theme = Self::theme();
+        let (title, rows) = self.fit_list(prompt, items);
+        let picked = dialoguer::MultiSelect::with_theme(&theme)
+            .with_prompt(&title)
+            .items(&rows)
             .defaults(checked)
             .max_length(20)
+            .report(false)
             .interact_opt()
             .map_err(Self::prompt_error)?
-            .ok_or(Error::Cancelled)
+            .ok_or_else(|| {
+                restore_after_prompt();
+                Error::Cancelled
+            })?;
+        // What was chosen, in words that fit: the first word of each row.
+        let chosen: Vec<String> = picked
+            .iter()
+            .filter_map(|&i| items.get(i))
+            .map(|i| printable(i.split_whitespace().next().unwrap_or("")).into_owned())
+            .collect();
+        let mut head = String::new();
+        let _ = theme.format_multi_select_prompt_selection(&mut head, &title, &[]);
+        let answer = if chosen.is_empty() {
+            vec!["none".to_string()]
+        } else {
+            chosen
+        };
+        eprintln!(
+            "{}",
+            wrap_list(head.trim_end(), &answer, self.width() - 1, true)
+        );
+        Ok(picked)
     }
 
     pub fn select(&self, prompt: &str, items: &[String], default: usize) -> Result<usize> {
-        let items: Vec<String> = items.iter().map(|i| printable(i).into_owned()).collect();
-        dialoguer::Select::with_theme(&Self::theme())
-            .with_prompt(prompt)
-            .items(&items)
+        let theme = Self::theme();
+        let (title, rows) = self.fit_list(prompt, items);
+        let picked = dialoguer::Select::with_theme(&theme)
+            .with_prompt(&title)
+            .items(&rows)
             .default(default)
+            .report(false)
             .interact_opt()
             .map_err(Self::prompt_error)?
-            .ok_or(Error::Cancelled)
+            .ok_or_else(|| {
+                restore_after_prompt();
+                Error::Cancelled
+            })?;
+        let mut line = String::new();
+        let answer = printable(items[picked].split_whitespace().next().unwrap_or("")).into_owned();
+        let _ = theme.format_select_prompt_selection(&mut line, &title, &answer);
+        eprintln!("{}", fit(&line, self.width() - 1));
+        Ok(picked)
     }
 
     /// A spinner on a terminal; a single line of text elsewhere.
@@ -257,25 +336,17 @@ impl Ui {
 /// `text` wrapped at word boundaries to the terminal's width when stderr is one (a line's
 /// continuation under its text); unchanged in a pipe or a log.
 pub fn fit_to_stderr(text: &str) -> String {
-    let Some(width) = stderr_width() else {
+    let Some(width) = terminal_columns() else {
         return text.to_string();
     };
+    // One column spare: a line that fills the last column makes some terminals wrap early.
     text.lines()
         .map(|line| {
             let lead = line.len() - line.trim_start_matches(' ').len();
-            crate::text::wrap_words(line, width, lead + 2)
+            crate::text::wrap_words(line, width - 1, lead + 2, LongWord::Keep)
         })
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// The width of the terminal stderr is, if it is one.
-fn stderr_width() -> Option<usize> {
-    let term = console::Term::stderr();
-    term.is_term()
-        .then(|| term.size_checked().map(|(_, cols)| cols as usize))
-        .flatten()
-        .filter(|&cols| cols >= 20)
 }
 
 /// The width of the terminal stdout is, if it is one: data written to a pipe or a file is
@@ -288,8 +359,18 @@ pub fn stdout_width() -> Option<usize> {
         .filter(|&cols| cols >= 20)
 }
 
-/// `head` then `items` comma-separated and wrapped at `width`; continuation lines indented.
+/// `head` then `items` comma-separated and wrapped at `width`, or at the terminal's width
+/// when stderr is a narrower terminal (where this text goes); continuation lines indented.
 pub fn wrap(head: &str, items: &[String], width: usize) -> String {
+    match terminal_columns() {
+        Some(cols) if cols <= width => wrap_list(head, items, cols - 1, true),
+        _ => wrap_list(head, items, width, false),
+    }
+}
+
+/// `head` then `items` comma-separated and wrapped at exactly `width` columns; `fit`: the
+/// first item too goes on a line of its own when it does not fit after `head`.
+fn wrap_list(head: &str, items: &[String], width: usize, fit: bool) -> String {
     let mut lines = vec![head.trim_end().to_string()];
     for (i, item) in items.iter().enumerate() {
         let piece = if i + 1 < items.len() {
@@ -298,7 +379,8 @@ pub fn wrap(head: &str, items: &[String], width: usize) -> String {
             item.clone()
         };
         let last = lines.last_mut().expect("one line at least");
-        if last.chars().count() + 1 + piece.len() > width && i > 0 {
+        let first_fits = i == 0 && (!fit || head.trim().is_empty());
+        if measure_text_width(last) + 1 + measure_text_width(&piece) > width && !first_fits {
             lines.push(format!("      {piece}"));
         } else {
             last.push(' ');
@@ -306,6 +388,166 @@ pub fn wrap(head: &str, items: &[String], width: usize) -> String {
         }
     }
     lines.join("\n")
+}
+
+/// `text` cut to `width` columns, with `…` where it was cut.
+fn fit(text: &str, width: usize) -> String {
+    truncate_str(text, width.max(2), "…").into_owned()
+}
+
+/// The columns of the terminal stderr is, if it is one.
+fn terminal_columns() -> Option<usize> {
+    let term = console::Term::stderr();
+    if !term.is_term() {
+        return None;
+    }
+    term.size_checked()
+        .map(|(_, cols)| cols as usize)
+        .filter(|c| *c >= 20)
+}
+
+/// Shows the cursor again and ends the prompt's line.
+fn restore_after_prompt() {
+    let term = console::Term::stderr();
+    if term.is_term() {
+        let _ = term.show_cursor();
+        let _ = term.write_line("");
+    }
+}
+
+/// Columns before a list row's text: a cursor mark, a box and spaces (`> [x] `).
+const ROW_PREFIX: usize = 6;
+
+/// dialoguer's colourful look, with the cursor's row marked by a sign as well as by colour
+/// (with colour off, or on a monochrome terminal, colour alone shows nothing), and plain
+/// `[x]` / `[ ]` boxes when colour is off.
+struct Look {
+    inner: ColorfulTheme,
+    color: bool,
+}
+
+impl Theme for Look {
+    fn format_prompt(&self, f: &mut dyn std::fmt::Write, prompt: &str) -> std::fmt::Result {
+        self.inner.format_prompt(f, prompt)
+    }
+
+    fn format_error(&self, f: &mut dyn std::fmt::Write, err: &str) -> std::fmt::Result {
+        self.inner.format_error(f, err)
+    }
+
+    fn format_confirm_prompt(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        default: Option<bool>,
+    ) -> std::fmt::Result {
+        self.inner.format_confirm_prompt(f, prompt, default)
+    }
+
+    fn format_confirm_prompt_selection(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        selection: Option<bool>,
+    ) -> std::fmt::Result {
+        self.inner
+            .format_confirm_prompt_selection(f, prompt, selection)
+    }
+
+    fn format_input_prompt(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        default: Option<&str>,
+    ) -> std::fmt::Result {
+        self.inner.format_input_prompt(f, prompt, default)
+    }
+
+    fn format_input_prompt_selection(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        sel: &str,
+    ) -> std::fmt::Result {
+        self.inner.format_input_prompt_selection(f, prompt, sel)
+    }
+
+    fn format_select_prompt(&self, f: &mut dyn std::fmt::Write, prompt: &str) -> std::fmt::Result {
+        self.inner.format_select_prompt(f, prompt)
+    }
+
+    fn format_select_prompt_selection(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        sel: &str,
+    ) -> std::fmt::Result {
+        self.inner.format_select_prompt_selection(f, prompt, sel)
+    }
+
+    fn format_multi_select_prompt(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+    ) -> std::fmt::Result {
+        self.inner.format_multi_select_prompt(f, prompt)
+    }
+
+    fn format_multi_select_prompt_selection(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        selections: &[&str],
+    ) -> std::fmt::Result {
+        self.inner
+            .format_multi_select_prompt_selection(f, prompt, selections)
+    }
+
+    fn format_select_prompt_item(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        text: &str,
+        active: bool,
+    ) -> std::fmt::Result {
+        if self.color {
+            return self.inner.format_select_prompt_item(f, text, active);
+        }
+        write!(f, "{} {text}", if active { ">" } else { " " })
+    }
+
+    fn format_multi_select_prompt_item(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        text: &str,
+        checked: bool,
+        active: bool,
+    ) -> std::fmt::Result {
+        if !self.color {
+            return write!(
+                f,
+                "{} {} {text}",
+                if active { ">" } else { " " },
+                if checked { "[x]" } else { "[ ]" }
+            );
+        }
+        let theme = &self.inner;
+        let cursor = if active {
+            &theme.active_item_prefix
+        } else {
+            &theme.inactive_item_prefix
+        };
+        let mark = if checked {
+            &theme.checked_item_prefix
+        } else {
+            &theme.unchecked_item_prefix
+        };
+        let text = if active {
+            theme.active_item_style.apply_to(text)
+        } else {
+            theme.inactive_item_style.apply_to(text)
+        };
+        write!(f, "{cursor} {mark} {text}")
+    }
 }
 
 /// Writes data (YAML, JSON, a table) to stdout. A reader that went away (`| head`) ends the
@@ -333,6 +575,56 @@ impl Spinner {
     pub fn fail(self) {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_wrap_after_the_head_and_fit_rows_to_the_width() {
+        let items: Vec<String> = ["deployments.apps", "services", "configmaps"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        // As before: the first item stays on the head's line.
+        assert_eq!(
+            wrap_list("  [get list watch]", &items, 30, false),
+            "  [get list watch] deployments.apps,\n      services, configmaps"
+        );
+        // Fitted to a terminal: it moves down rather than overflow.
+        assert_eq!(
+            wrap_list("  [get list watch]", &items, 30, true),
+            "  [get list watch]\n      deployments.apps,\n      services, configmaps"
+        );
+        assert_eq!(fit("deployments.apps (Deployment)", 12), "deployments…");
+        assert_eq!(fit("pods", 12), "pods");
+    }
+
+    #[test]
+    fn the_cursor_row_is_marked_in_plain_text_without_colour() {
+        let plain = Look {
+            inner: ColorfulTheme::default(),
+            color: false,
+        };
+        let row = |checked, active| {
+            let mut s = String::new();
+            plain
+                .format_multi_select_prompt_item(&mut s, "pods (Pod)", checked, active)
+                .unwrap();
+            s
+        };
+        assert_eq!(row(false, true), "> [ ] pods (Pod)");
+        assert_eq!(row(true, false), "  [x] pods (Pod)");
+        let mut s = String::new();
+        plain
+            .format_select_prompt_item(&mut s, "web-app", true)
+            .unwrap();
+        assert_eq!(s, "> web-app");
+        for text in [row(true, true), row(false, false)] {
+            assert_eq!(measure_text_width(&text) - "pods (Pod)".len(), ROW_PREFIX);
         }
     }
 }

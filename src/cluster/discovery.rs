@@ -51,12 +51,22 @@ impl Collector {
         self.kinds.push(kind);
     }
 
-    fn add_subresource(&mut self, group: &str, resource: &str, version: &str, sub: &str) {
+    fn add_subresource(
+        &mut self,
+        group: &str,
+        resource: &str,
+        version: &str,
+        sub: &str,
+        verbs: Vec<String>,
+    ) {
         if let Some(&i) = self.seen.get(&(group.to_string(), resource.to_string()))
             && self.kinds[i].version == version
             && !self.kinds[i].subresources.iter().any(|s| s == sub)
         {
             self.kinds[i].subresources.push(sub.to_string());
+            self.kinds[i]
+                .subresource_verbs
+                .insert(sub.to_string(), verbs);
         }
     }
 
@@ -84,6 +94,11 @@ impl Collector {
                         .singular_resource
                         .filter(|s| !s.is_empty())
                         .unwrap_or_else(|| kind.to_lowercase());
+                    let subresources: Vec<(String, Vec<String>)> = r
+                        .subresources
+                        .into_iter()
+                        .filter_map(|s| s.subresource.map(|name| (name, s.verbs)))
+                        .collect();
                     self.push(ServedKind {
                         group: group_name.clone(),
                         version: v.clone(),
@@ -94,11 +109,8 @@ impl Collector {
                         verbs: r.verbs,
                         short_names: r.short_names,
                         categories: r.categories,
-                        subresources: r
-                            .subresources
-                            .into_iter()
-                            .filter_map(|s| s.subresource)
-                            .collect(),
+                        subresources: subresources.iter().map(|(n, _)| n.clone()).collect(),
+                        subresource_verbs: subresources.into_iter().collect(),
                     });
                 }
             }
@@ -127,11 +139,12 @@ impl Collector {
                 short_names: r.short_names.unwrap_or_default(),
                 categories: r.categories.unwrap_or_default(),
                 subresources: Vec::new(),
+                subresource_verbs: Default::default(),
             });
         }
         for r in subs {
             if let Some((parent, sub)) = r.name.split_once('/') {
-                self.add_subresource(group, parent, version, sub);
+                self.add_subresource(group, parent, version, sub, r.verbs);
             }
         }
     }

@@ -82,10 +82,14 @@ async fn run_with(global: &GlobalFlags, flags: &InitFlags, progress: &mut Progre
     let held = verify::held_rules(&review);
     report::held_permissions(ui, &review);
     refuse_empty_namespace(&cluster, &namespace, &held).await?;
+    if ui.interactive() && !review.incomplete {
+        // No question is worth asking when no answer could be carried out.
+        plan::check_writer_first(&held, &namespace)?;
+    }
     let discovered = cluster.discover().await?;
 
     let choices = if ui.interactive() {
-        wizard::ask(ui, flags, &discovered.kinds, &held)?
+        wizard::ask(ui, flags, &discovered.kinds, &held, &source.files)?
     } else {
         choices::from_flags(flags, &discovered.kinds)?
     };

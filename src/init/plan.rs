@@ -83,25 +83,96 @@ impl Plan {
 
     /// What the caller must be allowed to do to carry the plan out.
     pub fn required_permissions(&self) -> Vec<Request> {
-        let mut out = Vec::new();
-        let mut need = |verbs: &[&str], group: &str, resource: &str| {
-            for v in verbs {
-                out.push(Request::new(v, group, resource));
-            }
-        };
-        // Server-side apply is authorized as patch, and as create when the object is new.
-        let apply = &["get", "create", "patch"];
-        need(apply, "", "serviceaccounts");
-        need(apply, "rbac.authorization.k8s.io", "roles");
-        need(apply, "rbac.authorization.k8s.io", "rolebindings");
-        match self.choices.token {
-            TokenPlan::Secret => need(apply, "", "secrets"),
-            TokenPlan::Request { .. } => {
-                out.push(Request::new("create", "", "serviceaccounts").with_subresource("token"))
-            }
-        }
+        let mut out = object_permissions();
+        out.extend(token_permissions(self.choices.token));
         out
     }
+}
+
+/// Server-side apply is authorized as patch, and as create when the object is new; init reads
+/// each object first.
+const APPLY: &[&str] = &["get", "create", "patch"];
+
+/// What writing the ServiceAccount, Role and RoleBinding needs, whatever the choices.
+pub fn object_permissions() -> Vec<Request> {
+    let mut out = Vec::new();
+    for (group, resource) in [
+        ("", "serviceaccounts"),
+        ("rbac.authorization.k8s.io", "roles"),
+        ("rbac.authorization.k8s.io", "rolebindings"),
+    ] {
+        out.extend(APPLY.iter().map(|v| Request::new(v, group, resource)));
+    }
+    out
+}
+
+/// What obtaining the pipeline's token needs.
+pub fn token_permissions(token: TokenPlan) -> Vec<Request> {
+    match token {
+        TokenPlan::Secret => APPLY
+            .iter()
+            .map(|v| Request::new(v, "", "secrets"))
+            .collect(),
+        TokenPlan::Request { .. } => {
+            vec![Request::new("create", "", "serviceaccounts").with_subresource("token")]
+        }
+    }
+}
+
+/// Which ways of making the token the caller holds what they need for (`held`: the rules
+/// review): a Secret token, a TokenRequest token.
+pub fn token_ways(held: &[Rule]) -> (bool, bool) {
+    let can = |plan| {
+        token_permissions(plan)
+            .iter()
+            .all(|req| rbac::rules_allow(held, req))
+    };
+    (
+        can(TokenPlan::Secret),
+        can(TokenPlan::Request {
+            duration: Duration::from_secs(3600),
+        }),
+    )
+}
+
+/// Before the wizard asks anything: refuses a caller who could not carry out any answer,
+/// naming what is missing. Writing the three objects needs [`object_permissions`], and the
+/// token either way of [`token_permissions`]; which kinds the Role may grant is asked next,
+/// each marked with what the caller cannot grant.
+pub fn check_writer_first(held: &[Rule], namespace: &str) -> Result<()> {
+    let mut lacking: Vec<String> = object_permissions()
+        .iter()
+        .filter(|req| !rbac::rules_allow(held, req))
+        .map(|req| format!("  {req}"))
+        .collect();
+    let (secret, request) = token_ways(held);
+    if !secret && !request {
+        let missing = |plan| {
+            token_permissions(plan)
+                .iter()
+                .filter(|req| !rbac::rules_allow(held, req))
+                .map(|req| req.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        lacking.push(format!(
+            "  and for the pipeline's token one of: {} (a token Secret), or {} (a TokenRequest token)",
+            missing(TokenPlan::Secret),
+            missing(TokenPlan::Request {
+                duration: Duration::from_secs(3600)
+            }),
+        ));
+    }
+    if lacking.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Escalation(format!(
+        "You may not create the ServiceAccount, Role and RoleBinding init makes in namespace \
+         {namespace} (your permissions there, listed above, do not include them); missing:\n{}\n\n\
+         Nothing was asked and nothing was changed. Ask your cluster administrator to grant you \
+         these in {namespace} (the admin ClusterRole has them), or to run kubectl cicd init for you.",
+        lacking.join("\n")
+    )))
 }
 
 /// Refuses, before anything is written, a plan the API server would refuse:
@@ -236,6 +307,36 @@ mod tests {
         );
         assert!(text.contains("Nothing was created"), "{text}");
         assert!(check_grantable(&plan, "root", &[], &admin_rules()).is_ok());
+    }
+
+    #[test]
+    fn a_caller_who_cannot_write_the_objects_is_told_before_any_question() {
+        let bob = vec![
+            Rule::resource(&["apps"], &["deployments"], &["get", "create", "patch"]),
+            Rule::resource(
+                &["rbac.authorization.k8s.io"],
+                &["roles", "rolebindings"],
+                &["get", "create", "patch"],
+            ),
+        ];
+        let text = check_writer_first(&bob, "team-a").unwrap_err().to_string();
+        assert!(
+            text.contains(
+                "  get serviceaccounts\n  create serviceaccounts\n  patch serviceaccounts\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("one of: get secrets, create secrets, patch secrets (a token Secret), or create serviceaccounts/token (a TokenRequest token)"), "{text}");
+        assert!(!text.contains("roles"), "{text}");
+        assert!(check_writer_first(&admin_rules(), "team-a").is_ok());
+        let mut no_secrets = bob.clone();
+        no_secrets.push(Rule::resource(
+            &[""],
+            &["serviceaccounts", "serviceaccounts/token"],
+            &["get", "create", "patch"],
+        ));
+        assert!(check_writer_first(&no_secrets, "team-a").is_ok());
+        assert_eq!(token_ways(&no_secrets), (false, true));
     }
 
     #[test]

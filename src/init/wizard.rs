@@ -17,15 +17,22 @@ use crate::issue::token::DEFAULT_REQUEST_DURATION;
 use crate::issue::write::DEFAULT_OUTPUT;
 use crate::names::validate_name;
 
-pub fn ask(ui: &Ui, flags: &InitFlags, served: &[ServedKind], held: &[Rule]) -> Result<Choices> {
+/// `sources`: the kubeconfig files the run reads, which the output must not be.
+pub fn ask(
+    ui: &Ui,
+    flags: &InitFlags,
+    served: &[ServedKind],
+    held: &[Rule],
+    sources: &[PathBuf],
+) -> Result<Choices> {
     let name = ui.input(
         "Name for the ServiceAccount, Role and RoleBinding",
         flags.name.as_deref().unwrap_or(DEFAULT_NAME),
         |s: &String| validate_name(s).map_err(|e| e.to_string()),
     )?;
     let picked = role_choice::wizard::ask_kinds(ui, &flags.role, served, held, "the pipeline")?;
-    let token = ask_token(ui, flags)?;
-    let (output, overwrite) = ask_output(ui, flags)?;
+    let token = ask_token(ui, flags, held)?;
+    let (output, overwrite) = ask_output(ui, flags, sources)?;
     Ok(Choices {
         name,
         selections: picked.selections,
@@ -38,14 +45,34 @@ pub fn ask(ui: &Ui, flags: &InitFlags, served: &[ServedKind], held: &[Rule]) -> 
     })
 }
 
-fn ask_token(ui: &Ui, flags: &InitFlags) -> Result<TokenPlan> {
+/// A Secret token or a TokenRequest one; only the way the caller may use is offered (init
+/// checked before the first question that one of them is possible).
+fn ask_token(ui: &Ui, flags: &InitFlags, held: &[Rule]) -> Result<TokenPlan> {
     let from_flags = choices::token_from_flags(flags)?;
+    let (secret, request) = super::plan::token_ways(held);
     let items = vec![
         "secret   a long-lived token in a Secret; revoke it by deleting the Secret".to_string(),
         "request  a TokenRequest token that expires after a time you choose".to_string(),
     ];
     let default = matches!(from_flags, TokenPlan::Request { .. }) as usize;
-    if ui.select("How should the pipeline's token be made?", &items, default)? == 0 {
+    let secret_token = match (secret, request) {
+        (true, false) => {
+            ui.say(
+                "The pipeline's token: a long-lived token in a Secret (you may not create \
+                 serviceaccounts/token, which a TokenRequest token needs).",
+            );
+            true
+        }
+        (false, true) => {
+            ui.say(
+                "The pipeline's token: a TokenRequest token (you may not create Secrets, which a \
+                 token Secret needs).",
+            );
+            false
+        }
+        _ => ui.select("How should the pipeline's token be made?", &items, default)? == 0,
+    };
+    if secret_token {
         return Ok(TokenPlan::Secret);
     }
     let default = match from_flags {
@@ -61,7 +88,9 @@ fn ask_token(ui: &Ui, flags: &InitFlags) -> Result<TokenPlan> {
     Ok(TokenPlan::Request { duration })
 }
 
-fn ask_output(ui: &Ui, flags: &InitFlags) -> Result<(PathBuf, bool)> {
+/// Where to write the kubeconfig; a path init could not write at the end (a source
+/// kubeconfig, a device, a missing folder) is explained and asked again.
+fn ask_output(ui: &Ui, flags: &InitFlags, sources: &[PathBuf]) -> Result<(PathBuf, bool)> {
     let mut default = flags
         .output
         .clone()
@@ -78,12 +107,17 @@ fn ask_output(ui: &Ui, flags: &InitFlags) -> Result<(PathBuf, bool)> {
                 }
             },
         )?);
-        if !path.exists() || flags.force {
-            return Ok((path, flags.force));
+        let overwrite = if !path.exists() || flags.force {
+            flags.force
+        } else if ui.confirm(&format!("{} exists. Overwrite it?", path.display()), false)? {
+            true
+        } else {
+            default = path;
+            continue;
+        };
+        match crate::issue::write::check_output(&path, overwrite, sources) {
+            Ok(()) => return Ok((path, overwrite)),
+            Err(e) => ui.warn(format!("{e}: choose another path")),
         }
-        if ui.confirm(&format!("{} exists. Overwrite it?", path.display()), false)? {
-            return Ok((path, true));
-        }
-        default = path;
     }
 }

@@ -46,14 +46,29 @@ impl Selection {
 }
 
 /// `get list watch create update patch delete`, or `get list watch` for a
-/// kind that serves no write verb.
+/// kind that serves no write verb; a subresource's own ([`ServedKind::subresource_default_verbs`]).
 pub fn default_verbs(kind: &ServedKind) -> Vec<String> {
+    if kind.is_subresource() {
+        // `scale`: get update patch; `status`: get; any other: get.
+        let verbs = kind.subresource_default_verbs().unwrap_or(&["get"]);
+        return verbs.iter().map(|v| v.to_string()).collect();
+    }
     let verbs = if kind.is_read_only() {
         READ_ONLY_VERBS
     } else {
         READ_WRITE_VERBS
     };
     verbs.iter().map(|v| v.to_string()).collect()
+}
+
+/// What "read-only" grants on `kind`: `get list watch`, or `get` on a subresource (which
+/// serves no list or watch).
+pub fn read_only_verbs(kind: &ServedKind) -> &'static [&'static str] {
+    if kind.is_subresource() {
+        &["get"]
+    } else {
+        READ_ONLY_VERBS
+    }
 }
 
 /// Why verbs were not granted.
@@ -432,7 +447,29 @@ mod tests {
             built.rules,
             vec![Rule::resource(&[""], &["pods/log"], &["get"])]
         );
-        assert_eq!(built.dropped[0].verbs, ["list", "watch"]);
+        // A subresource serves no list or watch: `get` is asked for, nothing is dropped.
+        assert!(built.dropped.is_empty(), "{:?}", built.dropped);
+        let scale = ServedKind::new(
+            "apps",
+            "v1",
+            "deployments/scale",
+            "Deployment",
+            true,
+            &["get", "patch", "update"],
+        );
+        let built = build_role(&[Selection::new(scale.clone())]);
+        assert_eq!(
+            built.rules,
+            vec![Rule::resource(
+                &["apps"],
+                &["deployments/scale"],
+                &["get", "patch", "update"]
+            )]
+        );
+        assert_eq!(read_only_verbs(&scale), ["get"]);
+        assert_eq!(read_only_verbs(&deploy()), READ_ONLY_VERBS);
+        let log = ServedKind::new("", "v1", "pods/log", "Pod", true, &["get"]);
+        let built = build_role(&[Selection::new(log)]);
         assert!(rules_allow(
             &built.rules,
             &Request::parse("get", "", "pods/log").with_name("p")

@@ -37,6 +37,17 @@ pub enum KindLookupError {
         qualified: String,
         version: String,
     },
+    /// `kind/sub` where the kind does not serve that subresource.
+    SubresourceNotServed {
+        name: String,
+        qualified: String,
+        served: Vec<String>,
+    },
+    /// `kind/sub` for a served subresource a Role made by kubectl-cicd does not grant.
+    SubresourceNotGranted {
+        name: String,
+        qualified: String,
+    },
 }
 
 impl fmt::Display for KindLookupError {
@@ -82,7 +93,62 @@ impl fmt::Display for KindLookupError {
                 "\"{name}\": the server serves {qualified} in version {version}, not in the one given. \
                  RBAC rules do not name versions: write {qualified}"
             ),
+            KindLookupError::SubresourceNotServed {
+                name,
+                qualified,
+                served,
+            } => {
+                write!(f, "the server doesn't serve \"{name}\": {qualified} has ")?;
+                let grantable: Vec<String> = served
+                    .iter()
+                    .filter(|s| grantable_subresource(s))
+                    .map(|s| format!("{qualified}/{s}"))
+                    .collect();
+                match grantable.as_slice() {
+                    [] => f.write_str("no subresource kubectl-cicd grants (scale, status)"),
+                    some => write!(f, "{}", some.join(", ")),
+                }
+            }
+            KindLookupError::SubresourceNotGranted { name, qualified } => write!(
+                f,
+                "\"{name}\" is {qualified}, a subresource kubectl-cicd does not grant: it grants \
+                 only the scale subresource (kubectl scale) and status, read-only"
+            ),
         }
+    }
+}
+
+fn grantable_subresource(sub: &str) -> bool {
+    super::kinds::GRANTABLE_SUBRESOURCES
+        .iter()
+        .any(|(name, _)| *name == sub)
+}
+
+/// Resolves a name to a namespaced kind a Role can grant, or, written `kind/sub`
+/// (`deployments.apps/scale`, `deploy/scale`), to one of its subresources kubectl-cicd grants
+/// ([`super::kinds::GRANTABLE_SUBRESOURCES`]).
+pub fn resolve_grantable_kind(
+    name: &str,
+    kinds: &[ServedKind],
+) -> Result<ServedKind, KindLookupError> {
+    let given = name.trim();
+    let Some((base, sub)) = given.split_once('/') else {
+        return resolve_kind(given, kinds).cloned();
+    };
+    let parent = resolve_kind(base, kinds)?;
+    let sub = sub.trim().to_lowercase();
+    let qualified = format!("{}/{sub}", parent.group_resource());
+    match parent.subresource(&sub) {
+        None => Err(KindLookupError::SubresourceNotServed {
+            name: given.to_string(),
+            qualified: parent.group_resource(),
+            served: parent.subresources.clone(),
+        }),
+        Some(_) if !grantable_subresource(&sub) => Err(KindLookupError::SubresourceNotGranted {
+            name: given.to_string(),
+            qualified,
+        }),
+        Some(entry) => Ok(entry),
     }
 }
 
@@ -258,6 +324,63 @@ fn levenshtein(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn deployments() -> ServedKind {
+        let mut d = ServedKind::new(
+            "apps",
+            "v1",
+            "deployments",
+            "Deployment",
+            true,
+            crate::rbac::STANDARD_VERBS,
+        );
+        d.short_names = vec!["deploy".into()];
+        for (sub, verbs) in [
+            ("scale", vec!["get", "patch", "update"]),
+            ("status", vec!["get", "patch", "update"]),
+            ("exec", vec!["create"]),
+        ] {
+            d.subresources.push(sub.into());
+            d.subresource_verbs
+                .insert(sub.into(), verbs.into_iter().map(String::from).collect());
+        }
+        d
+    }
+
+    #[test]
+    fn subresources_resolve_as_kubectl_create_role_names_them() {
+        let kinds = vec![deployments()];
+        for name in [
+            "deployments.apps/scale",
+            "deploy/scale",
+            " Deployment/Scale ",
+        ] {
+            let k = resolve_grantable_kind(name, &kinds).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(k.resource, "deployments/scale", "{name}");
+            assert_eq!(k.group_resource(), "deployments.apps/scale");
+            assert_eq!(k.verbs, ["get", "patch", "update"]);
+        }
+        let status = resolve_grantable_kind("deployments.apps/status", &kinds).unwrap();
+        assert_eq!(crate::rbac::builder::default_verbs(&status), ["get"]);
+        let scale = resolve_grantable_kind("deployments.apps/scale", &kinds).unwrap();
+        assert_eq!(
+            crate::rbac::builder::default_verbs(&scale),
+            ["get", "update", "patch"]
+        );
+        let e = resolve_grantable_kind("deployments.apps/rollback", &kinds).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the server doesn't serve \"deployments.apps/rollback\": deployments.apps has deployments.apps/scale, deployments.apps/status"
+        );
+        let e = resolve_grantable_kind("deployments.apps/exec", &kinds).unwrap_err();
+        assert!(e.to_string().contains("does not grant"), "{e}");
+        assert_eq!(
+            resolve_grantable_kind("deployments", &kinds)
+                .unwrap()
+                .resource,
+            "deployments"
+        );
+    }
 
     #[test]
     fn edit_distance() {

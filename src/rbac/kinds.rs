@@ -1,8 +1,16 @@
 //! [`ServedKind`]: what discovery says about one resource type the cluster serves. Filled by
 //! the cluster-access layer (`cluster::discovery`); the core only reads it.
 
+use std::collections::BTreeMap;
+
 use crate::rbac::rule::group_resource;
 use serde::{Deserialize, Serialize};
+
+/// The subresources a Role made by kubectl-cicd may grant, with the verbs each gets: `scale`
+/// (what `kubectl scale` changes) and `status`, read-only (a rollout's progress; writing a
+/// status is a controller's job, not a pipeline's).
+pub const GRANTABLE_SUBRESOURCES: &[(&str, &[&str])] =
+    &[("scale", &["get", "update", "patch"]), ("status", &["get"])];
 
 /// Verbs that change objects.
 pub const WRITE_VERBS: &[&str] = &["create", "update", "patch", "delete", "deletecollection"];
@@ -30,6 +38,9 @@ pub struct ServedKind {
     pub categories: Vec<String>,
     /// `status`, `scale`, `exec`, ...
     pub subresources: Vec<String>,
+    /// The verbs discovery lists for each of [`ServedKind::subresources`].
+    #[serde(default)]
+    pub subresource_verbs: BTreeMap<String, Vec<String>>,
 }
 
 impl ServedKind {
@@ -86,6 +97,41 @@ impl ServedKind {
     /// True when `group`/`resource` name this kind.
     pub fn is(&self, group: &str, resource: &str) -> bool {
         self.group == group && self.resource == resource
+    }
+
+    /// `scale` for `deployments/scale`; `None` for a kind that is not a subresource entry.
+    pub fn subresource_name(&self) -> Option<&str> {
+        self.resource.split_once('/').map(|(_, sub)| sub)
+    }
+
+    /// The entry of subresource `sub` of this kind (`deployments/scale`), with the verbs
+    /// discovery lists for it; `None` when the kind does not serve it.
+    pub fn subresource(&self, sub: &str) -> Option<ServedKind> {
+        if self.is_subresource() {
+            return None;
+        }
+        let verbs = self.subresource_verbs.get(sub)?;
+        Some(ServedKind {
+            group: self.group.clone(),
+            version: self.version.clone(),
+            resource: format!("{}/{sub}", self.resource),
+            kind: self.kind.clone(),
+            namespaced: self.namespaced,
+            verbs: verbs.clone(),
+            singular: format!("{}/{sub}", self.singular),
+            ..ServedKind::default()
+        })
+    }
+
+    /// The verbs a Role grants on this subresource entry by default
+    /// ([`GRANTABLE_SUBRESOURCES`]); `None` for a subresource kubectl-cicd does not grant, or
+    /// a kind that is not one.
+    pub fn subresource_default_verbs(&self) -> Option<&'static [&'static str]> {
+        let sub = self.subresource_name()?;
+        GRANTABLE_SUBRESOURCES
+            .iter()
+            .find(|(name, _)| *name == sub)
+            .map(|(_, verbs)| *verbs)
     }
 }
 

@@ -8,8 +8,8 @@ pub mod wizard;
 
 use crate::cli::{PresetName, RoleFlags, Verb};
 use crate::error::{Error, Result};
-use crate::rbac::kind_names::resolve_kind;
-use crate::rbac::{self, BuiltRole, READ_ONLY_VERBS, Risk, Rule, Selection, ServedKind, Skipped};
+use crate::rbac::kind_names::resolve_grantable_kind;
+use crate::rbac::{self, BuiltRole, Risk, Rule, Selection, ServedKind, Skipped};
 
 /// The kinds a Role can grant: namespaced, and creatable (the wizard's list).
 pub fn grantable_kinds(served: &[ServedKind]) -> Vec<&ServedKind> {
@@ -35,11 +35,25 @@ pub fn preset_selections(
     (resolution.selections, resolution.skipped)
 }
 
-/// One kind name from the command line, resolved to a kind a Role can grant.
+/// The wizard's list: the kinds a Role can grant, each followed by the subresources of it a
+/// deploy needs (`scale` wherever it is served, `status` of the workloads in `apps` and
+/// `batch`, read-only).
+pub fn wizard_kinds(served: &[ServedKind]) -> Vec<ServedKind> {
+    let mut out = Vec::new();
+    for kind in grantable_kinds(served) {
+        out.push(kind.clone());
+        out.extend(kind.subresource("scale"));
+        if matches!(kind.group.as_str(), "apps" | "batch") {
+            out.extend(kind.subresource("status"));
+        }
+    }
+    out
+}
+
+/// One kind name from the command line, resolved to a kind a Role can grant, or to a
+/// subresource of one (`deployments.apps/scale`).
 pub fn resolve_grantable(name: &str, served: &[ServedKind]) -> Result<ServedKind> {
-    resolve_kind(name, served)
-        .cloned()
-        .map_err(|e| Error::Usage(e.to_string()))
+    resolve_grantable_kind(name, served).map_err(|e| Error::Usage(e.to_string()))
 }
 
 /// `--verbs` as RBAC spells them, each once.
@@ -98,10 +112,8 @@ pub fn kinds_from_flags(
         .filter(|n| !n.trim().is_empty())
     {
         let kind = resolve_grantable(name.trim(), served)?;
-        upsert(
-            &mut selections,
-            Selection::with_verbs(kind, READ_ONLY_VERBS),
-        );
+        let verbs = rbac::builder::read_only_verbs(&kind);
+        upsert(&mut selections, Selection::with_verbs(kind, verbs));
     }
     Ok((selections, skipped))
 }
@@ -160,7 +172,7 @@ pub fn escalation_problem(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rbac::STANDARD_VERBS;
+    use crate::rbac::{READ_ONLY_VERBS, STANDARD_VERBS};
 
     fn served() -> Vec<ServedKind> {
         vec![

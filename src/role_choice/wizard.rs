@@ -4,11 +4,11 @@
 //! confirmation of risky ones. Flags given on the command line become the defaults.
 
 use crate::cli::{PresetName, RoleFlags};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::rbac::{self, READ_ONLY_VERBS, Request, Rule, Selection, ServedKind, Skipped};
 use crate::ui::Ui;
 
-use super::{grantable_kinds, kinds_from_flags, preset_selections};
+use super::{kinds_from_flags, preset_selections, wizard_kinds};
 
 const PRESETS: &[(Option<PresetName>, &str)] = &[
     (
@@ -36,7 +36,8 @@ pub struct Picked {
 }
 
 /// Asks for the kinds `who` (`the pipeline`, `Argo CD`) may change, then which of them it
-/// may only read, then about risky permissions.
+/// may only read, then about risky permissions. An empty choice is explained and the list
+/// asked again: it never ends the wizard.
 pub fn ask_kinds(
     ui: &Ui,
     flags: &RoleFlags,
@@ -45,17 +46,21 @@ pub fn ask_kinds(
     who: &str,
 ) -> Result<Picked> {
     let (mut selections, skipped) = start_from_preset(ui, flags, served)?;
-    selections = pick_kinds(ui, served, held, selections, who)?;
-    if selections.is_empty() {
-        return Err(Error::Usage("no kinds chosen: nothing to grant".into()));
+    loop {
+        selections = pick_kinds(ui, served, held, selections, who)?;
+        selections = pick_read_only(ui, selections, who)?;
+        let allow_risky = confirm_risks(ui, &mut selections, flags.allow_risky)?;
+        if !selections.is_empty() {
+            return Ok(Picked {
+                selections,
+                skipped,
+                allow_risky,
+            });
+        }
+        ui.say(format!(
+            "Without the risky kinds nothing is left for {who}: choose the kinds again."
+        ));
     }
-    selections = pick_read_only(ui, selections, who)?;
-    let allow_risky = confirm_risks(ui, &mut selections, flags.allow_risky)?;
-    Ok(Picked {
-        selections,
-        skipped,
-        allow_risky,
-    })
 }
 
 fn start_from_preset(
@@ -91,16 +96,23 @@ fn start_from_preset(
     Ok((selections, skipped))
 }
 
-/// `deployments.apps (Deployment)`, with what the caller lacks to grant it.
+/// `deployments.apps (Deployment)`, or `deployments.apps/scale (kubectl scale of a
+/// Deployment)`, with what the caller lacks to grant it.
 fn kind_label(kind: &ServedKind, held: &[Rule]) -> String {
-    let mut label = format!("{} ({})", kind.group_resource(), kind.kind);
-    let lacking: Vec<String> = rbac::builder::default_verbs(kind)
-        .into_iter()
-        .filter(|v| !rbac::rules_allow(held, &Request::new(v, &kind.group, &kind.resource)))
-        .collect();
-    if !lacking.is_empty() {
-        label.push_str(&format!("  [you cannot grant: {}]", lacking.join(", ")));
-    }
+    let mut label = match kind.subresource_name() {
+        Some("scale") => format!(
+            "{} (kubectl scale of a {})",
+            kind.group_resource(),
+            kind.kind
+        ),
+        Some("status") => format!(
+            "{} (a {}'s status, read-only)",
+            kind.group_resource(),
+            kind.kind
+        ),
+        _ => format!("{} ({})", kind.group_resource(), kind.kind),
+    };
+    // The risk first: a row too wide for the terminal is cut at its end.
     let risks = rbac::risky_findings(&[Rule::resource(
         &[&kind.group],
         &[&kind.resource],
@@ -109,10 +121,18 @@ fn kind_label(kind: &ServedKind, held: &[Rule]) -> String {
     if let Some(r) = risks.iter().find(|r| r.blocks_init()) {
         label.push_str(&format!("  [risky: {}]", r.category.id()));
     }
+    let lacking: Vec<String> = rbac::builder::default_verbs(kind)
+        .into_iter()
+        .filter(|v| !rbac::rules_allow(held, &Request::parse(v, &kind.group, &kind.resource)))
+        .collect();
+    if !lacking.is_empty() {
+        label.push_str(&format!("  [you cannot grant: {}]", lacking.join(", ")));
+    }
     label
 }
 
-/// A filterable multi-select: narrow the list by a word, tick, repeat until done.
+/// A filterable multi-select: narrow the list by a word, tick, repeat until done. Enter with
+/// nothing chosen at all explains how to tick and shows the same list again.
 fn pick_kinds(
     ui: &Ui,
     served: &[ServedKind],
@@ -120,25 +140,30 @@ fn pick_kinds(
     mut selections: Vec<Selection>,
     who: &str,
 ) -> Result<Vec<Selection>> {
-    let all = grantable_kinds(served);
+    let all = wizard_kinds(served);
+    // The filter of the list to show again (after an empty choice); `None` asks for one.
+    let mut again: Option<String> = None;
     loop {
-        let chosen: Vec<String> = selections.iter().map(|s| s.kind.group_resource()).collect();
-        ui.say(format!(
-            "Chosen so far: {}",
-            if chosen.is_empty() {
-                "nothing".into()
-            } else {
-                chosen.join(", ")
+        let filter = match again.take() {
+            Some(filter) => filter,
+            None => {
+                let chosen: Vec<String> =
+                    selections.iter().map(|s| s.kind.group_resource()).collect();
+                let chosen = if chosen.is_empty() {
+                    vec!["nothing".to_string()]
+                } else {
+                    chosen
+                };
+                ui.say(crate::ui::wrap("Chosen so far:", &chosen, 100));
+                ui.input("Filter the kinds by a word (empty shows all)", "", |_| {
+                    Ok(())
+                })?
             }
-        ));
-        let filter = ui.input("Filter the kinds by a word (empty shows all)", "", |_| {
-            Ok(())
-        })?;
+        };
+        let f = filter.trim().to_lowercase();
         let shown: Vec<&ServedKind> = all
             .iter()
-            .copied()
             .filter(|k| {
-                let f = filter.trim().to_lowercase();
                 f.is_empty()
                     || k.resource.contains(&f)
                     || k.group.contains(&f)
@@ -171,6 +196,15 @@ fn pick_kinds(
                 selections.retain(|s| !same(s, kind));
             }
         }
+        if selections.is_empty() {
+            ui.say(format!(
+                "Nothing is chosen yet, and {who} needs at least one kind. Move to a kind with the \
+                 arrow keys and press Space to tick it, then Enter to accept (Enter alone accepts \
+                 the list as it is). Esc leaves the wizard."
+            ));
+            again = Some(filter);
+            continue;
+        }
         if !ui.confirm("Look for more kinds?", false)? {
             return Ok(selections);
         }
@@ -187,6 +221,7 @@ fn pick_read_only(ui: &Ui, mut selections: Vec<Selection>, who: &str) -> Result<
                 .all(|v| READ_ONLY_VERBS.contains(&v.as_str()))
         })
         .collect();
+    // A subresource's read-only form is `get` (it serves no list or watch).
     let picked = ui.multi_select(
         &format!("Which of these may {who} only read (get, list, watch)?"),
         &labels,
@@ -194,7 +229,8 @@ fn pick_read_only(ui: &Ui, mut selections: Vec<Selection>, who: &str) -> Result<
     )?;
     for (i, sel) in selections.iter_mut().enumerate() {
         if picked.contains(&i) {
-            sel.verbs = Some(READ_ONLY_VERBS.iter().map(|v| v.to_string()).collect());
+            let verbs = rbac::builder::read_only_verbs(&sel.kind);
+            sel.verbs = Some(verbs.iter().map(|v| v.to_string()).collect());
         } else if read_only[i] {
             sel.verbs = None;
         }

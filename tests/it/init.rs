@@ -402,3 +402,85 @@ fn the_audit_log_names_the_plugin_as_the_client() {
         );
     }
 }
+
+on_both_servers! {
+/// `kubectl scale` needs the scale subresource, which `deployments.apps` alone does not
+/// grant: `--kinds deployments.apps/scale` resolves against discovery, becomes a rule on
+/// `deployments/scale` (get, update, patch), passes the escalation check, and is verified
+/// with the new token; the real kubectl then scales. `kubectl rollout status` reads and
+/// watches the Deployment itself (`deployments.apps` grants get, list and watch): it is not
+/// refused, and waits for pods no node will run here.
+fn the_scale_subresource_is_granted_verified_and_kubectl_scale_works(env) {
+    let run = env.plugin_as(
+        "alice",
+        &["init", "--kinds", "deployments.apps,deployments.apps/scale", "--yes"],
+    );
+    assert!(run.ok(), "{run:?}");
+    assert!(
+        run.stderr.contains("can     deployments.apps/scale: get patch update"),
+        "the verification checks the subresource: {run:?}"
+    );
+    let role = env
+        .object("rbac.authorization.k8s.io", "roles", env.ns(), "ci-cd")
+        .expect("role");
+    let rules = role["rules"].as_array().unwrap();
+    let scale = rules
+        .iter()
+        .find(|r| r["resources"] == serde_json::json!(["deployments/scale"]))
+        .unwrap_or_else(|| panic!("a rule on deployments/scale: {rules:?}"));
+    assert_eq!(scale["apiGroups"], serde_json::json!(["apps"]));
+    assert_eq!(scale["verbs"], serde_json::json!(["get", "patch", "update"]));
+
+    let status = env.plugin_as(
+        "alice",
+        &[
+            "init", "--name", "reader", "--kinds", "deployments.apps/status", "--yes",
+            "--output", "reader.yaml",
+        ],
+    );
+    assert!(status.ok(), "{status:?}");
+    assert!(status.stderr.contains("can     deployments.apps/status: get"), "{status:?}");
+
+    let unserved = env.plugin_as("alice", &["init", "--kinds", "services/scale", "--yes", "--force"]);
+    assert_eq!(unserved.code, Some(2), "{unserved:?}");
+    assert!(
+        unserved.stderr.contains("the server doesn't serve \"services/scale\""),
+        "{unserved:?}"
+    );
+
+    if !kubectl_wanted() {
+        return;
+    }
+    let written = env.path("kubeconfig_ci_cd.yaml");
+    let created = env.kubectl(
+        &written,
+        &["create", "deployment", "web", "--image=nginx", "--replicas=1"],
+        None,
+    );
+    assert!(created.ok(), "{created:?}");
+    let scaled = env.kubectl(&written, &["scale", "deployment", "web", "--replicas=2"], None);
+    assert!(scaled.ok(), "{scaled:?}");
+    assert_eq!(scaled.stdout.trim(), "deployment.apps/web scaled");
+    let replicas = env.kubectl(
+        &written,
+        &["get", "deployment", "web", "-o", "jsonpath={.spec.replicas}"],
+        None,
+    );
+    assert_eq!(replicas.stdout.trim(), "2", "{replicas:?}");
+    let rollout = env.kubectl(
+        &written,
+        &["rollout", "status", "deployment/web", "--timeout=3s"],
+        None,
+    );
+    // `rollout status` reads the Deployment and lists and watches it (an informer): the
+    // verbs `deployments.apps` grants. Neither server finishes a rollout here: the real
+    // control plane runs no deployment controller (the spec update is never observed, and no
+    // node would run the pods), and the sandbox has none either and answers watches 405.
+    let said = format!("{}{}", rollout.stdout, rollout.stderr);
+    assert!(!said.to_lowercase().contains("forbidden"), "{rollout:?}");
+    assert!(said.contains("Waiting for deployment"), "{rollout:?}");
+    if matches!(env.server, crate::common::Server::Real(_)) {
+        assert!(!said.contains("Failed to watch"), "the watch is allowed: {rollout:?}");
+    }
+}
+}

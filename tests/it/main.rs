@@ -23,6 +23,7 @@ mod kubectl;
 mod lifecycle;
 mod packaging;
 mod robust;
+mod screen;
 mod tighten;
 mod trust;
 mod wizard;

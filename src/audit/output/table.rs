@@ -203,7 +203,12 @@ pub fn for_stdout(report: &Report, ctx: &Context) -> String {
 pub fn fit(text: &str, width: usize) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 16);
     for line in text.lines() {
-        out.push_str(&crate::text::wrap_words(line, width, hanging_indent(line)));
+        out.push_str(&crate::text::wrap_words(
+            line,
+            width,
+            hanging_indent(line),
+            crate::text::LongWord::Keep,
+        ));
         out.push('\n');
     }
     out
