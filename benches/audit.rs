@@ -33,8 +33,8 @@
 //! Runs of (a) and (b) alternate, so that drift in the machine's load hits both alike.
 //!
 //! Profile: `cargo bench` builds with the `bench` profile, which inherits the `release`
-//! profile unchanged (opt-level "z", fat LTO, one codegen unit): the plugin binary of (a) and
-//! the analysis of (d) are built as shipped. A faster bench profile (thin LTO, more codegen
+//! profile unchanged (opt-level "z" but 3 for the YAML and JSON readers, fat LTO, one codegen
+//! unit): the plugin binary of (a) and the analysis of (d) are built as shipped. A faster bench profile (thin LTO, more codegen
 //! units, opt-level 3) would halve the two-minute build but measure another program, so there
 //! is none.
 //!
@@ -1024,6 +1024,80 @@ fn peak_memory(cmd: Command) -> Option<(u64, Ran)> {
     Some((kb, ran))
 }
 
+/// CPU seconds (user + system) this process has used so far, from `/proc/self/stat` (Linux;
+/// `None` elsewhere): the sandboxes serve from this process, so its CPU during a command is
+/// what the servers spent answering it.
+fn own_cpu() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    // utime and stime (fields 14 and 15 of the line) in clock ticks, 100 a second on Linux.
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// A finished command with the CPU it used (user + system, by `/usr/bin/time`) and what this
+/// process (its servers) used meanwhile.
+struct Measured {
+    ran: Ran,
+    cpu: Option<f64>,
+    servers: Option<f64>,
+}
+
+fn run_measured(cmd: Command) -> Measured {
+    let before = own_cpu();
+    let report = tempfile::NamedTempFile::new().expect("temp file");
+    let cpu_of = |ran: Ran| {
+        let cpu = std::fs::read_to_string(report.path()).ok().and_then(|t| {
+            let last = t.lines().last()?.to_string();
+            let mut parts = last.split_whitespace().map(|p| p.parse::<f64>().ok());
+            Some(parts.next()?? + parts.next()??)
+        });
+        (ran, cpu)
+    };
+    let (ran, cpu) = if Path::new("/usr/bin/time").exists() {
+        let mut timed = Command::new("/usr/bin/time");
+        timed
+            .arg("-f")
+            .arg("%U %S")
+            .arg("-o")
+            .arg(report.path())
+            .arg(cmd.get_program())
+            .args(cmd.get_args());
+        for (k, v) in cmd.get_envs() {
+            match v {
+                Some(v) => timed.env(k, v),
+                None => timed.env_remove(k),
+            };
+        }
+        cpu_of(run(timed))
+    } else {
+        (run(cmd), None)
+    };
+    let servers = before.zip(own_cpu()).map(|(b, a)| a - b);
+    Measured { ran, cpu, servers }
+}
+
+fn median_f(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+/// `cpu 1.234 s` of the medians of the samples that have one.
+fn cpu_text(label: &str, samples: &[Option<f64>]) -> String {
+    median_f(samples.iter().flatten().copied().collect())
+        .map_or(String::new(), |c| format!("; {label} {c:.3} s"))
+}
+
 /// A sandbox seeded with the 1x synthetic cluster, its token Secrets filled, and a kubeconfig
 /// whose context, cluster and user are called `name`.
 fn seeded_sandbox(objects: &[Value], dir: &Path, name: &str) -> (Sandbox, Value) {
@@ -1064,7 +1138,9 @@ fn seeded_sandbox(objects: &[Value], dir: &Path, name: &str) -> (Sandbox, Value)
 /// (f) `audit -f` of the synthetic cluster as one multi-document YAML file: time and peak
 /// memory; (g) the live `audit -A -o json` of it: peak memory; (h) `audit --all-contexts` over
 /// two such clusters and one unreachable context, next to each cluster's own audit, median of
-/// alternating runs: target at most 1.5 times the slowest single audit.
+/// alternating runs: target at most 1.5 times the slowest single audit. Each command's CPU
+/// (user + system) is shown too, and the sandboxes' CPU (this process's) while it ran: on a
+/// machine with few cores, two audits and two servers at once share them.
 fn print_sources_and_fleet(reps: usize) {
     println!("\n(f)-(h) audit from files, its memory, and a fleet of three contexts");
     let objects = generate(1);
@@ -1095,11 +1171,12 @@ fn print_sources_and_fleet(reps: usize) {
         "none",
         "--allow-gaps",
     ];
-    let mut file_times = Vec::new();
+    let (mut file_times, mut file_cpu) = (Vec::new(), Vec::new());
     for _ in 0..reps {
-        let ran = run(plugin(&from_file, &none));
-        assert_eq!(ran.code, Some(0), "audit -f: {}", ran.stderr);
-        file_times.push(ran.took);
+        let m = run_measured(plugin(&from_file, &none));
+        assert_eq!(m.ran.code, Some(0), "audit -f: {}", m.ran.stderr);
+        file_times.push(m.ran.took);
+        file_cpu.push(m.cpu);
     }
     let file_memory = peak_memory(plugin(&from_file, &none)).map(|(kb, _)| kb);
     let mb = |kb: Option<u64>| {
@@ -1108,11 +1185,12 @@ fn print_sources_and_fleet(reps: usize) {
         })
     };
     println!(
-        "(f) audit -f of {} objects in one {:.1} MB YAML file: {} (range {}); peak memory {}; target under 0.5 s: {}",
+        "(f) audit -f of {} objects in one {:.1} MB YAML file: {} (range {}){}; peak memory {}; target under 0.5 s: {}",
         objects.len(),
         yaml.len() as f64 / 1e6,
         secs(median(file_times.clone())),
         spread(&file_times),
+        cpu_text("CPU", &file_cpu),
         mb(file_memory),
         if median(file_times) < Duration::from_millis(500) {
             "MET"
@@ -1192,44 +1270,68 @@ fn print_sources_and_fleet(reps: usize) {
         "--fail-on",
         "none",
     ];
-    let (mut one_t, mut two_t, mut fleet_t) = (Vec::new(), Vec::new(), Vec::new());
+    // Each run: wall time, the command's CPU, and the servers' CPU (this process) meanwhile.
+    #[derive(Default)]
+    struct Runs {
+        took: Vec<Duration>,
+        cpu: Vec<Option<f64>>,
+        servers: Vec<Option<f64>>,
+    }
+    impl Runs {
+        fn push(&mut self, m: Measured) -> Ran {
+            self.took.push(m.ran.took);
+            self.cpu.push(m.cpu);
+            self.servers.push(m.servers);
+            m.ran
+        }
+        fn text(&self) -> String {
+            format!(
+                "{} (range {}){}{}",
+                secs(median(self.took.clone())),
+                spread(&self.took),
+                cpu_text("CPU", &self.cpu),
+                cpu_text("servers' CPU", &self.servers)
+            )
+        }
+    }
+    let (mut one_t, mut two_t, mut fleet_t, mut down_t) = (
+        Runs::default(),
+        Runs::default(),
+        Runs::default(),
+        Runs::default(),
+    );
     for _ in 0..reps {
-        let ran = run(single("one"));
+        let ran = one_t.push(run_measured(single("one")));
         assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-        one_t.push(ran.took);
-        let ran = run(single("two"));
+        let ran = two_t.push(run_measured(single("two")));
         assert_eq!(ran.code, Some(0), "{}", ran.stderr);
-        two_t.push(ran.took);
-        let ran = run(plugin(&all, &kube_fleet));
+        let ran = fleet_t.push(run_measured(plugin(&all, &kube_fleet)));
         assert_eq!(
             ran.code,
             Some(4),
             "the fleet names the unreachable cluster: {}",
             ran.stderr
         );
-        fleet_t.push(ran.took);
+        // Not part of the comparison: how long the unreachable context takes to give up.
+        let ran = down_t.push(run_measured(single("down")));
+        assert_eq!(ran.code, Some(2), "{}", ran.stderr);
     }
     let (one_m, two_m, fleet_m) = (
-        median(one_t.clone()),
-        median(two_t.clone()),
-        median(fleet_t.clone()),
+        median(one_t.took.clone()),
+        median(two_t.took.clone()),
+        median(fleet_t.took.clone()),
     );
     let slowest = one_m.max(two_m);
     let ratio = fleet_m.as_secs_f64() / slowest.as_secs_f64();
+    println!("(h) audit -A of context one: {}", one_t.text());
+    println!("    audit -A of context two: {}", two_t.text());
     println!(
-        "(h) audit -A of context one: {} (range {})",
-        secs(one_m),
-        spread(&one_t)
+        "    audit -A of context down (unreachable, fails): {}",
+        down_t.text()
     );
     println!(
-        "    audit -A of context two: {} (range {})",
-        secs(two_m),
-        spread(&two_t)
-    );
-    println!(
-        "    audit --all-contexts -A (one, two, and down: unreachable): {} (range {}), {ratio:.2}x the slowest single; target at most 1.5x: {}",
-        secs(fleet_m),
-        spread(&fleet_t),
+        "    audit --all-contexts -A (one, two, and down: unreachable): {}, {ratio:.2}x the slowest single; target at most 1.5x: {}",
+        fleet_t.text(),
         if ratio <= 1.5 { "MET" } else { "MISSED" }
     );
 }

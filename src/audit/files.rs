@@ -33,19 +33,9 @@ pub struct Located {
 pub struct Sources(HashMap<String, Location>);
 
 impl Sources {
-    /// Remembers where `o` was read (the first place, when the files hold it twice).
-    fn record(&mut self, o: &Located) {
-        let text = |p: &str| {
-            o.object
-                .pointer(p)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-        };
-        if let (Some(kind), Some(name)) = (text("/kind"), text("/metadata/name")) {
-            self.0
-                .entry(object_label(kind, text("/metadata/namespace"), name))
-                .or_insert_with(|| o.location.clone());
-        }
+    /// Remembers where an object was read (the first place, when the files hold it twice).
+    fn record(&mut self, label: String, location: Location) {
+        self.0.entry(label).or_insert(location);
     }
 
     /// Whether the files hold the object `kind` `namespace`/`name` (so the files' version
@@ -85,6 +75,38 @@ fn default_namespace(object: &mut Value, namespace: &str) {
     }
 }
 
+/// The label findings name `o` by (`RoleBinding team-a/deploy`), when it has a kind and a name.
+fn label(o: &Value) -> Option<String> {
+    let text = |p: &str| {
+        o.pointer(p)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let (kind, name) = (text("/kind")?, text("/metadata/name")?);
+    Some(object_label(kind, text("/metadata/namespace"), name))
+}
+
+/// What a run of documents turns into, on the thread that parsed them: their objects as a
+/// part of the snapshot, and where each was read.
+#[derive(Debug, Default)]
+struct Part {
+    snapshot: Snapshot,
+    sources: Vec<(String, Location)>,
+    objects: usize,
+}
+
+impl Part {
+    /// Puts `o` (its namespace defaulted to `namespace`) into the part.
+    fn take(&mut self, mut o: Located, namespace: &str) {
+        default_namespace(&mut o.object, namespace);
+        if let Some(label) = label(&o.object) {
+            self.sources.push((label, o.location));
+        }
+        snapshot::add_object(&mut self.snapshot, &o.object);
+        self.objects += 1;
+    }
+}
+
 /// What files hold, for the audit: their objects as a part of a snapshot (no time taken),
 /// and where each was read.
 #[derive(Debug, Default)]
@@ -101,26 +123,27 @@ pub struct FileObjects {
 /// the snapshot: no object outlives its conversion.
 pub fn read(paths: &[PathBuf], namespace: &str) -> Result<FileObjects> {
     let mut out = FileObjects::default();
-    let mut files = 0;
-    read_paths_into(paths, &mut files, &mut |mut located| {
-        default_namespace(&mut located.object, namespace);
-        out.sources.record(&located);
-        snapshot::add_object(&mut out.snapshot, &located.object);
-        out.objects += 1;
+    let take = |part: &mut Part, o: Located| part.take(o, namespace);
+    read_paths_into(paths, &mut out.files, &take, &mut |part: Part| {
+        snapshot::append(&mut out.snapshot, part.snapshot);
+        for (label, location) in part.sources {
+            out.sources.record(label, location);
+        }
+        out.objects += part.objects;
     })?;
-    out.files = files;
     Ok(out)
 }
 
 /// The name stdin goes by in locations.
 pub const STDIN: &str = "-";
 
-/// Reads every object of `paths` (in order; a folder's files sorted by name) into `out`,
-/// counting the files in `files`.
-fn read_paths_into(
+/// Reads every object of `paths` (in order; a folder's files sorted by name), each put into
+/// a part by `take` and the parts handed to `out` in order, counting the files in `files`.
+fn read_paths_into<P: Default + Send>(
     paths: &[PathBuf],
     files: &mut usize,
-    out: &mut dyn FnMut(Located),
+    take: &(dyn Fn(&mut P, Located) + Sync),
+    out: &mut dyn FnMut(P),
 ) -> Result<()> {
     let mut stdin_read = false;
     for path in paths {
@@ -133,7 +156,7 @@ fn read_paths_into(
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
                 .map_err(|e| Error::Usage(format!("cannot read stdin (-f -): {e}")))?;
             *files += 1;
-            read_text_into(&text, STDIN, out)?;
+            read_text_into(&text, STDIN, take, out)?;
             continue;
         }
         for file in files_of(path)? {
@@ -146,7 +169,7 @@ fn read_paths_into(
                 ))
             })?;
             *files += 1;
-            read_text_into(&text, &shown, out)?;
+            read_text_into(&text, &shown, take, out)?;
         }
     }
     Ok(())
@@ -212,9 +235,14 @@ fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// The objects of one file's text, each handed to `out` as soon as its document is read;
-/// `file` names it in locations and errors.
-fn read_text_into(text: &str, file: &str, out: &mut dyn FnMut(Located)) -> Result<()> {
+/// The objects of one file's text, put into parts by `take` on the threads that parse them
+/// and handed to `out` in the file's order; `file` names it in locations and errors.
+fn read_text_into<P: Default + Send>(
+    text: &str,
+    file: &str,
+    take: &(dyn Fn(&mut P, Located) + Sync),
+    out: &mut dyn FnMut(P),
+) -> Result<()> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim_start().starts_with(['{', '[']) {
         let doc: Value = serde_json::from_str(text).map_err(|e| {
@@ -226,50 +254,78 @@ fn read_text_into(text: &str, file: &str, out: &mut dyn FnMut(Located)) -> Resul
         })?;
         let content = text.len() - text.trim_start().len();
         let start = line_of(text, content) + 1;
-        return push_document(doc, text, 1, start, file, out);
+        let mut part = P::default();
+        push_document(doc, text, 1, start, file, &mut |o| take(&mut part, o))?;
+        out(part);
+        return Ok(());
     }
-    // Documents are parsed on every core, a batch at a time (so that only one batch of
-    // parsed documents is held), and handed on in their order.
     let docs = documents(text);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    for batch in docs.chunks(PARSE_BATCH) {
-        let parsed: Vec<std::result::Result<Value, String>> = if threads == 1 || batch.len() < 64 {
-            batch.iter().map(|(_, _, body)| parse_yaml(body)).collect()
-        } else {
-            let per_thread = batch.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let workers: Vec<_> = batch
-                    .chunks(per_thread)
-                    .map(|part| {
-                        scope.spawn(move || {
-                            part.iter()
-                                .map(|(_, _, body)| parse_yaml(body))
-                                .collect::<Vec<_>>()
-                        })
-                    })
-                    .collect();
-                workers
-                    .into_iter()
-                    .flat_map(|w| w.join().expect("a YAML parser thread does not panic"))
-                    .collect()
-            })
-        };
-        for ((first_line, start, body), doc) in batch.iter().zip(parsed) {
-            let doc = doc.map_err(|e| {
+    // Runs of documents are parsed and converted on every core, each thread taking the next
+    // run as it finishes one, and the parts are handed on in the file's order. A run's
+    // parsed documents are gone once its objects are in its part.
+    let runs: Vec<&[(usize, usize, &str)]> = docs.chunks(PARSE_RUN).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(runs.len());
+    let convert = |run: &[(usize, usize, &str)]| -> Result<P> {
+        let mut part = P::default();
+        for (first_line, start, body) in run {
+            let doc = parse_yaml(body).map_err(|e| {
                 Error::Usage(format!(
                     "{}:{start}: not valid YAML: {}",
                     crate::text::printable(file),
                     crate::text::one_line(&e)
                 ))
             })?;
-            push_document(doc, body, *first_line, *start, file, out)?;
+            push_document(doc, body, *first_line, *start, file, &mut |o| {
+                take(&mut part, o)
+            })?;
         }
+        Ok(part)
+    };
+    if threads <= 1 {
+        for run in &runs {
+            out(convert(run)?);
+        }
+        return Ok(());
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut parts: Vec<(usize, Result<P>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(run) = runs.get(i) else {
+                            return done;
+                        };
+                        let part = convert(run);
+                        let failed = part.is_err();
+                        done.push((i, part));
+                        if failed {
+                            // Later runs cannot be reported before this one's error.
+                            next.fetch_add(runs.len(), std::sync::atomic::Ordering::Relaxed);
+                            return done;
+                        }
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a YAML parser thread does not panic"))
+            .collect()
+    });
+    parts.sort_by_key(|(i, _)| *i);
+    for (_, part) in parts {
+        out(part?);
     }
     Ok(())
 }
 
-/// How many documents are parsed (in parallel) before their objects are handed on.
-const PARSE_BATCH: usize = 4096;
+/// How many documents a thread parses and converts at a time.
+const PARSE_RUN: usize = 256;
 
 /// A document's objects: itself, or a `List`'s items, each at the line it starts on. `body`
 /// is the document's text, whose first line is line `first_line` of the file; its content
@@ -446,7 +502,10 @@ mod tests {
 
     fn read_text(text: &str, file: &str) -> Result<Vec<Located>> {
         let mut objects = Vec::new();
-        read_text_into(text, file, &mut |o| objects.push(o))?;
+        let take = |part: &mut Vec<Located>, o: Located| part.push(o);
+        read_text_into(text, file, &take, &mut |part: Vec<Located>| {
+            objects.extend(part)
+        })?;
         Ok(objects)
     }
 
@@ -552,5 +611,111 @@ mod tests {
             err.to_string().starts_with("bad.json:1: not valid JSON"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn odd_documents_comments_anchors_and_other_kinds() {
+        // Empty and comment-only documents give nothing; anchors and aliases are expanded;
+        // kinds the audit does not read are objects all the same.
+        let text = "# leading comment\n---\n---\n# only a comment\n---\nkind: Role # trailing\nmetadata: &m {name: r, namespace: n}\nrules:\n- &rule {apiGroups: [''], resources: [pods], verbs: [get]}\n- *rule\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 1}\n...\n";
+        let objects = read_text(text, "odd.yaml").unwrap();
+        assert_eq!(
+            kinds_and_lines(&objects),
+            [("Role/r".to_string(), 6), ("Deployment/d".to_string(), 12)]
+        );
+        assert_eq!(objects[0].object["rules"][1]["verbs"][0], "get");
+        // A document that is a scalar is not an object; a duplicate key is not valid YAML.
+        let err = read_text(
+            "---\nkind: Role\nmetadata: {name: a}\n---\njust text\n",
+            "s.yaml",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("s.yaml:5: a document is not a Kubernetes object"),
+            "{err}"
+        );
+        let err = read_text(
+            "kind: Role\nkind: ClusterRole\nmetadata: {name: a}\n",
+            "d.yaml",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().starts_with("d.yaml:1: not valid YAML"),
+            "{err}"
+        );
+    }
+
+    /// `read` of `text` as one file, `namespace` for objects without one.
+    fn read_file(text: &str, namespace: &str) -> Result<FileObjects> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("objects.yaml");
+        std::fs::write(&path, text).unwrap();
+        read(&[path], namespace)
+    }
+
+    #[test]
+    fn runs_of_documents_parsed_apart_keep_the_files_order() {
+        // More documents than one thread's run: parts come back in the file's order, the
+        // first place of an object twice in the files is kept, and other kinds are counted.
+        let n = 3 * PARSE_RUN + 7;
+        let mut text: String = (0..n)
+            .map(|i| format!("---\nkind: ServiceAccount\nmetadata: {{name: s{i}}}\n"))
+            .collect();
+        text.push_str("---\nkind: ServiceAccount\nmetadata: {name: s0}\n---\nkind: ConfigMap\nmetadata: {name: c}\n");
+        let read = read_file(&text, "team-a").unwrap();
+        assert_eq!(read.objects, n + 2);
+        assert_eq!(read.files, 1);
+        let names: Vec<String> = read
+            .snapshot
+            .service_accounts
+            .iter()
+            .map(|m| m.name.clone())
+            .collect();
+        let expected: Vec<String> = (0..n)
+            .map(|i| format!("s{i}"))
+            .chain(["s0".to_string()])
+            .collect();
+        assert_eq!(names, expected);
+        assert!(
+            read.snapshot
+                .service_accounts
+                .iter()
+                .all(|m| m.namespace.as_deref() == Some("team-a"))
+        );
+        assert_eq!(read.sources.0["ServiceAccount team-a/s0"].line, 2);
+        assert_eq!(
+            read.sources.0[&format!("ServiceAccount team-a/s{}", n - 1)].line,
+            3 * n - 1
+        );
+        assert!(read.sources.holds("ConfigMap", None, "c"));
+        assert!(read.snapshot.roles.is_empty());
+    }
+
+    #[test]
+    fn the_first_bad_document_is_reported_whichever_thread_reads_it() {
+        let mut docs: Vec<String> = (0..4 * PARSE_RUN)
+            .map(|i| format!("---\nkind: Role\nmetadata: {{name: r{i}}}\n"))
+            .collect();
+        docs[PARSE_RUN + 3] = "---\nkind: Role\nmetadata: {name: x\n".into();
+        docs[3 * PARSE_RUN] = "---\n- not an object\n".into();
+        let err = read_file(&docs.concat(), "default").unwrap_err();
+        let line = 3 * (PARSE_RUN + 3) + 2;
+        assert!(
+            err.to_string()
+                .contains(&format!("objects.yaml:{line}: not valid YAML")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn json_and_list_files_read_into_the_snapshot_with_their_lines() {
+        let json = "{\"kind\": \"RoleBindingList\", \"items\": [\n{\"metadata\": {\"name\": \"b\"},\n \"roleRef\": {\"kind\": \"ClusterRole\", \"name\": \"view\"},\n \"subjects\": [{\"kind\": \"ServiceAccount\", \"name\": \"ci\"}]}]}";
+        let read = read_file(json, "shop").unwrap();
+        assert_eq!(read.objects, 1);
+        let b = &read.snapshot.role_bindings[0];
+        assert_eq!(b.meta.namespace.as_deref(), Some("shop"));
+        assert_eq!(b.subjects[0].namespace.as_deref(), Some("shop"));
+        assert_eq!(read.sources.0["RoleBinding shop/b"].line, 2);
     }
 }

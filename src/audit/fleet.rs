@@ -3,14 +3,15 @@
 //! (unreachable, refused credentials, no right to list anything) is a stated gap of the fleet,
 //! and the others are still reported.
 
+use std::io::Write;
 use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
 use super::baseline::Baseline;
 use super::output::{self, Verdict};
-use super::{Audited, audit_cluster, fail_on_severity, write_stdout};
-use crate::cli::{AuditFlags, GlobalFlags};
+use super::{Audited, audit_cluster, fail_on_severity, finish_write, write_stdout};
+use crate::cli::{AuditFlags, AuditFormat, GlobalFlags};
 use crate::error::{Error, Result, exit};
 use crate::kubeconfig::{self, SourceSelection};
 use crate::target::Target;
@@ -20,6 +21,9 @@ use crate::ui::Ui;
 pub struct Member {
     pub context: String,
     pub outcome: std::result::Result<Audited, String>,
+    /// With `-o json`, the cluster's document, made as soon as its audit ends (so that it
+    /// overlaps the other clusters' audits instead of following them all).
+    pub json: Option<serde_json::Value>,
 }
 
 /// Audits the fleet, prints the report and returns the exit code.
@@ -37,16 +41,41 @@ pub async fn run(
         contexts.join(", ")
     ));
     let limit = Arc::new(Semaphore::new(usize::from(flags.parallel)));
+    let baseline = baseline.cloned().map(Arc::new);
+    let fail_on = fail_on_severity(flags.fail_on);
     let mut tasks = tokio::task::JoinSet::new();
     for (index, context) in contexts.iter().cloned().enumerate() {
         let (global, flags, limit) = (global.clone(), flags.clone(), limit.clone());
+        let baseline = baseline.clone();
         tasks.spawn(async move {
             let _permit = limit.acquire_owned().await;
             // One line per cluster in the fleet's summaries.
-            let outcome = audit_one(&global, &flags, &context)
+            let mut outcome = audit_one(&global, &flags, &context)
                 .await
                 .map_err(|e| e.to_string().replace('\n', " "));
-            (index, Member { context, outcome })
+            let mut json = None;
+            if let Ok(a) = &mut outcome {
+                if let Some(b) = &baseline {
+                    a.report.fixed = b.compare(Some(&context), &mut a.report.findings);
+                    a.report.baseline_file = Some(b.file.clone());
+                }
+                if flags.output == AuditFormat::Json {
+                    json = Some(output::fleet::cluster_json(
+                        a,
+                        &context,
+                        fail_on,
+                        flags.allow_gaps,
+                    ));
+                }
+            }
+            (
+                index,
+                Member {
+                    context,
+                    outcome,
+                    json,
+                },
+            )
         });
     }
     let mut members: Vec<Option<Member>> = (0..contexts.len()).map(|_| None).collect();
@@ -57,28 +86,25 @@ pub async fn run(
         })?;
         members[index] = Some(member);
     }
-    let mut members: Vec<Member> = members.into_iter().flatten().collect();
-    if let Some(b) = baseline {
-        for m in &mut members {
-            if let Ok(a) = &mut m.outcome {
-                a.report.fixed = b.compare(Some(&m.context), &mut a.report.findings);
-                a.report.baseline_file = Some(b.file.clone());
-            }
-        }
-    }
+    let members: Vec<Member> = members.into_iter().flatten().collect();
     for m in &members {
         if let Err(why) = &m.outcome {
             ui.warn(format!("context {}: not audited: {why}", m.context));
         }
     }
 
-    let fail_on = fail_on_severity(flags.fail_on);
     let fleet = output::fleet::Fleet {
         members: &members,
         fail_on,
         allow_gaps: flags.allow_gaps,
     };
-    write_stdout(&output::fleet::render(&fleet, flags.output))?;
+    if flags.output == AuditFormat::Json {
+        // Streamed, as a single cluster's report is.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        finish_write(output::fleet::write_json(&fleet, &mut out).and_then(|()| out.flush()))?;
+    } else {
+        write_stdout(&output::fleet::render(&fleet, flags.output))?;
+    }
     let verdict = fleet.verdict();
     ui.say(fleet.gate_text());
     Ok(match verdict {

@@ -4,16 +4,17 @@
 //! Every list goes out concurrently. Secrets and ServiceAccounts are listed metadata-only
 //! (`PartialObjectMetadataList`): the audit never receives Secret data. A list the caller may
 //! not read (403, or 404 for a collection the server does not serve) does not stop the audit:
-//! it becomes a gap, named in every output. Each object read is turned into a plain API object
-//! (`serde_json::Value` with `apiVersion` and `kind`) and at once into the snapshot
-//! (`snapshot::add_object`, the one conversion path files take too), so that only the
-//! snapshot's own data outlives the read.
+//! it becomes a gap, named in every output. Each object read goes at once into the snapshot (`snapshot::typed`, which gives what `snapshot::add_object`,
+//! the conversion files take, gives for the same object's JSON), so that only the snapshot's
+//! own data outlives the read.
 
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use kube::api::Api;
+#[cfg(test)]
 use kube::core::PartialObjectMeta;
 use serde::Serialize;
+#[cfg(test)]
 use serde_json::{Value, json};
 
 use super::model::Snapshot;
@@ -92,7 +93,8 @@ fn gap(c: &Collection, code: u16, message: &str) -> String {
     format!("{}: {why} ({}); {}", c.resource, message.trim(), c.left_out)
 }
 
-/// Full objects without `managedFields` (never looked at; often the larger part of an object).
+/// Full objects without `managedFields`, as the JSON the typed conversion stands for.
+#[cfg(test)]
 fn full<K: Serialize>(obj: &K) -> Value {
     let mut value = serde_json::to_value(obj).unwrap_or(Value::Null);
     if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -102,6 +104,7 @@ fn full<K: Serialize>(obj: &K) -> Value {
 }
 
 /// A metadata-only item as the object it stands for.
+#[cfg(test)]
 fn from_metadata<K>(item: &PartialObjectMeta<K>, api_version: &str, kind: &str) -> Value {
     let mut metadata = serde_json::to_value(&item.metadata).unwrap_or(Value::Null);
     if let Some(meta) = metadata.as_object_mut() {
@@ -112,7 +115,8 @@ fn from_metadata<K>(item: &PartialObjectMeta<K>, api_version: &str, kind: &str) 
 
 /// Turns a token Secret's metadata into the Secret object `snapshot` reads: metadata-only lists
 /// do not carry `type`, but the field selector guarantees it.
-pub fn token_secret_object(item: &PartialObjectMeta<Secret>) -> Value {
+#[cfg(test)]
+fn token_secret_object(item: &PartialObjectMeta<Secret>) -> Value {
     let mut value = from_metadata(item, "v1", "Secret");
     value["type"] = json!(TOKEN_SECRET_TYPE);
     value
@@ -171,38 +175,35 @@ pub async fn gather(cluster: &Cluster, scope: Namespaces<'_>) -> Result<Gathered
     // converted one at a time, never all kept), and the parts are joined in a fixed order.
     let mut parts: [Snapshot; 6] = Default::default();
     let [p_sa, p_r, p_rb, p_cr, p_crb, p_tokens] = &mut parts;
-    let add = |part: &mut Snapshot, object: Value| snapshot::add_object(part, &object);
+    use snapshot::typed;
     let (who, sa, r, rb, cr, crb, tokens) = tokio::join!(
         async {
             counter.add();
             cluster.whoami().await
         },
-        cluster.list_metadata_pages(&service_accounts, &sa_what, None, &counter, |i| add(
-            p_sa,
-            from_metadata(&i, "v1", "ServiceAccount")
-        )),
-        cluster.list_pages(&roles, &roles_what, None, &counter, |o| add(p_r, full(&o))),
-        cluster.list_pages(&role_bindings, &rb_what, None, &counter, |o| add(
-            p_rb,
-            full(&o)
-        )),
-        cluster.list_pages(&cluster_roles, "clusterroles", None, &counter, |o| add(
-            p_cr,
-            full(&o)
-        )),
+        cluster.list_metadata_pages(&service_accounts, &sa_what, None, &counter, |i| {
+            typed::service_account(p_sa, i.metadata)
+        }),
+        cluster.list_pages(&roles, &roles_what, None, &counter, |o| typed::role(p_r, o)),
+        cluster.list_pages(&role_bindings, &rb_what, None, &counter, |o| {
+            typed::role_binding(p_rb, o)
+        }),
+        cluster.list_pages(&cluster_roles, "clusterroles", None, &counter, |o| {
+            typed::cluster_role(p_cr, o)
+        }),
         cluster.list_pages(
             &cluster_role_bindings,
             "clusterrolebindings",
             None,
             &counter,
-            |o| add(p_crb, full(&o))
+            |o| typed::cluster_role_binding(p_crb, o)
         ),
         cluster.list_metadata_pages(
             &secrets,
             &secrets_what,
             Some(&token_selector),
             &counter,
-            |i| add(p_tokens, token_secret_object(&i))
+            |i| typed::token_secret(p_tokens, i.metadata)
         ),
     );
     let caller = match who {
@@ -305,6 +306,136 @@ mod tests {
         assert_eq!(v["apiVersion"], "rbac.authorization.k8s.io/v1");
         assert_eq!(v["kind"], "Role");
         assert!(v["metadata"].get("managedFields").is_none());
+    }
+
+    #[test]
+    fn typed_objects_convert_as_their_json_does() {
+        use k8s_openapi::api::rbac::v1::{AggregationRule, PolicyRule, RoleRef, Subject};
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+        let meta = |name: &str, namespace: Option<&str>| ObjectMeta {
+            name: Some(name.into()),
+            namespace: namespace.map(Into::into),
+            uid: Some(format!("uid-{name}")),
+            labels: Some(BTreeMap::from([("a".to_string(), "b".to_string())])),
+            annotations: Some(BTreeMap::from([(
+                "kubernetes.io/service-account.name".to_string(),
+                "ci".to_string(),
+            )])),
+            creation_timestamp: Some(Time("2026-01-02T03:04:05Z".parse().unwrap())),
+            managed_fields: Some(vec![Default::default()]),
+            ..Default::default()
+        };
+        let rules = Some(vec![
+            PolicyRule {
+                api_groups: Some(vec!["".into()]),
+                resources: Some(vec!["pods".into()]),
+                verbs: vec!["get".into()],
+                ..Default::default()
+            },
+            PolicyRule {
+                non_resource_urls: Some(vec!["/healthz".into()]),
+                resource_names: Some(vec![]),
+                verbs: vec!["*".into()],
+                ..Default::default()
+            },
+        ]);
+        let role_ref = RoleRef {
+            api_group: "rbac.authorization.k8s.io".into(),
+            kind: "ClusterRole".into(),
+            name: "view".into(),
+        };
+        let subjects = Some(vec![
+            Subject {
+                kind: "ServiceAccount".into(),
+                name: "ci".into(),
+                namespace: Some(String::new()),
+                ..Default::default()
+            },
+            Subject {
+                kind: "ServiceAccount".into(),
+                name: "other".into(),
+                namespace: Some("team-b".into()),
+                ..Default::default()
+            },
+            Subject {
+                kind: "User".into(),
+                name: "alice".into(),
+                namespace: Some("ignored".into()),
+                ..Default::default()
+            },
+        ]);
+        let role = Role {
+            metadata: meta("r", Some("team-a")),
+            rules: rules.clone(),
+        };
+        let cluster_roles = [
+            ClusterRole {
+                metadata: meta("agg", None),
+                rules: None,
+                aggregation_rule: Some(AggregationRule::default()),
+            },
+            ClusterRole {
+                metadata: ObjectMeta {
+                    name: Some("bare".into()),
+                    namespace: Some(String::new()),
+                    ..Default::default()
+                },
+                rules,
+                aggregation_rule: None,
+            },
+        ];
+        let rb = RoleBinding {
+            metadata: meta("rb", Some("team-a")),
+            role_ref: role_ref.clone(),
+            subjects: subjects.clone(),
+        };
+        let crb = ClusterRoleBinding {
+            metadata: meta("crb", None),
+            role_ref,
+            subjects,
+        };
+        let sa: PartialObjectMeta<ServiceAccount> = PartialObjectMeta {
+            types: None,
+            metadata: meta("ci", Some("team-a")),
+            _phantom: Default::default(),
+        };
+        let secrets: Vec<PartialObjectMeta<Secret>> =
+            [meta("t", Some("team-a")), ObjectMeta::default()]
+                .into_iter()
+                .map(|metadata| PartialObjectMeta {
+                    types: None,
+                    metadata,
+                    _phantom: Default::default(),
+                })
+                .collect();
+
+        let mut typed = Snapshot::default();
+        snapshot::typed::service_account(&mut typed, sa.metadata.clone());
+        snapshot::typed::role(&mut typed, role.clone());
+        for c in &cluster_roles {
+            snapshot::typed::cluster_role(&mut typed, c.clone());
+        }
+        snapshot::typed::role_binding(&mut typed, rb.clone());
+        snapshot::typed::cluster_role_binding(&mut typed, crb.clone());
+        for s in &secrets {
+            snapshot::typed::token_secret(&mut typed, s.metadata.clone());
+        }
+        let mut json = Snapshot::default();
+        let objects = [from_metadata(&sa, "v1", "ServiceAccount"), full(&role)]
+            .into_iter()
+            .chain(cluster_roles.iter().map(full))
+            .chain([full(&rb), full(&crb)])
+            .chain(secrets.iter().map(token_secret_object));
+        for o in objects {
+            snapshot::add_object(&mut json, &o);
+        }
+        assert_eq!(typed, json);
+        assert_eq!(typed.token_secrets.len(), 1);
+        assert!(typed.cluster_roles[0].aggregated && !typed.cluster_roles[1].aggregated);
+        assert_eq!(
+            typed.service_accounts[0].created.as_deref(),
+            Some("2026-01-02T03:04:05Z")
+        );
     }
 
     #[test]

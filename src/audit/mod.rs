@@ -203,24 +203,30 @@ async fn audit_files(global: &GlobalFlags, flags: &AuditFlags, ui: &Ui) -> Resul
 /// The roles that bindings refer to and the snapshot lacks, each with its first binder:
 /// `("ClusterRole edit", "RoleBinding shop/deploy")`.
 fn unresolved_roles(snapshot: &Snapshot) -> Vec<(String, String)> {
+    use std::collections::HashSet;
+    fn held(roles: &[model::RoleData]) -> HashSet<(&str, Option<&str>)> {
+        roles
+            .iter()
+            .map(|r| (r.meta.name.as_str(), r.meta.namespace.as_deref()))
+            .collect()
+    }
+    let (roles, cluster_roles) = (held(&snapshot.roles), held(&snapshot.cluster_roles));
     let mut out: Vec<(String, String)> = Vec::new();
+    let mut named: HashSet<String> = HashSet::new();
     for b in snapshot
         .role_bindings
         .iter()
         .chain(&snapshot.cluster_role_bindings)
     {
         let (held, namespace) = match b.role_ref.kind.as_str() {
-            "ClusterRole" => (&snapshot.cluster_roles, None),
-            _ => (&snapshot.roles, b.meta.namespace.as_deref()),
+            "ClusterRole" => (&cluster_roles, None),
+            _ => (&roles, b.meta.namespace.as_deref()),
         };
-        if held
-            .iter()
-            .any(|r| r.meta.name == b.role_ref.name && r.meta.namespace.as_deref() == namespace)
-        {
+        if held.contains(&(b.role_ref.name.as_str(), namespace)) {
             continue;
         }
         let role = resolve::object_label(&b.role_ref.kind, namespace, &b.role_ref.name);
-        if !out.iter().any(|(r, _)| *r == role) {
+        if named.insert(role.clone()) {
             let kind = if b.meta.namespace.is_some() {
                 "RoleBinding"
             } else {

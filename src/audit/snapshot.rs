@@ -1,5 +1,6 @@
-//! The one conversion from Kubernetes objects (JSON as the API returns them, or YAML fixtures
-//! parsed into [`serde_json::Value`]) to the audit's [`Snapshot`].
+//! The conversion from Kubernetes objects (JSON, or YAML files and fixtures parsed into
+//! [`serde_json::Value`]) to the audit's [`Snapshot`]; [`typed`] converts kube's decoded
+//! objects of the live read the same way without building their JSON.
 //!
 //! * kinds kept: ServiceAccount, Role, ClusterRole, RoleBinding, ClusterRoleBinding, and
 //!   Secrets of type `kubernetes.io/service-account-token`; every other kind is ignored;
@@ -40,6 +41,116 @@ pub fn from_objects(objects: &[Value], taken_at: &str) -> Snapshot {
 /// Adds one object (or a list's items) to `snapshot`.
 pub fn add_object(snapshot: &mut Snapshot, obj: &Value) {
     add(snapshot, obj, None);
+}
+
+/// The live read's typed objects (as kube decodes the API's answers), converted straight into
+/// the snapshot as [`add_object`] converts the same objects' JSON, without building it.
+pub mod typed {
+    use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
+    use k8s_openapi::api::rbac::v1::{PolicyRule, RoleRef, Subject};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    use super::super::model::{BindingData, Meta, RoleData, RoleRefData, Snapshot, SubjectData};
+    use crate::rbac::Rule;
+
+    fn text(s: Option<String>) -> Option<String> {
+        s.filter(|s| !s.is_empty())
+    }
+
+    fn meta(m: ObjectMeta) -> Meta {
+        Meta {
+            name: text(m.name).unwrap_or_default(),
+            namespace: text(m.namespace),
+            uid: text(m.uid).unwrap_or_default(),
+            labels: m.labels.unwrap_or_default(),
+            annotations: m.annotations.unwrap_or_default(),
+            // The time as its JSON spells it.
+            created: m
+                .creation_timestamp
+                .and_then(|t| serde_json::to_value(t).ok())
+                .and_then(|v| v.as_str().map(str::to_string))
+                .filter(|s| !s.is_empty()),
+        }
+    }
+
+    fn rules(rules: Option<Vec<PolicyRule>>) -> Vec<Rule> {
+        rules
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| Rule {
+                verbs: r.verbs,
+                api_groups: r.api_groups.unwrap_or_default(),
+                resources: r.resources.unwrap_or_default(),
+                resource_names: r.resource_names.unwrap_or_default(),
+                non_resource_urls: r.non_resource_urls.unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    fn binding(m: ObjectMeta, role_ref: RoleRef, subjects: Option<Vec<Subject>>) -> BindingData {
+        let meta = meta(m);
+        let subjects = subjects
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| {
+                let namespace = (s.kind == "ServiceAccount")
+                    .then(|| text(s.namespace).or_else(|| meta.namespace.clone()))
+                    .flatten();
+                SubjectData {
+                    kind: s.kind,
+                    name: s.name,
+                    namespace,
+                }
+            })
+            .collect();
+        BindingData {
+            meta,
+            role_ref: RoleRefData {
+                kind: role_ref.kind,
+                name: role_ref.name,
+            },
+            subjects,
+        }
+    }
+
+    pub fn service_account(snapshot: &mut Snapshot, m: ObjectMeta) {
+        snapshot.service_accounts.push(meta(m));
+    }
+
+    pub fn role(snapshot: &mut Snapshot, r: Role) {
+        snapshot.roles.push(RoleData {
+            meta: meta(r.metadata),
+            rules: rules(r.rules),
+            aggregated: false,
+        });
+    }
+
+    pub fn cluster_role(snapshot: &mut Snapshot, r: ClusterRole) {
+        snapshot.cluster_roles.push(RoleData {
+            meta: meta(r.metadata),
+            rules: rules(r.rules),
+            aggregated: r.aggregation_rule.is_some(),
+        });
+    }
+
+    pub fn role_binding(snapshot: &mut Snapshot, b: RoleBinding) {
+        snapshot
+            .role_bindings
+            .push(binding(b.metadata, b.role_ref, b.subjects));
+    }
+
+    pub fn cluster_role_binding(snapshot: &mut Snapshot, b: ClusterRoleBinding) {
+        snapshot
+            .cluster_role_bindings
+            .push(binding(b.metadata, b.role_ref, b.subjects));
+    }
+
+    /// A Secret listed with the token type's field selector, from its metadata.
+    pub fn token_secret(snapshot: &mut Snapshot, m: ObjectMeta) {
+        if let Some(token) = super::token_of(meta(m)) {
+            snapshot.token_secrets.push(token);
+        }
+    }
 }
 
 /// Appends `part`'s objects to `snapshot` (its gaps and time are not taken).
@@ -196,16 +307,23 @@ fn binding(obj: &Value) -> BindingData {
 /// A token Secret from its metadata; `None` for other Secrets. `typed` is false for
 /// metadata-only items (no `type`, no kind).
 fn token_secret(obj: &Value, typed: bool) -> Option<TokenSecretData> {
-    let meta = meta(obj);
-    let sa = meta.annotations.get(SA_NAME_ANNOTATION).cloned();
     match obj.get("type").and_then(Value::as_str) {
         Some(SA_TOKEN_TYPE) => {}
         Some(_) => return None,
         // Metadata-only listings carry no type: the annotation identifies token Secrets.
-        None if sa.is_some() || !typed => {}
+        None if !typed => {}
+        None if obj
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(SA_NAME_ANNOTATION))
+            .is_some_and(Value::is_string) => {}
         None => return None,
     }
-    let sa = sa?;
+    token_of(meta(obj))
+}
+
+/// The token Secret of `meta`: `None` without the ServiceAccount annotation.
+fn token_of(meta: Meta) -> Option<TokenSecretData> {
+    let sa = meta.annotations.get(SA_NAME_ANNOTATION).cloned()?;
     Some(TokenSecretData {
         service_account: sa,
         last_used: meta.labels.get(LAST_USED_LABEL).cloned(),

@@ -43,14 +43,7 @@ impl Fleet<'_> {
     }
 
     fn ctx<'a>(&self, a: &'a Audited) -> Context<'a> {
-        Context {
-            server: &a.server,
-            context: &a.context,
-            fail_on: self.fail_on,
-            requests: a.requests,
-            matrix: None,
-            allow_gaps: self.allow_gaps,
-        }
+        member_ctx(a, self.fail_on, self.allow_gaps)
     }
 
     /// Findings first (in any cluster), then clusters not audited, then gaps.
@@ -110,14 +103,46 @@ impl Fleet<'_> {
     }
 }
 
+fn member_ctx(a: &Audited, fail_on: Option<Severity>, allow_gaps: bool) -> Context<'_> {
+    Context {
+        server: &a.server,
+        context: &a.context,
+        fail_on,
+        requests: a.requests,
+        matrix: None,
+        allow_gaps,
+    }
+}
+
+/// One cluster's document in the fleet's JSON: its report, every finding carrying its cluster
+/// and context.
+pub fn cluster_json(
+    a: &Audited,
+    context: &str,
+    fail_on: Option<Severity>,
+    allow_gaps: bool,
+) -> Value {
+    let mut doc = super::json::to_value(&a.report, &member_ctx(a, fail_on, allow_gaps));
+    for f in doc["findings"].as_array_mut().into_iter().flatten() {
+        f["cluster"] = json!(a.report.cluster);
+        f["context"] = json!(context);
+    }
+    doc
+}
+
+/// The fleet's JSON, pretty-printed with a final newline, written as it is serialized.
+pub fn write_json(fleet: &Fleet, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &document(fleet))?;
+    out.write_all(b"\n")
+}
+
 /// The fleet in `format`.
 pub fn render(fleet: &Fleet, format: AuditFormat) -> String {
     match format {
         AuditFormat::Json => {
-            let mut text =
-                serde_json::to_string_pretty(&to_json(fleet)).expect("the report serializes");
-            text.push('\n');
-            text
+            let mut out = Vec::new();
+            write_json(fleet, &mut out).expect("the report serializes");
+            String::from_utf8(out).expect("JSON is UTF-8")
         }
         AuditFormat::Sarif => {
             let mut text =
@@ -223,18 +248,39 @@ fn markdown_summary(fleet: &Fleet) -> String {
 /// `kind: FleetAuditReport`: each audited cluster's `AuditReport` (its findings carrying
 /// `cluster` and `context`), the clusters not audited, and the fleet's summary.
 pub fn to_json(fleet: &Fleet) -> Value {
+    serde_json::to_value(document(fleet)).expect("the report serializes")
+}
+
+/// The fleet's JSON document. Its fields are in the order of their names, as in a JSON
+/// object made with `json!`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FleetDocument<'a> {
+    api_version: &'static str,
+    clusters: Vec<std::borrow::Cow<'a, Value>>,
+    generated_at: String,
+    kind: &'static str,
+    not_audited: Vec<Value>,
+    summary: Value,
+    tool: Value,
+}
+
+fn document<'a>(fleet: &Fleet<'a>) -> FleetDocument<'a> {
+    use std::borrow::Cow;
     let mut clusters = Vec::new();
     let mut by_severity = serde_json::Map::new();
     for s in SEVERITIES {
         by_severity.insert(severity_name(s).to_string(), json!(0));
     }
     let mut failing_total = 0;
-    for (context, a) in fleet.audited() {
-        let mut doc = super::json::to_value(&a.report, &fleet.ctx(a));
-        for f in doc["findings"].as_array_mut().into_iter().flatten() {
-            f["cluster"] = json!(a.report.cluster);
-            f["context"] = json!(context);
-        }
+    for m in fleet.members {
+        let Ok(a) = &m.outcome else {
+            continue;
+        };
+        let doc = match &m.json {
+            Some(doc) => Cow::Borrowed(doc),
+            None => Cow::Owned(cluster_json(a, &m.context, fleet.fail_on, fleet.allow_gaps)),
+        };
         for (s, n) in open_counts(&a.report.findings) {
             let key = severity_name(s);
             by_severity[key] = json!(by_severity[key].as_u64().unwrap_or(0) + n as u64);
@@ -246,22 +292,22 @@ pub fn to_json(fleet: &Fleet) -> Value {
         .missing()
         .map(|(context, why)| json!({"context": context, "reason": why}))
         .collect();
-    json!({
-        "apiVersion": super::json::API_VERSION,
-        "kind": super::json::FLEET_KIND,
-        "tool": {"name": super::TOOL_NAME, "version": super::TOOL_VERSION},
-        "generatedAt": crate::timestamp::now(),
-        "clusters": clusters,
-        "notAudited": missing,
-        "summary": {
+    FleetDocument {
+        api_version: super::json::API_VERSION,
+        clusters,
+        generated_at: crate::timestamp::now(),
+        kind: super::json::FLEET_KIND,
+        not_audited: missing,
+        summary: json!({
             "contexts": fleet.members.len(),
             "audited": fleet.audited().count(),
             "notAudited": fleet.missing().count(),
             "bySeverity": by_severity,
             "failOn": fleet.fail_on.map(severity_name).unwrap_or("none"),
             "failing": failing_total,
-        },
-    })
+        }),
+        tool: json!({"name": super::TOOL_NAME, "version": super::TOOL_VERSION}),
+    }
 }
 
 /// One SARIF run for the fleet: every cluster's results, each result's location and
@@ -319,4 +365,70 @@ pub fn to_sarif(fleet: &Fleet) -> Value {
         "notAudited": fleet.missing().map(|(c, _)| c).collect::<Vec<_>>(),
     });
     log
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::sample;
+    use super::*;
+
+    #[test]
+    fn fleet_json_is_written_as_its_document_value_prints() {
+        let audited = |context: &str| Audited {
+            report: sample(),
+            server: "https://127.0.0.1:6443".into(),
+            context: context.into(),
+            requests: 7,
+            matrix: None,
+        };
+        let (fail_on, allow_gaps) = (Some(Severity::High), false);
+        let one = audited("one");
+        let members = [
+            Member {
+                json: Some(cluster_json(&one, "one", fail_on, allow_gaps)),
+                context: "one".into(),
+                outcome: Ok(one),
+            },
+            Member {
+                context: "two".into(),
+                outcome: Ok(audited("two")),
+                json: None,
+            },
+            Member {
+                context: "down".into(),
+                outcome: Err("connection refused".into()),
+                json: None,
+            },
+        ];
+        let fleet = Fleet {
+            members: &members,
+            fail_on,
+            allow_gaps,
+        };
+        let mut written = Vec::new();
+        write_json(&fleet, &mut written).unwrap();
+        let written = String::from_utf8(written).unwrap();
+        let value = to_json(&fleet);
+        // The same keys in the same (sorted) order as a `json!` object of the document.
+        let printed = serde_json::to_string_pretty(&value).unwrap() + "\n";
+        let mask = |t: &str| {
+            t.lines()
+                .filter(|l| !l.contains("\"generatedAt\": \"20"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(mask(&written), mask(&printed));
+        assert_eq!(
+            value["clusters"][0],
+            cluster_json(&audited("one"), "one", fail_on, allow_gaps)
+        );
+        let findings = value["clusters"][1]["findings"].as_array().unwrap();
+        assert!(
+            findings
+                .iter()
+                .all(|f| f["context"] == "two" && f["cluster"] == "sandbox")
+        );
+        assert_eq!(value["notAudited"][0]["context"], "down");
+        assert_eq!(value["summary"]["audited"], 2);
+    }
 }
