@@ -298,25 +298,12 @@ impl<'a> Ctx<'a> {
         }
         let namespaces: BTreeSet<&str> = parts.iter().filter_map(|(g, _)| g.namespace()).collect();
         namespaces.iter().all(|ns| {
-            self.sas_by_namespace
+            let own = (subject.kind == "ServiceAccount"
+                && subject.namespace.as_deref() == Some(*ns))
+            .then_some(subject.name.as_str());
+            self.bound_sas
                 .get(ns)
-                .into_iter()
-                .flatten()
-                .filter(|name| {
-                    !(subject.kind == "ServiceAccount"
-                        && subject.name == **name
-                        && subject.namespace.as_deref() == Some(*ns))
-                })
-                .all(|name| {
-                    let other = SubjectRef {
-                        kind: "ServiceAccount".into(),
-                        name: name.to_string(),
-                        namespace: Some(ns.to_string()),
-                    };
-                    self.resolution
-                        .subject(&other)
-                        .is_none_or(|sg| sg.grants.iter().all(|g| g.group.is_some() || g.builtin))
-                })
+                .is_none_or(|bound| bound.iter().all(|name| Some(*name) == own))
         })
     }
 

@@ -193,6 +193,9 @@ struct Ctx<'a> {
     profiles: Profiles<'a>,
     sa_meta: HashMap<(&'a str, &'a str), &'a Meta>,
     sas_by_namespace: HashMap<&'a str, Vec<&'a str>>,
+    /// ServiceAccounts, by namespace, that a binding names directly (bootstrap bindings
+    /// aside): what pods running as them gain.
+    bound_sas: HashMap<&'a str, BTreeSet<&'a str>>,
     tokens: HashMap<(&'a str, &'a str), Vec<&'a TokenSecretData>>,
     /// Objects carrying an ignore annotation.
     annotated: HashMap<ObjKey, (&'a Meta, AnnotationException)>,
@@ -223,6 +226,20 @@ impl<'a> Ctx<'a> {
         for list in sas_by_namespace.values_mut() {
             list.sort_unstable();
         }
+        let mut bound_sas: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+        for sg in &resolution.subjects {
+            let bound = sg.grants.iter().any(|g| g.group.is_none() && !g.builtin);
+            if let (true, "ServiceAccount", Some(ns)) = (
+                bound,
+                sg.subject.kind.as_str(),
+                sg.subject.namespace.as_deref(),
+            ) {
+                bound_sas
+                    .entry(ns)
+                    .or_default()
+                    .insert(sg.subject.name.as_str());
+            }
+        }
         let mut tokens: HashMap<(&str, &str), Vec<&TokenSecretData>> = HashMap::new();
         for t in &snapshot.token_secrets {
             if let Some(ns) = t.meta.namespace.as_deref() {
@@ -243,6 +260,7 @@ impl<'a> Ctx<'a> {
             profiles: Profiles::default(),
             sa_meta,
             sas_by_namespace,
+            bound_sas,
             tokens,
             annotated: acceptance::annotated(snapshot),
             involved: BTreeSet::new(),
