@@ -549,6 +549,22 @@ impl Env {
         }
     }
 
+    /// `sh -c "stty cols COLS rows 40 && SCRIPT"` as `user` in the test's folder, without
+    /// colour: for a pseudo-terminal, which starts with no size. SCRIPT runs the plugin,
+    /// e.g. `exec "$PLUGIN" init` (`$PLUGIN` is the binary under test).
+    pub fn terminal_command(&self, user: &str, cols: usize, script: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(format!("stty cols {cols} rows 40 && {script}"))
+            .current_dir(self.dir.path())
+            .env("PLUGIN", env!("CARGO_BIN_EXE_kubectl-cicd"))
+            .env("KUBECONFIG", self.kubeconfig(user))
+            .env("HOME", self.dir.path())
+            .env("NO_COLOR", "1")
+            .env("TERM", "xterm");
+        cmd
+    }
+
     pub fn kubeconfig(&self, user: &str) -> PathBuf {
         self.dir.path().join(format!("{user}.kubeconfig"))
     }

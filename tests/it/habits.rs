@@ -223,17 +223,7 @@ fn version_prints_the_plugins_and_the_servers_version(env) {
 
 /// What `kubectl-cicd ARGS` (a shell word list, as admin) shows on an 80-column terminal.
 fn at_80_columns(env: &crate::common::Env, args: &str) -> String {
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(format!(
-            "stty cols 80 rows 40 && exec '{}' {args}",
-            env!("CARGO_BIN_EXE_kubectl-cicd")
-        ))
-        .current_dir(env.dir.path())
-        .env("KUBECONFIG", env.kubeconfig("admin"))
-        .env("HOME", env.dir.path())
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm");
+    let cmd = env.terminal_command("admin", 80, &format!("exec \"$PLUGIN\" {args}"));
     let mut p = spawn_with_options(
         cmd,
         Options::new()

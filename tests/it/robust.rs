@@ -798,17 +798,7 @@ fn another_users_file_in_a_sticky_folder_is_refused_up_front() {
 fn ctrl_c_in_the_wizard_restores_the_cursor() {
     use rexpect::session::{Options, spawn_with_options};
     let env = env();
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(format!(
-            "stty cols 120 rows 40 && '{}' init; echo \"exit=$?\"",
-            env!("CARGO_BIN_EXE_kubectl-cicd")
-        ))
-        .current_dir(env.dir.path())
-        .env("KUBECONFIG", env.kubeconfig("alice"))
-        .env("HOME", env.dir.path())
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm");
+    let cmd = env.terminal_command("alice", 120, "\"$PLUGIN\" init; echo \"exit=$?\"");
     let mut p = spawn_with_options(cmd, Options::new().timeout_ms(Some(30_000)))
         .expect("the wizard starts in a pseudo-terminal");
     p.exp_string("Set up CI/CD access in this context and namespace?")

@@ -1,8 +1,6 @@
 //! The real wizard in a pseudo-terminal: confirm the context, pick kinds, accept,
 //! and the kubeconfig it writes works.
 
-use std::process::Command;
-
 use crate::common::{env, kubectl_wanted};
 use rexpect::session::{Options, spawn_with_options};
 
@@ -17,18 +15,7 @@ fn press(p: &mut rexpect::session::PtySession, keys: &str) {
 #[test]
 fn the_wizard_walks_through_and_writes_a_working_kubeconfig() {
     let env = env();
-    // A pseudo-terminal starts with no size; give it one as a terminal window would.
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(format!(
-            "stty cols 120 rows 40 && exec '{}' init",
-            env!("CARGO_BIN_EXE_kubectl-cicd")
-        ))
-        .current_dir(env.dir.path())
-        .env("KUBECONFIG", env.kubeconfig("alice"))
-        .env("HOME", env.dir.path())
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm");
+    let cmd = env.terminal_command("alice", 120, "exec \"$PLUGIN\" init");
     let mut p = spawn_with_options(
         cmd,
         Options::new()
@@ -104,17 +91,7 @@ fn the_grant_wizard_asks_for_what_the_flags_left_out() {
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}],
     })]);
-    let mut cmd = Command::new("sh");
-    cmd.arg("-c")
-        .arg(format!(
-            "stty cols 140 rows 40 && exec '{}' argocd grant -n team-a",
-            env!("CARGO_BIN_EXE_kubectl-cicd")
-        ))
-        .current_dir(env.dir.path())
-        .env("KUBECONFIG", env.kubeconfig("alice"))
-        .env("HOME", env.dir.path())
-        .env("NO_COLOR", "1")
-        .env("TERM", "xterm");
+    let cmd = env.terminal_command("alice", 140, "exec \"$PLUGIN\" argocd grant -n team-a");
     let mut p = spawn_with_options(
         cmd,
         Options::new()
@@ -193,16 +170,7 @@ struct Term {
 impl Term {
     /// `kubectl-cicd ARGS` as `user`, without colour unless `color`, escapes kept.
     fn spawn(env: &crate::common::Env, user: &str, cols: usize, args: &str, color: bool) -> Term {
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(format!(
-                "stty cols {cols} rows 40 && exec '{}' {args}",
-                env!("CARGO_BIN_EXE_kubectl-cicd")
-            ))
-            .current_dir(env.dir.path())
-            .env("KUBECONFIG", env.kubeconfig(user))
-            .env("HOME", env.dir.path())
-            .env("TERM", "xterm");
+        let mut cmd = env.terminal_command(user, cols, &format!("exec \"$PLUGIN\" {args}"));
         if color {
             cmd.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1");
         } else {
