@@ -8,8 +8,8 @@ use crate::cluster::Cluster;
 use crate::text::{one_line, redact_userinfo};
 use crate::ui::print_data;
 
-/// How long the server may take to say its version: `version` is a quick look, not a wait
-/// through the retries.
+/// How long the server may take to say its version without `--request-timeout`: `version`
+/// is a quick look, not a wait through the retries.
 const SERVER_WAIT: Duration = Duration::from_secs(10);
 
 pub async fn run(global: &GlobalFlags, flags: &VersionFlags, client_line: &str) {
