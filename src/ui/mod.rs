@@ -211,10 +211,7 @@ impl Ui {
             .default(default)
             .interact_opt()
             .map_err(Self::prompt_error)?
-            .ok_or_else(|| {
-                restore_after_prompt();
-                Error::Cancelled
-            })
+            .ok_or_else(cancelled_prompt)
     }
 
     pub fn input(
@@ -263,10 +260,7 @@ impl Ui {
             .report(false)
             .interact_opt()
             .map_err(Self::prompt_error)?
-            .ok_or_else(|| {
-                restore_after_prompt();
-                Error::Cancelled
-            })?;
+            .ok_or_else(cancelled_prompt)?;
         // What was chosen, in words that fit: the first word of each row.
         let chosen: Vec<String> = picked
             .iter()
@@ -297,10 +291,7 @@ impl Ui {
             .report(false)
             .interact_opt()
             .map_err(Self::prompt_error)?
-            .ok_or_else(|| {
-                restore_after_prompt();
-                Error::Cancelled
-            })?;
+            .ok_or_else(cancelled_prompt)?;
         let mut line = String::new();
         let answer = printable(items[picked].split_whitespace().next().unwrap_or("")).into_owned();
         let _ = theme.format_select_prompt_selection(&mut line, &title, &answer);
@@ -407,6 +398,12 @@ fn terminal_columns() -> Option<usize> {
     term.size_checked()
         .map(|(_, cols)| cols as usize)
         .filter(|c| *c >= 20)
+}
+
+/// Esc at a prompt: the terminal restored, the command cancelled.
+fn cancelled_prompt() -> Error {
+    restore_after_prompt();
+    Error::Cancelled
 }
 
 /// Shows the cursor again and ends the prompt's line.

@@ -313,7 +313,7 @@ fn to_the_kind_list(t: &mut Term, filter: &str) {
     t.settle();
 }
 
-/// Item 2: the cursor's row is marked in plain text, not by colour alone: `>` and `[x]`/`[ ]`
+/// The cursor's row is marked in plain text, not by colour alone: `>` and `[x]`/`[ ]`
 /// under NO_COLOR (and no colour escape at all), `❯` before the row with colour on.
 #[test]
 fn wizard_cursor_row_is_marked_without_colour_and_with_it() {
@@ -364,7 +364,7 @@ fn wizard_cursor_row_is_marked_without_colour_and_with_it() {
     t.eof();
 }
 
-/// Item 3: Ctrl-C in the kind list (where the cursor is hidden) shows the cursor again, says
+/// Ctrl-C in the kind list (where the cursor is hidden) shows the cursor again, says
 /// that nothing was changed on a line of its own, and exits 130; nothing was written.
 #[test]
 fn wizard_ctrl_c_restores_the_terminal_and_says_nothing_was_changed() {
@@ -423,8 +423,8 @@ fn wizard_ctrl_c_restores_the_terminal_and_says_nothing_was_changed() {
     );
 }
 
-/// Item 4: Enter on a list with nothing ticked (and nothing chosen) explains and shows the
-/// same list again; ticking then goes on. Item 5: the scale subresource is offered next to
+/// Enter on a list with nothing ticked (and nothing chosen) explains and shows the
+/// same list again; ticking then goes on. The scale subresource is offered next to
 /// its kind and ends up in the Role.
 #[test]
 fn wizard_empty_choice_goes_back_to_the_list_and_offers_scale() {
@@ -524,7 +524,7 @@ fn wizard_empty_choice_goes_back_to_the_list_and_offers_scale() {
     );
 }
 
-/// Item 4: bob may not create ServiceAccounts (nor a token either way). The rules review
+/// bob may not create ServiceAccounts (nor a token either way). The rules review
 /// says so before the first question: he is told at once what is missing and whom to ask,
 /// and no question is asked.
 #[test]
@@ -564,7 +564,7 @@ fn wizard_tells_bob_what_he_lacks_before_asking_anything() {
     );
 }
 
-/// Item 1, the questions: at 80 columns a risk explained before "Grant these risky
+/// The questions: at 80 columns a risk explained before "Grant these risky
 /// permissions anyway?" and a question longer than a line ("Bind argocd-server too ...") are
 /// broken at spaces, never inside a word, and no line reaches the last column.
 #[test]
