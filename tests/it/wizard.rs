@@ -15,50 +15,33 @@ fn press(p: &mut rexpect::session::PtySession, keys: &str) {
 #[test]
 fn the_wizard_walks_through_and_writes_a_working_kubeconfig() {
     let env = env();
-    let cmd = env.terminal_command("alice", 120, "exec \"$PLUGIN\" init");
-    let mut p = spawn_with_options(
-        cmd,
-        Options::new()
-            .timeout_ms(Some(TIMEOUT_MS))
-            .strip_ansi_escape_codes(true),
-    )
-    .expect("the wizard starts in a pseudo-terminal");
-    let mut seen = String::new();
-    let mut expect = |p: &mut rexpect::session::PtySession, text: &str| {
-        let before = p
-            .exp_string(text)
-            .unwrap_or_else(|e| panic!("waiting for {text:?}: {e}\nso far:\n{seen}"));
-        seen.push_str(&before);
-        seen.push_str(text);
-    };
-
-    expect(&mut p, "namespace  team-a");
-    expect(&mut p, "Set up CI/CD access in this context and namespace?");
-    press(&mut p, "y");
-    expect(&mut p, "Name for the ServiceAccount, Role and RoleBinding");
-    p.send_line("deployer").unwrap();
-    expect(&mut p, "Start from a preset");
-    press(&mut p, "\r"); // web-app, the default
-    expect(&mut p, "Filter the kinds by a word");
-    p.send_line("cronjob").unwrap();
-    expect(&mut p, "cronjobs.batch (CronJob)");
-    press(&mut p, " "); // tick it
-    press(&mut p, "\r");
-    expect(&mut p, "Look for more kinds?");
-    press(&mut p, "n");
-    expect(&mut p, "Which of these may the pipeline only read");
-    press(&mut p, "\r");
-    expect(&mut p, "How should the pipeline's token be made?");
-    press(&mut p, "\r"); // a Secret token
-    expect(&mut p, "Write the pipeline's kubeconfig to");
-    press(&mut p, "\r");
-    expect(&mut p, "Apply these objects?");
-    press(&mut p, "y");
-    expect(&mut p, "Verified with the new token");
-    expect(&mut p, "Wrote kubeconfig_ci_cd.yaml");
-    let rest = p.exp_eof().unwrap_or_default();
-    seen.push_str(&rest);
-    env.assert_no_token_in(&seen);
+    let mut t = Term::spawn(&env, "alice", 120, "init", false);
+    t.expect("namespace  team-a");
+    t.expect("Set up CI/CD access in this context and namespace?");
+    t.press("y");
+    t.expect("Name for the ServiceAccount, Role and RoleBinding");
+    t.p.send_line("deployer").unwrap();
+    t.expect("Start from a preset");
+    t.press("\r"); // web-app, the default
+    t.expect("Filter the kinds by a word");
+    t.p.send_line("cronjob").unwrap();
+    t.expect("cronjobs.batch (CronJob)");
+    t.press(" "); // tick it
+    t.press("\r");
+    t.expect("Look for more kinds?");
+    t.press("n");
+    t.expect("Which of these may the pipeline only read");
+    t.press("\r");
+    t.expect("How should the pipeline's token be made?");
+    t.press("\r"); // a Secret token
+    t.expect("Write the pipeline's kubeconfig to");
+    t.press("\r");
+    t.expect("Apply these objects?");
+    t.press("y");
+    t.expect("Verified with the new token");
+    t.expect("Wrote kubeconfig_ci_cd.yaml");
+    t.eof();
+    env.assert_no_token_in(&t.text());
 
     let role = env
         .sandbox()
@@ -91,44 +74,26 @@ fn the_grant_wizard_asks_for_what_the_flags_left_out() {
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "alice"}],
     })]);
-    let cmd = env.terminal_command("alice", 140, "exec \"$PLUGIN\" argocd grant -n team-a");
-    let mut p = spawn_with_options(
-        cmd,
-        Options::new()
-            .timeout_ms(Some(TIMEOUT_MS))
-            .strip_ansi_escape_codes(true),
-    )
-    .expect("the wizard starts in a pseudo-terminal");
-    let mut seen = String::new();
-    let mut expect = |p: &mut rexpect::session::PtySession, text: &str| {
-        let before = p
-            .exp_string(text)
-            .unwrap_or_else(|e| panic!("waiting for {text:?}: {e}\nso far:\n{seen}"));
-        seen.push_str(&before);
-        seen.push_str(text);
-    };
-    expect(&mut p, "Namespaces Argo CD may deploy into");
-    p.send_line("demo").unwrap();
-    expect(&mut p, "Start from a preset");
-    press(&mut p, "\r"); // web-app, the default
-    expect(&mut p, "Filter the kinds by a word");
-    p.send_line("cronjob").unwrap();
-    expect(&mut p, "cronjobs.batch (CronJob)");
-    press(&mut p, " ");
-    press(&mut p, "\r");
-    expect(&mut p, "Look for more kinds?");
-    press(&mut p, "n");
-    expect(&mut p, "Which of these may Argo CD only read");
-    press(&mut p, "\r");
-    expect(&mut p, "Bind argocd-server too");
-    press(&mut p, "y");
-    expect(&mut p, "Create these grants?");
-    press(&mut p, "y");
-    expect(
-        &mut p,
-        "Namespace demo: Role argocd-team-a created, RoleBinding argocd-team-a created",
-    );
-    let _ = p.exp_eof();
+    let mut t = Term::spawn(&env, "alice", 140, "argocd grant -n team-a", false);
+    t.expect("Namespaces Argo CD may deploy into");
+    t.p.send_line("demo").unwrap();
+    t.expect("Start from a preset");
+    t.press("\r"); // web-app, the default
+    t.expect("Filter the kinds by a word");
+    t.p.send_line("cronjob").unwrap();
+    t.expect("cronjobs.batch (CronJob)");
+    t.press(" ");
+    t.press("\r");
+    t.expect("Look for more kinds?");
+    t.press("n");
+    t.expect("Which of these may Argo CD only read");
+    t.press("\r");
+    t.expect("Bind argocd-server too");
+    t.press("y");
+    t.expect("Create these grants?");
+    t.press("y");
+    t.expect("Namespace demo: Role argocd-team-a created, RoleBinding argocd-team-a created");
+    t.eof();
 
     let binding = env
         .sandbox()
@@ -243,7 +208,7 @@ impl Term {
 
 const KIND_LIST: &str = "Kinds the pipeline may change";
 
-/// Item by item: at 80 columns the kind list's rows fit the terminal, so each redraw clears
+/// At 80 columns the kind list's rows fit the terminal, so each redraw clears
 /// exactly what the last one drew. The list has more kinds than a page, so every arrow key
 /// redraws the title with the page (dialoguer's paging): the bytes hold the title once per
 /// drawing (1 + presses), the screen exactly once, not once per press.
