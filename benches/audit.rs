@@ -992,19 +992,14 @@ fn main() {
     both_servers(&objects, reps, kubectl);
 }
 
-/// Peak resident memory of a finished command, by `/usr/bin/time -f %M` (KB); `None` when that
-/// tool is not installed.
-fn peak_memory(cmd: Command) -> Option<(u64, Ran)> {
-    if !Path::new("/usr/bin/time").exists() {
-        return None;
-    }
-    let report = tempfile::NamedTempFile::new().ok()?;
+/// `cmd` run by `/usr/bin/time -f FORMAT -o REPORT`, with the same environment.
+fn under_time(cmd: &Command, format: &str, report: &Path) -> Command {
     let mut timed = Command::new("/usr/bin/time");
     timed
         .arg("-f")
-        .arg("%M")
+        .arg(format)
         .arg("-o")
-        .arg(report.path())
+        .arg(report)
         .arg(cmd.get_program())
         .args(cmd.get_args());
     for (k, v) in cmd.get_envs() {
@@ -1013,7 +1008,17 @@ fn peak_memory(cmd: Command) -> Option<(u64, Ran)> {
             None => timed.env_remove(k),
         };
     }
-    let ran = run(timed);
+    timed
+}
+
+/// Peak resident memory of a finished command, by `/usr/bin/time -f %M` (KB); `None` when that
+/// tool is not installed.
+fn peak_memory(cmd: Command) -> Option<(u64, Ran)> {
+    if !Path::new("/usr/bin/time").exists() {
+        return None;
+    }
+    let report = tempfile::NamedTempFile::new().ok()?;
+    let ran = run(under_time(&cmd, "%M", report.path()));
     let kb = std::fs::read_to_string(report.path())
         .ok()?
         .lines()
@@ -1057,21 +1062,7 @@ fn run_measured(cmd: Command) -> Measured {
         (ran, cpu)
     };
     let (ran, cpu) = if Path::new("/usr/bin/time").exists() {
-        let mut timed = Command::new("/usr/bin/time");
-        timed
-            .arg("-f")
-            .arg("%U %S")
-            .arg("-o")
-            .arg(report.path())
-            .arg(cmd.get_program())
-            .args(cmd.get_args());
-        for (k, v) in cmd.get_envs() {
-            match v {
-                Some(v) => timed.env(k, v),
-                None => timed.env_remove(k),
-            };
-        }
-        cpu_of(run(timed))
+        cpu_of(run(under_time(&cmd, "%U %S", report.path())))
     } else {
         (run(cmd), None)
     };
